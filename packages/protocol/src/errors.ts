@@ -1,0 +1,53 @@
+/**
+ * The lab's error catalogue: one stable code per failure, as undici (`lib/core/errors.js`) and fastify
+ * (`lib/errors.js`) do. Code that reacts to an error branches on `code`, never on a message text.
+ * Every code here is documented in docs/errors.md; `errors.test.ts` fails when one is not.
+ */
+export const errorCatalogue = {
+  // framing and headers (TCP)
+  LAB_ERR_HEADER_TOO_LARGE: 'A frame declared a header longer than the receiver accepts.',
+  LAB_ERR_HEADER_EMPTY: 'A frame declared a header of zero bytes.',
+  LAB_ERR_HEADER_NOT_JSON: 'A header is not valid UTF-8 JSON.',
+  LAB_ERR_HEADER_INVALID: 'A header is JSON but does not match any message of the protocol.',
+  LAB_ERR_TRUNCATED: 'The connection ended in the middle of a frame or of a file body.',
+  LAB_ERR_UNEXPECTED_MESSAGE: 'A valid message arrived where the protocol does not allow it.',
+  LAB_ERR_UNSUPPORTED_VERSION: 'The peer speaks a protocol version this side does not.',
+  // files (TCP)
+  LAB_ERR_BAD_FILE_NAME: 'A file name is not allowed (path separators, "..", control characters, length).',
+  LAB_ERR_FILE_TOO_LARGE: 'A declared file size is above the configured limit.',
+  LAB_ERR_NOT_FOUND: 'No stored file has that name.',
+  LAB_ERR_HASH_MISMATCH: 'The SHA-256 of the received bytes differs from the declared one; nothing was stored.',
+  LAB_ERR_STORAGE: 'The server could not read or write its storage.',
+  // datagrams (UDP)
+  LAB_ERR_DATAGRAM_TOO_SHORT: 'A datagram is shorter than the fixed header.',
+  LAB_ERR_DATAGRAM_TOO_LARGE: 'A datagram is longer than the configured limit.',
+  LAB_ERR_DATAGRAM_BAD_MAGIC: 'A datagram does not start with the lab magic number.',
+  LAB_ERR_DATAGRAM_BAD_VERSION: 'A datagram carries a format version this side does not speak.',
+  LAB_ERR_DATAGRAM_BAD_TYPE: 'A datagram carries an unknown message type.',
+  LAB_ERR_NOT_MEMBER: 'A datagram came from an address that is not a member of the room.',
+  // client and services
+  LAB_ERR_CONFIG: 'A command-line flag or environment variable is invalid.',
+  LAB_ERR_CONNECT: 'A TCP connection could not be established within the retry budget.',
+  LAB_ERR_JOIN_TIMEOUT: 'The relay did not confirm a join within the retry budget.',
+  LAB_ERR_TIMEOUT: 'The peer did not answer or send within the allowed time.',
+  LAB_ERR_CONNECTION: 'The connection failed (reset, refused, or closed early by the peer).',
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export const errorCodes = Object.keys(errorCatalogue) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCatalogue, value);
+}
+
+/** The one error class of the lab; `code` is stable, `message` is for people. */
+export class LabError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string = errorCatalogue[code], options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LabError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,28 @@
+import { LabError, type FrameDecoder, type FrameEvent } from '@lab/protocol';
+
+export type ReadEvent<M> = Exclude<FrameEvent<M>, { kind: 'error' }>;
+
+/**
+ * Pulls chunks from a stream (a socket) only as fast as the caller consumes the events, so a slow disk
+ * write of a body slows the sender through TCP's own flow control instead of filling memory.
+ * A decoding error or a stream that ends inside a frame is thrown as its LabError.
+ */
+export async function* readFrames<M>(source: AsyncIterable<Buffer>, decoder: FrameDecoder<M>): AsyncGenerator<ReadEvent<M>> {
+  for await (const chunk of source) {
+    for (const event of decoder.push(chunk)) {
+      if (event.kind === 'error') throw event.error;
+      yield event;
+    }
+  }
+  const truncated = decoder.end();
+  if (truncated) throw truncated;
+}
+
+/** Turns socket errors into the lab's codes, keeping the original as `cause`. */
+export function asLabError(error: unknown): LabError {
+  if (error instanceof LabError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ETIMEDOUT') return new LabError('LAB_ERR_TIMEOUT', message, { cause: error });
+  return new LabError('LAB_ERR_CONNECTION', message, { cause: error });
+}

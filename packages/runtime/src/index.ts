@@ -1,0 +1,4 @@
+export * from './logger.ts';
+export * from './options.ts';
+export * from './shutdown.ts';
+export * from './frame-reader.ts';

