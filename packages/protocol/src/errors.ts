@@ -25,6 +25,8 @@ export const errorCatalogue = {
   LAB_ERR_DATAGRAM_BAD_VERSION: 'A datagram carries a format version this side does not speak.',
   LAB_ERR_DATAGRAM_BAD_TYPE: 'A datagram carries an unknown message type.',
   LAB_ERR_NOT_MEMBER: 'A datagram came from an address that is not a member of the room.',
+  LAB_ERR_ROOM_FULL: 'A join was refused because the room has the maximum number of members.',
+  LAB_ERR_TOO_MANY_ROOMS: 'A join was refused because the relay has the maximum number of rooms.',
   // client and services
   LAB_ERR_CONFIG: 'A command-line flag or environment variable is invalid.',
   LAB_ERR_CONNECT: 'A TCP connection could not be established within the retry budget.',

@@ -2,3 +2,4 @@ export * from './logger.ts';
 export * from './options.ts';
 export * from './shutdown.ts';
 export * from './frame-reader.ts';
+export * from './run-main.ts';

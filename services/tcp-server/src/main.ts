@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { formatHelp, Logger, onShutdown, parseOptions } from '@lab/runtime';
-import { LabError } from '@lab/protocol';
+import { formatAddress, formatHelp, Logger, onShutdown, parseOptions, runMain } from '@lab/runtime';
 import { tcpServerOptions } from './config.ts';
 import { FileStore } from './file-store.ts';
 import { TcpFileServer } from './server.ts';
@@ -25,14 +24,9 @@ async function main(): Promise<void> {
     idleTimeoutMs: config.idleTimeoutMs,
   });
   const address = await server.listen({ host: config.host, port: config.port, backlog: config.backlog });
-  const where = address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
   // The fixed readiness line that tests and health checks wait for.
-  log.info('listening', { msg: `listening on tcp ${where}`, address: address.address, port: address.port, backlog: config.backlog, dataDir: config.dataDir });
+  log.info('listening', { msg: `listening on tcp ${formatAddress(address)}`, address: address.address, port: address.port, backlog: config.backlog, dataDir: config.dataDir });
   onShutdown(() => server.close(), (signal) => log.info('shutdown', { signal }));
 }
 
-main().catch((error: unknown) => {
-  const code = error instanceof LabError ? error.code : 'UNEXPECTED';
-  process.stderr.write(`tcp-server: ${code}: ${(error as Error).message}\n`);
-  process.exit(error instanceof LabError && error.code === 'LAB_ERR_CONFIG' ? 2 : 1);
-});
+runMain('tcp-server', main);

@@ -1,0 +1,70 @@
+import type { ErrorCode } from '@lab/protocol';
+import type { TcpExperimentResult } from './tcp-experiment.ts';
+import type { UdpExperimentResult } from './udp-experiment.ts';
+
+export interface PartFailure {
+  code: ErrorCode | 'UNEXPECTED';
+  message: string;
+}
+
+/** The client's machine-readable result (`--json`); `version` changes when a field changes meaning. */
+export interface ExperimentReport {
+  schema: 'tcp-udp-lab/experiment';
+  version: 1;
+  ok: boolean;
+  tcp: TcpExperimentResult | { error: PartFailure };
+  udp: UdpExperimentResult | { error: PartFailure };
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
+const ms = (value: number) => `${Math.round(value)} ms`;
+const rate = (mbit: number) => `${mbit >= 100 ? Math.round(mbit) : mbit.toFixed(1)} Mbit/s`;
+const yes = (ok: boolean) => (ok ? 'match' : 'MISMATCH');
+
+function tcpLines(tcp: ExperimentReport['tcp'], target: string): string[] {
+  const head = `TCP  file transfer with ${target} (connection, reliable ordered byte stream)`;
+  if ('error' in tcp) return [head, `  FAILED        ${tcp.error.code}: ${tcp.error.message}`];
+  return [
+    head,
+    `  file          ${mib(tcp.bytes)} of random bytes, sha256 ${tcp.sha256.slice(0, 12)}…`,
+    `  upload        ${ms(tcp.uploadMs).padStart(8)}  ${rate(tcp.uploadMbitPerS).padStart(14)}   stored sha256 ${yes(tcp.stored.sha256 === tcp.sha256)}`,
+    `  download      ${ms(tcp.downloadMs).padStart(8)}  ${rate(tcp.downloadMbitPerS).padStart(14)}   received sha256 ${yes(tcp.downloaded.sha256 === tcp.sha256)}, ${tcp.downloaded.size} bytes`,
+    `  result        ${tcp.identical ? 'IDENTICAL: every byte arrived, in order' : 'DIFFERENT: the copy does not match the original'}`,
+  ];
+}
+
+function udpLines(udp: ExperimentReport['udp'], target: string): string[] {
+  if ('error' in udp) return [`UDP  datagrams through ${target}`, `  FAILED        ${udp.error.code}: ${udp.error.message}`];
+  const header = ['receiver', 'port', 'sent', 'received', 'lost', 'loss %', 'duplicated', 'reordered', 'jitter ms'];
+  const rows = udp.receivers.map((r) => [
+    String(r.receiver),
+    String(r.localPort),
+    String(r.sent),
+    String(r.received),
+    String(r.lost),
+    r.lossPercent.toFixed(2),
+    String(r.duplicates),
+    String(r.outOfOrder),
+    r.jitterMs.toFixed(3),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
+  return [
+    `UDP  ${udp.sent} datagrams of ${udp.datagramBytes} B at ${udp.rate}/s through ${target}, room ${udp.room} (${udp.mode} fan-out, no connection)`,
+    line(header),
+    ...rows.map(line),
+    `  sender        ${udp.sent} sent in ${ms(udp.sendMs)}, ${udp.sendErrors} send errors; nothing is retransmitted: what is lost stays lost`,
+  ];
+}
+
+/** The side-by-side text a person reads at the end of a run. */
+export function formatReport(report: ExperimentReport, targets: { tcp: string; udp: string }): string {
+  return [
+    ...tcpLines(report.tcp, targets.tcp),
+    '',
+    ...udpLines(report.udp, targets.udp),
+    '',
+    report.ok ? 'experiment: ok' : 'experiment: FAILED',
+    '',
+  ].join('\n');
+}

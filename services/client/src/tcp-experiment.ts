@@ -1,0 +1,91 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '@lab/runtime';
+import { TcpFileClient } from './tcp-client.ts';
+
+export interface TcpExperimentOptions {
+  host: string;
+  port: number;
+  fileBytes: number;
+  log: Logger;
+  connectTimeoutMs: number;
+}
+
+export interface TcpExperimentResult {
+  name: string;
+  bytes: number;
+  sha256: string;
+  uploadMs: number;
+  uploadMbitPerS: number;
+  stored: { size: number; sha256: string };
+  downloadMs: number;
+  downloadMbitPerS: number;
+  downloaded: { size: number; sha256: string; declaredSha256: string };
+  /** The downloaded bytes hash to the original's SHA-256, and the server stored exactly that. */
+  identical: boolean;
+}
+
+/** Writes `bytes` of random data to `path` in 1 MiB blocks and returns their SHA-256. */
+async function writeRandomFile(path: string, bytes: number): Promise<string> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(path);
+  for (let left = bytes; left > 0; ) {
+    const block = randomBytes(Math.min(left, 1 << 20));
+    left -= block.length;
+    hash.update(block);
+    if (!out.write(block)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'close');
+  return hash.digest('hex');
+}
+
+const mbitPerS = (bytes: number, ms: number) => (ms > 0 ? (bytes * 8) / (ms * 1000) : 0);
+
+/** Uploads a random file and downloads it again over one connection; TCP must give back every byte. */
+export async function runTcpExperiment(options: TcpExperimentOptions): Promise<TcpExperimentResult> {
+  const { log } = options;
+  const dir = await mkdtemp(join(tmpdir(), 'lab-client-'));
+  try {
+    const name = `experiment-${Date.now()}-${randomBytes(4).toString('hex')}.bin`;
+    const source = join(dir, name);
+    const copy = join(dir, `${name}.downloaded`);
+    const sha256 = await writeRandomFile(source, options.fileBytes);
+    log.info('tcp-file', { msg: `generated ${options.fileBytes} random bytes, sha256 ${sha256.slice(0, 16)}…`, name, bytes: options.fileBytes, sha256 });
+
+    const client = await TcpFileClient.connect({ host: options.host, port: options.port, log, connectTimeoutMs: options.connectTimeoutMs });
+    try {
+      let started = performance.now();
+      const stored = await client.upload(source, name, options.fileBytes, sha256);
+      const uploadMs = performance.now() - started;
+      log.info('tcp-uploaded', { name, bytes: stored.size, ms: Math.round(uploadMs) });
+
+      started = performance.now();
+      const downloaded = await client.download(name, copy);
+      const downloadMs = performance.now() - started;
+      log.info('tcp-downloaded', { name, bytes: downloaded.size, ms: Math.round(downloadMs) });
+
+      return {
+        name,
+        bytes: options.fileBytes,
+        sha256,
+        uploadMs,
+        uploadMbitPerS: mbitPerS(options.fileBytes, uploadMs),
+        stored: { size: stored.size, sha256: stored.sha256 },
+        downloadMs,
+        downloadMbitPerS: mbitPerS(downloaded.size, downloadMs),
+        downloaded,
+        identical:
+          stored.sha256 === sha256 && downloaded.sha256 === sha256 && downloaded.declaredSha256 === sha256 && downloaded.size === options.fileBytes,
+      };
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { formatAddress, formatHelp, Logger, onShutdown, parseOptions, runMain } from '@lab/runtime';
+import { udpRelayOptions } from './config.ts';
+import { UdpRelay } from './relay.ts';
+
+const usage = 'node services/udp-relay/src/main.ts [options]';
+const description = 'The lab\'s UDP relay: members join a room, and each datagram a member sends is copied to every other member (unicast fan-out).';
+
+async function main(): Promise<void> {
+  const parsed = parseOptions(udpRelayOptions, process.argv.slice(2), process.env);
+  if (parsed.help) {
+    process.stdout.write(formatHelp(usage, description, udpRelayOptions));
+    return;
+  }
+  const config = parsed.values;
+  const log = new Logger({ service: 'udp-relay', level: config.logLevel });
+  const relay = new UdpRelay({
+    log,
+    limits: { maxDatagramBytes: config.maxDatagramBytes, maxRooms: config.maxRooms, maxMembersPerRoom: config.maxMembersPerRoom },
+    statsIntervalMs: config.statsIntervalMs,
+  });
+  const address = await relay.bind(config.host, config.port);
+  // The fixed readiness line: testcontainers cannot port-check UDP, so tests wait for this text.
+  log.info('listening', { msg: `listening on udp ${formatAddress(address)}`, address: address.address, port: address.port });
+  onShutdown(() => relay.close(), (signal) => log.info('shutdown', { signal }));
+}
+
+runMain('udp-relay', main);

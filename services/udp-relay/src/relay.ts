@@ -1,0 +1,79 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6, type AddressInfo } from 'node:net';
+import type { Logger } from '@lab/runtime';
+import { RelayCore, type RelayLimits } from './relay-core.ts';
+
+export interface UdpRelayOptions {
+  log: Logger;
+  limits: RelayLimits;
+  /** Period of the per-room counters line; 0 turns it off. */
+  statsIntervalMs: number;
+}
+
+type State = 'idle' | 'bound' | 'closed';
+
+/** Glues RelayCore to one UDP socket: every datagram in goes through the core, every send it asks for goes out. */
+export class UdpRelay {
+  readonly core: RelayCore;
+  readonly #options: UdpRelayOptions;
+  #socket: Socket | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #state: State = 'idle';
+  #sendErrors = 0;
+
+  constructor(options: UdpRelayOptions) {
+    this.#options = options;
+    this.core = new RelayCore(options.limits);
+  }
+
+  /** Binds and resolves with the bound address (port 0 picks a free port). */
+  async bind(host: string, port: number): Promise<AddressInfo> {
+    if (this.#state !== 'idle') throw new Error(`cannot bind while ${this.#state}`);
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    this.#socket = socket;
+    socket.on('message', (bytes, rinfo) => {
+      const verdict = this.core.handle(bytes, rinfo, Date.now());
+      if (verdict.drop) this.#options.log.debug('drop', { code: verdict.drop, from: `${rinfo.address}:${rinfo.port}`, bytes: bytes.length });
+      for (const out of verdict.outgoing) {
+        socket.send(out.bytes, out.to.port, out.to.address, (error) => {
+          // udp(7): a send can fail (ENOBUFS, or ECONNREFUSED reported from an earlier ICMP); UDP does not retry.
+          if (error) this.#sendErrors++;
+        });
+      }
+    });
+    socket.on('error', (error) => this.#options.log.error('socket-error', { error }));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    this.#state = 'bound';
+    if (this.#options.statsIntervalMs > 0) {
+      this.#timer = setInterval(() => this.logStats(), this.#options.statsIntervalMs);
+      this.#timer.unref();
+    }
+    return socket.address();
+  }
+
+  logStats(): void {
+    this.#options.log.info('stats', { ...this.core.counters, sendErrors: this.#sendErrors, rooms: this.core.rooms() });
+  }
+
+  /** Idempotent; logs the final counters once. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    const wasBound = this.#state === 'bound';
+    this.#state = 'closed';
+    if (this.#timer) clearInterval(this.#timer);
+    if (!wasBound || !this.#socket) return;
+    this.logStats();
+    const socket = this.#socket;
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
