@@ -1,8 +1,8 @@
 import type { Writable } from 'node:stream';
 
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof logLevels)[number];
 const levelRank: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };
-export const logLevels = Object.keys(levelRank) as LogLevel[];
 
 export type LogFormat = 'json' | 'pretty';
 export type LogFields = Record<string, unknown> & { msg?: string };
@@ -10,8 +10,8 @@ export type LogFields = Record<string, unknown> & { msg?: string };
 export interface LoggerOptions {
   service: string;
   level?: LogLevel;
-  /** Default: pretty on a terminal, one JSON object per line otherwise. */
-  format?: LogFormat;
+  /** 'auto' (the default): pretty on a terminal, one JSON object per line otherwise. */
+  format?: LogFormat | 'auto';
   stream?: Writable & { isTTY?: boolean };
 }
 
@@ -30,7 +30,8 @@ export class Logger {
     const stream = options.stream ?? process.stdout;
     this.#service = options.service;
     this.#minRank = levelRank[options.level ?? 'info'];
-    this.#format = options.format ?? ((stream as { isTTY?: boolean }).isTTY ? 'pretty' : 'json');
+    const format = options.format ?? 'auto';
+    this.#format = format !== 'auto' ? format : stream.isTTY ? 'pretty' : 'json';
     this.#stream = stream;
   }
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { LabError, summarizeIssues } from '@lab/protocol';
+import { logLevels } from './logger.ts';
 
 /** One configuration value, settable by a flag (`--kebab-case` of its key) or an environment variable. */
 export interface OptionSpec {
@@ -81,3 +82,14 @@ export function formatHelp(usage: string, description: string, specs: OptionSpec
 export const portSchema = z.coerce.number().int().min(0).max(65_535);
 export const positiveIntSchema = z.coerce.number().int().positive();
 export const nonNegativeIntSchema = z.coerce.number().int().nonnegative();
+
+/** Logging options every service shares; spread into a service's own option specs. */
+export const loggingOptions = {
+  logLevel: { description: `log level: ${logLevels.join(', ')}`, env: 'LOG_LEVEL', default: 'info', schema: z.enum(logLevels) },
+  logFormat: {
+    description: 'log format: json (one object per line), pretty, or auto (pretty on a terminal)',
+    env: 'LOG_FORMAT',
+    default: 'auto',
+    schema: z.enum(['auto', 'json', 'pretty']),
+  },
+} satisfies OptionSpecs;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DATAGRAM_HEADER_BYTES } from '@lab/protocol';
-import { logLevels, nonNegativeIntSchema, portSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
+import { loggingOptions, nonNegativeIntSchema, portSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
 
 export const experimentOptions = {
   tcpHost: { description: 'TCP file server host', env: 'TCP_SERVER_HOST', default: 'tcp-server', schema: z.string().min(1) },
@@ -21,5 +21,5 @@ export const experimentOptions = {
   drainMs: { description: 'how long receivers listen after the last datagram, in ms', env: 'LAB_DRAIN_MS', default: '1000', schema: nonNegativeIntSchema },
   connectTimeoutMs: { description: 'how long to retry connecting and joining, in ms', env: 'LAB_CONNECT_TIMEOUT_MS', default: '20000', schema: positiveIntSchema },
   json: { description: 'print the result as JSON instead of a table', env: 'LAB_JSON', boolean: true, schema: z.boolean().default(false) },
-  logLevel: { description: `log level: ${logLevels.join(', ')}`, env: 'LOG_LEVEL', default: 'info', schema: z.enum(logLevels) },
+  ...loggingOptions,
 } satisfies OptionSpecs;

@@ -25,7 +25,7 @@ function failure(error: unknown): PartFailure {
 
 async function experiment(config: OptionValues<typeof experimentOptions>): Promise<number> {
   // Logs go to stderr so that stdout carries only the report (or the JSON).
-  const log = new Logger({ service: 'client', level: config.logLevel, stream: process.stderr });
+  const log = new Logger({ service: 'client', level: config.logLevel, format: config.logFormat, stream: process.stderr });
   const tcp = await runTcpExperiment({
     host: config.tcpHost,
     port: config.tcpPort,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_HEADER_BYTES } from '@lab/protocol';
-import { logLevels, nonNegativeIntSchema, portSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
+import { loggingOptions, nonNegativeIntSchema, portSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
 
 export const tcpServerOptions = {
   host: { description: 'address to listen on (:: for IPv6 and IPv4)', env: 'TCP_SERVER_HOST', default: '0.0.0.0', schema: z.string().min(1) },
@@ -10,5 +10,5 @@ export const tcpServerOptions = {
   maxFileBytes: { description: 'largest file accepted, in bytes', env: 'TCP_SERVER_MAX_FILE_BYTES', default: String(8 * 1024 ** 3), schema: nonNegativeIntSchema },
   maxHeaderBytes: { description: 'largest frame header accepted, in bytes', env: 'TCP_SERVER_MAX_HEADER_BYTES', default: String(DEFAULT_MAX_HEADER_BYTES), schema: positiveIntSchema },
   idleTimeoutMs: { description: 'close a connection idle for this long, in ms', env: 'TCP_SERVER_IDLE_TIMEOUT_MS', default: '60000', schema: positiveIntSchema },
-  logLevel: { description: `log level: ${logLevels.join(', ')}`, env: 'LOG_LEVEL', default: 'info', schema: z.enum(logLevels) },
+  ...loggingOptions,
 } satisfies OptionSpecs;

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = parsed.values;
-  const log = new Logger({ service: 'tcp-server', level: config.logLevel });
+  const log = new Logger({ service: 'tcp-server', level: config.logLevel, format: config.logFormat });
   const store = new FileStore(config.dataDir);
   await store.init();
   const server = new TcpFileServer({

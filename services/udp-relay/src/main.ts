@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = parsed.values;
-  const log = new Logger({ service: 'udp-relay', level: config.logLevel });
+  const log = new Logger({ service: 'udp-relay', level: config.logLevel, format: config.logFormat });
   const relay = new UdpRelay({
     log,
     limits: { maxDatagramBytes: config.maxDatagramBytes, maxRooms: config.maxRooms, maxMembersPerRoom: config.maxMembersPerRoom },

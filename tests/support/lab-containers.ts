@@ -1,0 +1,105 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const LAB_IMAGE = process.env.LAB_IMAGE ?? 'tcp-udp-lab:latest';
+export const TCP_PORT = 9000;
+export const UDP_PORT = 9001;
+
+/**
+ * Builds the lab image the way `npm run demo` does (scripts/bootstrap.sh: idempotent, seconds when
+ * cached), so the containers under test always run the code under test.
+ */
+export function buildLabImage(): void {
+  const result = spawnSync('bash', [join(repoRoot, 'scripts/bootstrap.sh')], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new Error(`scripts/bootstrap.sh failed with status ${result.status}`);
+}
+
+/**
+ * A bridge network with `Internal: true`, like the lab's: no route or NAT to the outside.
+ * (testcontainers' own Network is never internal.)
+ */
+export async function createInternalNetwork(): Promise<{ name: string; remove: () => Promise<void> }> {
+  const client = await getContainerRuntimeClient();
+  const name = `tcp-udp-lab-test-${randomUUID().slice(0, 8)}`;
+  const network = await client.network.create({ Name: name, Driver: 'bridge', Internal: true, Labels: { 'org.tcp-udp-lab.test': 'true' } });
+  return { name, remove: () => client.network.remove(network) };
+}
+
+/**
+ * A lab container attached only to `network`, with DNS aliases. testcontainers' withNetworkAliases would
+ * also leave the container on Docker's default bridge, which can reach outside; the lab must not.
+ */
+export class LabContainer extends GenericContainer {
+  readonly output: string[] = [];
+
+  constructor(command: string[]) {
+    super(LAB_IMAGE);
+    this.withCommand(command).withLogConsumer((stream: Readable) => {
+      stream.on('data', (chunk: Buffer | string) => this.output.push(chunk.toString()));
+    });
+  }
+
+  onNetwork(network: string, ...aliases: string[]): this {
+    this.withNetworkMode(network);
+    this.createOpts.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: aliases } } };
+    return this;
+  }
+
+  text(): string {
+    return this.output.join('');
+  }
+}
+
+export function tcpServer(network: string): LabContainer {
+  return new LabContainer(['node', 'services/tcp-server/src/main.ts'])
+    .onNetwork(network, 'tcp-server')
+    .withEnvironment({ TCP_SERVER_PORT: String(TCP_PORT), LOG_FORMAT: 'json' })
+    .withWaitStrategy(Wait.forLogMessage(/listening on tcp/))
+    .withStartupTimeout(30_000);
+}
+
+export function udpRelay(network: string): LabContainer {
+  return new LabContainer(['node', 'services/udp-relay/src/main.ts'])
+    .onNetwork(network, 'udp-relay')
+    .withEnvironment({ UDP_RELAY_PORT: String(UDP_PORT), UDP_RELAY_STATS_INTERVAL_MS: '0', LOG_FORMAT: 'json' })
+    .withWaitStrategy(Wait.forLogMessage(/listening on udp/))
+    .withStartupTimeout(30_000);
+}
+
+/** The client as a one-shot container: start() returns once it exited, and fails unless it exited 0. */
+export function client(network: string, args: string[]): LabContainer {
+  return new LabContainer(['node', 'services/client/src/main.ts', ...args])
+    .onNetwork(network)
+    .withEnvironment({ TCP_SERVER_HOST: 'tcp-server', UDP_RELAY_HOST: 'udp-relay', LOG_FORMAT: 'json' })
+    .withWaitStrategy(Wait.forOneShotStartup())
+    .withStartupTimeout(120_000);
+}
+
+/** Stops with SIGTERM (docker stop), keeps the container long enough to read its exit status, removes it. */
+export async function stopAndInspect(container: StartedTestContainer): Promise<{ exitCode: number }> {
+  await container.stop({ remove: false, timeout: 10 });
+  const runtime = await getContainerRuntimeClient();
+  const handle = runtime.container.getById(container.getId());
+  const info = await handle.inspect();
+  await runtime.container.remove(handle, { removeVolumes: true });
+  return { exitCode: info.State.ExitCode };
+}
+
+/** Parses each line of container output that is a JSON object; other lines are skipped. */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}
