@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { LabError, type FrameDecoder, type FrameEvent } from '@lab/protocol';
 
 export type ReadEvent<M> = Exclude<FrameEvent<M>, { kind: 'error' }>;
@@ -6,9 +7,11 @@ export type ReadEvent<M> = Exclude<FrameEvent<M>, { kind: 'error' }>;
  * Pulls chunks from a stream (a socket) only as fast as the caller consumes the events, so a slow disk
  * write of a body slows the sender through TCP's own flow control instead of filling memory.
  * A decoding error or a stream that ends inside a frame is thrown as its LabError.
+ * Leaving the loop early does not destroy the socket (destroyOnReturn: false): the caller still owns
+ * it and must be able to write its error reply before closing.
  */
-export async function* readFrames<M>(source: AsyncIterable<Buffer>, decoder: FrameDecoder<M>): AsyncGenerator<ReadEvent<M>> {
-  for await (const chunk of source) {
+export async function* readFrames<M>(source: Readable, decoder: FrameDecoder<M>): AsyncGenerator<ReadEvent<M>> {
+  for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     for (const event of decoder.push(chunk)) {
       if (event.kind === 'error') throw event.error;
       yield event;

@@ -105,8 +105,22 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
     }
   } finally {
     await upload?.abort();
-    if (!socket.destroyed) socket.end();
+    if (!socket.destroyed) lingeringClose(socket);
   }
+}
+
+/** How long a refused client may go on sending before the connection is reset anyway. */
+const LINGER_MS = 2000;
+
+/**
+ * Sends FIN but keeps reading and discarding what the client still sends (a body we refused) for a
+ * moment. Closing with unread data makes the kernel answer with a RST (RFC 1122 §4.2.2.13), and a RST
+ * makes the client's kernel discard our error reply before the client has read it.
+ */
+function lingeringClose(socket: Socket): void {
+  socket.end();
+  socket.resume();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
 async function sendFile(socket: Socket, ctx: ConnectionContext, name: string, peer: string): Promise<void> {

@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { bodyLengthOf, encodeFrameHeader, FrameDecoder, serverMessageSchema, type ServerMessage } from '@lab/protocol';
+import { Logger, readFrames, type ReadEvent } from '@lab/runtime';
+import { FileStore } from './file-store.ts';
+import { TcpFileServer } from './server.ts';
+
+const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const quiet = new Logger({ service: 'test', level: 'error', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+/** A raw protocol session: frames written by hand, replies decoded with the real decoder. */
+class Session {
+  readonly socket: Socket;
+  readonly #events: AsyncGenerator<ReadEvent<ServerMessage>>;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+    this.#events = readFrames(socket, new FrameDecoder({ schema: serverMessageSchema, bodyLength: bodyLengthOf }));
+  }
+
+  static async open(port: number, hello = true): Promise<Session> {
+    const socket = connect({ host: '127.0.0.1', port });
+    await once(socket, 'connect');
+    const session = new Session(socket);
+    if (hello) {
+      session.send({ type: 'hello', version: 1 });
+      assert.equal((await session.message()).type, 'welcome');
+    }
+    return session;
+  }
+
+  send(message: object, body?: Buffer): void {
+    this.socket.write(encodeFrameHeader(message));
+    if (body) this.socket.write(body);
+  }
+
+  async message(): Promise<ServerMessage> {
+    const next = await this.#events.next();
+    assert.ok(!next.done, 'connection closed before a reply');
+    assert.equal(next.value.kind, 'message');
+    return (next.value as { message: ServerMessage }).message;
+  }
+
+  async body(): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const next = await this.#events.next();
+      assert.ok(!next.done);
+      if (next.value.kind === 'body-end') return Buffer.concat(parts);
+      assert.equal(next.value.kind, 'body');
+      parts.push(Buffer.from((next.value as { data: Buffer }).data));
+    }
+  }
+
+  /** Resolves when the server closed the connection. */
+  async closedByServer(): Promise<void> {
+    for (;;) if ((await this.#events.next().catch(() => ({ done: true }))).done) return;
+  }
+}
+
+describe('TcpFileServer on loopback', () => {
+  let dir: string;
+  let server: TcpFileServer;
+  let port: number;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lab-tcp-server-'));
+    const store = new FileStore(join(dir, 'data'));
+    await store.init();
+    server = new TcpFileServer({ store, log: quiet, limits: { maxHeaderBytes: 1024, maxFileBytes: 1 << 20 }, idleTimeoutMs: 5000 });
+    ({ port } = await server.listen({ host: '127.0.0.1', port: 0, backlog: 16 }));
+  });
+
+  after(async () => {
+    await server.close();
+    await server.close(); // idempotent
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const stored = () => readdir(join(dir, 'data'));
+
+  it('stores an upload atomically and sends the same bytes back', async () => {
+    const data = randomBytes(300_000);
+    const s = await Session.open(port);
+    s.send({ type: 'put', name: 'one.bin', size: data.length, sha256: sha(data) }, data);
+    assert.deepEqual(await s.message(), { type: 'stored', name: 'one.bin', size: data.length, sha256: sha(data) });
+    assert.ok((await readFile(join(dir, 'data', 'one.bin'))).equals(data));
+    s.send({ type: 'get', name: 'one.bin' });
+    assert.deepEqual(await s.message(), { type: 'file', name: 'one.bin', size: data.length, sha256: sha(data) });
+    assert.ok((await s.body()).equals(data));
+    s.socket.end();
+  });
+
+  async function expectError(session: Session, code: string): Promise<void> {
+    const reply = await session.message();
+    assert.equal(reply.type, 'error');
+    assert.equal((reply as { code: string }).code, code);
+  }
+
+  it('refuses a hash mismatch, keeps the stored file of that name, and keeps the connection', async () => {
+    const original = Buffer.from('original content');
+    await writeFile(join(dir, 'data', 'keep.bin'), original);
+    const before = (await stored()).sort();
+    const data = Buffer.from('tampered content');
+    const s = await Session.open(port);
+    s.send({ type: 'put', name: 'keep.bin', size: data.length, sha256: sha(original) }, data);
+    await expectError(s, 'LAB_ERR_HASH_MISMATCH');
+    assert.ok((await readFile(join(dir, 'data', 'keep.bin'))).equals(original));
+    assert.deepEqual((await stored()).sort(), before, 'no temporary file left');
+    s.send({ type: 'get', name: 'keep.bin' });
+    assert.equal((await s.message()).type, 'file');
+    assert.ok((await s.body()).equals(original));
+    s.socket.end();
+  });
+
+  it('refuses path tricks with LAB_ERR_BAD_FILE_NAME before reading the body, and closes', async () => {
+    for (const name of ['../x', 'a/b', '.hidden', '..']) {
+      const s = await Session.open(port);
+      s.send({ type: 'put', name, size: 1, sha256: sha(Buffer.from('x')) }, Buffer.from('x'));
+      await expectError(s, 'LAB_ERR_BAD_FILE_NAME');
+      await s.closedByServer();
+    }
+    assert.deepEqual((await readdir(dir)).sort(), ['data']);
+  });
+
+  it('refuses a file above the size limit with LAB_ERR_FILE_TOO_LARGE', async () => {
+    const s = await Session.open(port);
+    s.send({ type: 'put', name: 'big.bin', size: (1 << 20) + 1, sha256: sha(Buffer.alloc(0)) });
+    await expectError(s, 'LAB_ERR_FILE_TOO_LARGE');
+    await s.closedByServer();
+    assert.ok(!(await stored()).includes('big.bin'));
+  });
+
+  it('refuses an oversized header from its length prefix', async () => {
+    const s = await Session.open(port);
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(1025);
+    s.socket.write(prefix);
+    await expectError(s, 'LAB_ERR_HEADER_TOO_LARGE');
+    await s.closedByServer();
+  });
+
+  it('requires hello first and refuses an unknown protocol version', async () => {
+    const early = await Session.open(port, false);
+    early.send({ type: 'get', name: 'one.bin' });
+    await expectError(early, 'LAB_ERR_UNEXPECTED_MESSAGE');
+    const future = await Session.open(port, false);
+    future.send({ type: 'hello', version: 99 });
+    await expectError(future, 'LAB_ERR_UNSUPPORTED_VERSION');
+  });
+
+  it('answers LAB_ERR_NOT_FOUND for a missing file and keeps the connection', async () => {
+    const s = await Session.open(port);
+    s.send({ type: 'get', name: 'missing.bin' });
+    await expectError(s, 'LAB_ERR_NOT_FOUND');
+    s.send({ type: 'get', name: 'one.bin' });
+    assert.equal((await s.message()).type, 'file');
+    s.socket.end();
+  });
+
+  it('drops the partial data of a client that vanishes mid-upload', async () => {
+    const s = await Session.open(port);
+    const data = randomBytes(100_000);
+    s.send({ type: 'put', name: 'vanished.bin', size: data.length, sha256: sha(data) }, data.subarray(0, 40_000));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    s.socket.resetAndDestroy();
+    for (let i = 0; i < 50 && (await stored()).some((n) => n.includes('vanished')); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual((await stored()).filter((n) => n.includes('vanished')), []);
+  });
+});

@@ -1,0 +1,50 @@
+// Every command's --help, and the exit status and error code of a bad option (no containers needed).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { repoRoot } from './support/lab-containers.ts';
+
+const mains = {
+  'tcp-server': 'services/tcp-server/src/main.ts',
+  'udp-relay': 'services/udp-relay/src/main.ts',
+  client: 'services/client/src/main.ts',
+};
+
+function run(main: string, args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [main, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+}
+
+describe('command lines', () => {
+  for (const [name, main] of Object.entries(mains)) {
+    it(`${name} --help lists every option with its environment variable and exits 0`, () => {
+      const result = run(main, ['--help']);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /^Usage: node services\//);
+      assert.match(result.stdout, /--log-level <value> +log level: trace, debug, info, warn, error \(env LOG_LEVEL, default info\)/);
+    });
+
+    it(`${name} refuses an unknown flag with LAB_ERR_CONFIG and exit status 2`, () => {
+      const result = run(main, ['--no-such-flag']);
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, new RegExp(`^${name}: LAB_ERR_CONFIG: `));
+    });
+  }
+
+  it('validates environment variables like flags, naming both', () => {
+    const result = run(mains['tcp-server'], [], { TCP_SERVER_PORT: '70000' });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /tcp-server: LAB_ERR_CONFIG: invalid --port \/ TCP_SERVER_PORT: port: /);
+  });
+
+  it('client refuses a datagram smaller than its header', () => {
+    const result = run(mains.client, ['--datagram-bytes', '8']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /client: LAB_ERR_CONFIG: invalid --datagram-bytes \/ LAB_DATAGRAM_BYTES/);
+  });
+
+  it('client refuses an unknown command', () => {
+    const result = run(mains.client, ['sned']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /client: LAB_ERR_CONFIG: unknown command "sned"/);
+  });
+});
