@@ -59,7 +59,11 @@ export class Logger {
       return;
     }
     const { msg, ...rest } = fields;
-    const pairs = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, jsonSafe)}`);
+    // A person reads the sentence first; fields it already spells out (an address, a port) are not repeated.
+    const pairs = Object.entries(rest)
+      .map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v, jsonSafe)] as const)
+      .filter(([, text]) => !(msg && text !== '' && msg.includes(text)))
+      .map(([k, text]) => `${k}=${text}`);
     const text = [time.slice(11, 23), level.toUpperCase().padEnd(5), this.#service, msg ?? event, ...pairs].join(' ');
     this.#stream.write(`${text}\n`);
   }

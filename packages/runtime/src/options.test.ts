@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { formatHelp, parseOptions, portSchema, type OptionSpecs } from './options.ts';
+
+const specs = {
+  port: { description: 'port', env: 'X_PORT', default: '9000', schema: portSchema },
+  name: { description: 'name', env: 'X_NAME', schema: z.string().optional() },
+  json: { description: 'json output', env: 'X_JSON', boolean: true, schema: z.boolean().default(false) },
+} satisfies OptionSpecs;
+
+describe('parseOptions', () => {
+  it('takes a flag over an environment variable over the default', () => {
+    const values = (env: Record<string, string>, argv: string[] = []) => {
+      const parsed = parseOptions(specs, argv, env);
+      assert.equal(parsed.help, false);
+      return parsed.help ? undefined : parsed.values;
+    };
+    assert.equal(values({})?.port, 9000);
+    assert.equal(values({ X_PORT: '9100' })?.port, 9100);
+    assert.equal(values({ X_PORT: '9100' }, ['--port', '9200'])?.port, 9200);
+    assert.equal(values({ X_PORT: '' })?.port, 9000, 'an empty variable counts as unset');
+    assert.equal(values({ X_JSON: 'true' })?.json, true);
+    assert.equal(values({}, ['--json'])?.json, true);
+    assert.equal(values({})?.json, false);
+  });
+
+  it('throws LAB_ERR_CONFIG for a bad value, an unknown flag, or a positional argument', () => {
+    assert.throws(() => parseOptions(specs, ['--port', 'http'], {}), { code: 'LAB_ERR_CONFIG', message: /--port \/ X_PORT/ });
+    assert.throws(() => parseOptions(specs, [], { X_PORT: '-1' }), { code: 'LAB_ERR_CONFIG' });
+    assert.throws(() => parseOptions(specs, ['--bogus'], {}), { code: 'LAB_ERR_CONFIG' });
+    assert.throws(() => parseOptions(specs, ['extra'], {}), { code: 'LAB_ERR_CONFIG' });
+  });
+
+  it('answers --help before validating anything', () => {
+    assert.deepEqual(parseOptions(specs, ['--help'], { X_PORT: 'bad' }), { help: true });
+  });
+
+  it('lists every option with its variable and default in the help text', () => {
+    const help = formatHelp('tool [options]', 'does things', specs);
+    assert.match(help, /--port <value> +port \(env X_PORT, default 9000\)/);
+    assert.match(help, /--json +json output \(env X_JSON\)/);
+    assert.match(help, /--help +show this help and exit/);
+  });
+});
