@@ -15,12 +15,10 @@ export const helloSchema = z.strictObject({
   agent: z.string().max(100).optional(),
 });
 
-export const putSchema = z.strictObject({
-  type: z.literal('put'),
-  name: wireFileNameSchema,
-  size: byteCount,
-  sha256: sha256Hex,
-});
+/** What identifies a file's content on the wire: name, size in bytes, SHA-256. */
+const fileFacts = { name: wireFileNameSchema, size: byteCount, sha256: sha256Hex };
+
+export const putSchema = z.strictObject({ type: z.literal('put'), ...fileFacts });
 
 export const getSchema = z.strictObject({
   type: z.literal('get'),
@@ -38,19 +36,9 @@ export const welcomeSchema = z.strictObject({
   maxFileBytes: byteCount,
 });
 
-export const storedSchema = z.strictObject({
-  type: z.literal('stored'),
-  name: wireFileNameSchema,
-  size: byteCount,
-  sha256: sha256Hex,
-});
+export const storedSchema = z.strictObject({ type: z.literal('stored'), ...fileFacts });
 
-export const fileSchema = z.strictObject({
-  type: z.literal('file'),
-  name: wireFileNameSchema,
-  size: byteCount,
-  sha256: sha256Hex,
-});
+export const fileSchema = z.strictObject({ type: z.literal('file'), ...fileFacts });
 
 export const errorMessageSchema = z.strictObject({
   type: z.literal('error'),

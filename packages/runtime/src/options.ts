@@ -78,6 +78,20 @@ export function formatHelp(usage: string, description: string, specs: OptionSpec
   return [`Usage: ${usage}`, '', description, '', 'Options:', ...rows.map((r) => `  ${r.flag.padEnd(width)}${r.text}`), ''].join('\n');
 }
 
+/**
+ * A command's start: parses argv and the environment, or prints --help and returns null.
+ * Throws LAB_ERR_CONFIG for a bad value (runMain turns it into exit status 2).
+ */
+export function parseCommandLine<S extends OptionSpecs>(
+  specs: S,
+  help: { usage: string; description: string; allowPositionals?: boolean },
+): { values: OptionValues<S>; positionals: string[] } | null {
+  const parsed = parseOptions(specs, process.argv.slice(2), process.env, { allowPositionals: help.allowPositionals ?? false });
+  if (!parsed.help) return parsed;
+  process.stdout.write(formatHelp(help.usage, help.description, specs));
+  return null;
+}
+
 /** Shared schemas for option values. */
 export const portSchema = z.coerce.number().int().min(0).max(65_535);
 export const positiveIntSchema = z.coerce.number().int().positive();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { LabError } from '@lab/protocol';
-import { formatHelp, Logger, parseOptions, runMain, type OptionValues } from '@lab/runtime';
+import { Logger, parseCommandLine, runMain, type OptionValues } from '@lab/runtime';
 import { experimentOptions } from './config.ts';
 import { formatReport, type ExperimentReport, type PartFailure } from './report.ts';
 import { runTcpExperiment } from './tcp-experiment.ts';
@@ -56,16 +56,13 @@ async function experiment(config: OptionValues<typeof experimentOptions>): Promi
 }
 
 async function main(): Promise<number> {
-  const parsed = parseOptions(experimentOptions, process.argv.slice(2), process.env, { allowPositionals: true });
-  if (parsed.help) {
-    process.stdout.write(formatHelp(usage, description, experimentOptions));
-    return 0;
-  }
-  const [command = 'experiment', ...rest] = parsed.positionals;
+  const cli = parseCommandLine(experimentOptions, { usage, description, allowPositionals: true });
+  if (!cli) return 0;
+  const [command = 'experiment', ...rest] = cli.positionals;
   if (!Object.hasOwn(commands, command) || rest.length > 0) {
     throw new LabError('LAB_ERR_CONFIG', `unknown command ${JSON.stringify([command, ...rest].join(' '))} (see --help)`);
   }
-  return experiment(parsed.values);
+  return experiment(cli.values);
 }
 
 runMain('client', main);

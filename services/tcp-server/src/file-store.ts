@@ -109,6 +109,9 @@ export class Upload {
 
   /** Resolves when the disk has taken the chunk or its buffer has room again (backpressure). */
   async write(chunk: Buffer): Promise<void> {
+    // A stream that already failed (disk full, permissions) would never emit 'drain' again.
+    const failed = this.#out.errored;
+    if (failed) throw new LabError('LAB_ERR_STORAGE', failed.message, { cause: failed });
     this.#received += chunk.length;
     this.#hash.update(chunk);
     if (!this.#out.write(chunk)) await once(this.#out, 'drain');

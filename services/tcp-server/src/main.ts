@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { formatAddress, formatHelp, Logger, onShutdown, parseOptions, runMain } from '@lab/runtime';
+import { formatAddress, Logger, onShutdown, parseCommandLine, runMain } from '@lab/runtime';
 import { tcpServerOptions } from './config.ts';
 import { FileStore } from './file-store.ts';
 import { TcpFileServer } from './server.ts';
@@ -8,12 +8,9 @@ const usage = 'node services/tcp-server/src/main.ts [options]';
 const description = 'The lab\'s TCP file-transfer server: verified uploads (SHA-256), atomic storage, downloads.';
 
 async function main(): Promise<void> {
-  const parsed = parseOptions(tcpServerOptions, process.argv.slice(2), process.env);
-  if (parsed.help) {
-    process.stdout.write(formatHelp(usage, description, tcpServerOptions));
-    return;
-  }
-  const config = parsed.values;
+  const cli = parseCommandLine(tcpServerOptions, { usage, description });
+  if (!cli) return;
+  const config = cli.values;
   const log = new Logger({ service: 'tcp-server', level: config.logLevel, format: config.logFormat });
   const store = new FileStore(config.dataDir);
   await store.init();

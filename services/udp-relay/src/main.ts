@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { formatAddress, formatHelp, Logger, onShutdown, parseOptions, runMain } from '@lab/runtime';
+import { formatAddress, Logger, onShutdown, parseCommandLine, runMain } from '@lab/runtime';
 import { udpRelayOptions } from './config.ts';
 import { UdpRelay } from './relay.ts';
 
@@ -7,12 +7,9 @@ const usage = 'node services/udp-relay/src/main.ts [options]';
 const description = 'The lab\'s UDP relay: members join a room, and each datagram a member sends is copied to every other member (unicast fan-out).';
 
 async function main(): Promise<void> {
-  const parsed = parseOptions(udpRelayOptions, process.argv.slice(2), process.env);
-  if (parsed.help) {
-    process.stdout.write(formatHelp(usage, description, udpRelayOptions));
-    return;
-  }
-  const config = parsed.values;
+  const cli = parseCommandLine(udpRelayOptions, { usage, description });
+  if (!cli) return;
+  const config = cli.values;
   const log = new Logger({ service: 'udp-relay', level: config.logLevel, format: config.logFormat });
   const relay = new UdpRelay({
     log,
