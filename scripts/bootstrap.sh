@@ -38,18 +38,27 @@ ensure_node() {
 # --- 2. Docker engine ---------------------------------------------------------------------------
 is_debian_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 
+# A fresh VM's apt-daily may hold the dpkg lock for a while: wait for it instead of failing at once.
+apt_install() {
+  say "installing $* (apt-get install)"
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@" >/dev/null
+}
+
 ensure_docker() {
   if docker info >/dev/null 2>&1; then return; fi
   if ! command -v dockerd >/dev/null 2>&1; then
     is_debian_root || die "no Docker engine is reachable and this is not Debian as root: install Docker (engine and compose) and start it"
-    say "installing the Docker engine and Compose v1 from Debian's packages (apt-get install docker.io docker-compose)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null
+    apt_install docker.io docker-compose
   fi
-  [ "$(id -u)" = 0 ] || die "dockerd is installed but not running, and starting it needs root"
-  say "starting dockerd (log: /var/log/dockerd.log)"
-  # setsid: the daemon must outlive this script and the npm process that called it.
-  setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+  if pgrep -x dockerd >/dev/null 2>&1; then
+    say "dockerd is running but not answering yet; waiting for it"
+  else
+    [ "$(id -u)" = 0 ] || die "dockerd is installed but not running, and starting it needs root"
+    say "starting dockerd (log: /var/log/dockerd.log)"
+    # setsid: the daemon must outlive this script and the npm process that called it.
+    setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+  fi
   local i
   for i in $(seq 1 60); do
     if docker info >/dev/null 2>&1; then say "Docker engine $(docker version --format '{{.Server.Version}}') is up"; return; fi
@@ -61,9 +70,7 @@ ensure_docker() {
 ensure_compose() {
   if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; then return; fi
   is_debian_root || die "neither 'docker compose' nor 'docker-compose' is installed"
-  say "installing Compose v1 from Debian's packages (apt-get install docker-compose)"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+  apt_install docker-compose
 }
 
 # --- 3. Images ----------------------------------------------------------------------------------
@@ -71,7 +78,9 @@ ensure_compose() {
 host_debian_mirror() {
   local uri
   uri=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n 1 || true)
-  [ -n "$uri" ] || uri=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -v security | head -n 1 || true)
+  # One-line form: "deb [options] URI suite …"; the URI is the first field that looks like one.
+  [ -n "$uri" ] || uri=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+    | grep -oE '(https?|file)://[^ ]+' | grep -v security | head -n 1 || true)
   [ -n "$uri" ] || die "cannot find a Debian mirror in /etc/apt"
   printf '%s\n' "$uri"
 }
@@ -85,11 +94,7 @@ ensure_local_base() {
   tag="tcp-udp-lab/base:bookworm-node$node_version"
   LOCAL_BASE=$tag
   if docker image inspect "$tag" >/dev/null 2>&1; then return; fi
-  command -v debootstrap >/dev/null 2>&1 || {
-    say "installing debootstrap (apt-get install debootstrap)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-  }
+  command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
   mirror=$(host_debian_mirror)
   rootfs=$(mktemp -d /tmp/lab-rootfs.XXXXXX)
   # shellcheck disable=SC2064  # expand now: the trap must remove this very folder
@@ -112,9 +117,11 @@ ensure_local_base() {
 # registry is reachable; the Dockerfile copies them from .lab-build/ when DEPS=host.
 stage_host_deps() {
   local stage=.lab-build/deps
-  if [ -f "$stage/package-lock.json" ] && cmp -s package-lock.json "$stage/package-lock.json"; then return; fi
+  # Up to date when the lock it was installed from is unchanged and the result is there; the copy of
+  # the lock is written only after a successful install, so an interrupted one is redone.
+  if [ -d .lab-build/node_modules ] && cmp -s package-lock.json .lab-build/installed-lock.json; then return; fi
   say "installing runtime dependencies for the image into .lab-build/ (npm ci --omit=dev)"
-  rm -rf "$stage" .lab-build/node_modules
+  rm -rf "$stage" .lab-build/node_modules .lab-build/installed-lock.json
   mkdir -p "$stage"
   cp package.json package-lock.json .npmrc "$stage/"
   local ws
@@ -124,6 +131,8 @@ stage_host_deps() {
   done
   (cd "$stage" && npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
   mv "$stage/node_modules" .lab-build/node_modules
+  rm -rf "$stage"
+  cp package-lock.json .lab-build/installed-lock.json
 }
 
 image_source() {
@@ -133,7 +142,7 @@ image_source() {
       # Never start a pull on a machine that may have no registry: use the official image only when it
       # is already here, or when a local base cannot be made.
       if docker image inspect "$REGISTRY_BASE" >/dev/null 2>&1; then echo registry
-      elif is_debian_root; then echo local
+      elif is_debian_root && [ "$(node -p 'process.platform + "-" + process.arch')" = linux-x64 ]; then echo local
       else echo registry
       fi ;;
     *) die "LAB_IMAGE_SOURCE must be auto, local or registry (got '$LAB_IMAGE_SOURCE')" ;;

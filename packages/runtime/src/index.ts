@@ -3,3 +3,4 @@ export * from './options.ts';
 export * from './shutdown.ts';
 export * from './frame-reader.ts';
 export * from './run-main.ts';
+export * from './write-stream.ts';

@@ -14,7 +14,7 @@ import {
   type ClientMessage,
   type ServerMessage,
 } from '@lab/protocol';
-import { asLabError, readFrames, type Logger, type ReadEvent } from '@lab/runtime';
+import { asLabError, readFrames, writeChunk, type Logger, type ReadEvent } from '@lab/runtime';
 
 export interface ConnectOptions {
   host: string;
@@ -22,6 +22,10 @@ export interface ConnectOptions {
   log: Logger;
   /** Keep retrying a refused or failed connect for this long (the server may still be starting). */
   connectTimeoutMs?: number;
+  /** Give up on one connect attempt after this long (a SYN nobody answers would take minutes). */
+  attemptTimeoutMs?: number;
+  /** Fail with LAB_ERR_TIMEOUT when the server sends nothing for this long while a reply is owed. */
+  idleTimeoutMs?: number;
 }
 
 export interface StoredReply {
@@ -53,32 +57,40 @@ export class TcpFileClient {
 
   /** Connects (retrying with capped exponential backoff), then exchanges hello/welcome. */
   static async connect(options: ConnectOptions): Promise<TcpFileClient> {
-    const { host, port, log, connectTimeoutMs = 15_000 } = options;
+    const { host, port, log, connectTimeoutMs = 15_000, attemptTimeoutMs = 3000, idleTimeoutMs = 30_000 } = options;
     const deadline = Date.now() + connectTimeoutMs;
     let delayMs = 100;
     for (let attempt = 1; ; attempt++) {
+      let socket: Socket;
       try {
-        const socket = await connectOnce(host, port);
-        // connect(2) picked an ephemeral local port (ip(7): ip_local_port_range); show it for teaching.
-        log.info('connect', {
-          msg: `connected ${socket.localAddress}:${socket.localPort} -> ${socket.remoteAddress}:${socket.remotePort}`,
-          localPort: socket.localPort,
-          attempt,
-        });
-        const client = new TcpFileClient(socket, log);
-        await client.#hello();
-        return client;
+        socket = await connectOnce(host, port, attemptTimeoutMs);
       } catch (error) {
         const labError = asLabError(error);
-        if (labError.code !== 'LAB_ERR_CONNECTION' || Date.now() + delayMs > deadline) {
-          throw labError.code === 'LAB_ERR_CONNECTION'
-            ? new LabError('LAB_ERR_CONNECT', `cannot connect to ${host}:${port} after ${attempt} attempts: ${labError.message}`, { cause: error })
-            : labError;
+        if (Date.now() + delayMs > deadline) {
+          throw new LabError('LAB_ERR_CONNECT', `cannot connect to ${host}:${port} after ${attempt} attempts: ${labError.message}`, { cause: error });
         }
         log.debug('connect-retry', { host, port, attempt, error: labError.message });
         await sleep(delayMs);
         delayMs = Math.min(delayMs * 2, 1000);
+        continue;
       }
+      // connect(2) picked an ephemeral local port (ip(7): ip_local_port_range); show it for teaching.
+      log.info('connect', {
+        msg: `connected ${socket.localAddress}:${socket.localPort} -> ${socket.remoteAddress}:${socket.remotePort}`,
+        localPort: socket.localPort,
+        attempt,
+      });
+      socket.setTimeout(idleTimeoutMs, () => {
+        socket.destroy(new LabError('LAB_ERR_TIMEOUT', `the server sent nothing for ${idleTimeoutMs} ms`));
+      });
+      const client = new TcpFileClient(socket, log);
+      try {
+        await client.#hello();
+      } catch (error) {
+        socket.destroy();
+        throw error;
+      }
+      return client;
     }
   }
 
@@ -107,6 +119,7 @@ export class TcpFileClient {
     const header = await this.#expect('file');
     const hash = createHash('sha256');
     const out = createWriteStream(path);
+    out.on('error', () => {}); // surfaced by writeChunk and the close below
     let size = 0;
     try {
       for (;;) {
@@ -115,7 +128,7 @@ export class TcpFileClient {
         if (event.kind !== 'body') throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `expected file bytes, got ${event.message.type}`);
         size += event.data.length;
         hash.update(event.data);
-        if (!out.write(event.data)) await once(out, 'drain');
+        await writeChunk(out, event.data);
       }
       out.end();
       await once(out, 'close');
@@ -167,12 +180,16 @@ export class TcpFileClient {
   }
 }
 
-function connectOnce(host: string, port: number): Promise<Socket> {
+function connectOnce(host: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, noDelay: true });
+    const socket = connect({ host, port, noDelay: true, timeout: timeoutMs });
+    const onTimeout = () => socket.destroy(new LabError('LAB_ERR_TIMEOUT', `no answer to the connection request within ${timeoutMs} ms`));
+    socket.once('timeout', onTimeout);
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.off('error', reject);
+      socket.off('timeout', onTimeout);
+      socket.setTimeout(0);
       resolve(socket);
     });
   });

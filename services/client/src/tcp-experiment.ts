@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '@lab/runtime';
+import { writeChunk, type Logger } from '@lab/runtime';
 import { TcpFileClient } from './tcp-client.ts';
 
 export interface TcpExperimentOptions {
@@ -37,7 +37,7 @@ async function writeRandomFile(path: string, bytes: number): Promise<string> {
     const block = randomBytes(Math.min(left, 1 << 20));
     left -= block.length;
     hash.update(block);
-    if (!out.write(block)) await once(out, 'drain');
+    await writeChunk(out, block);
   }
   out.end();
   await once(out, 'close');

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DATAGRAM_HEADER_BYTES } from '@lab/protocol';
+import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
+import { DATAGRAM_HEADER_BYTES, type Datagram } from '@lab/protocol';
 import type { Logger } from '@lab/runtime';
 import { StreamStats, type StreamSummary } from './stream-stats.ts';
 import { UdpMember } from './udp-member.ts';
@@ -21,6 +21,7 @@ export interface UdpExperimentOptions {
   log: Logger;
 }
 
+/** Per receiver; its `sent` counts the datagrams the sender's kernel accepted (sent minus send errors). */
 export interface UdpReceiverResult extends StreamSummary {
   receiver: number;
   localPort: number;
@@ -40,9 +41,10 @@ export interface UdpExperimentResult {
 
 /**
  * Sends `datagrams` numbered datagrams through the relay to `receivers` members of one room.
- * The sender is paced smoothly: datagram i leaves at start + i/rate, never in bursts to catch up on
- * more than the timer's own granularity, because a burst can overflow a queue and create loss that is
- * the sender's doing, not the network's. Nothing is retransmitted: what is lost stays lost.
+ * The sender is paced: datagram i is due at start + i/rate. A timer that wakes late lets the datagrams
+ * that fell due meanwhile go out back to back (yielding to I/O between each), so bursts are as short as
+ * the timer's lateness allows (about 1 ms, so ~rate/1000 datagrams): a long burst can overflow a queue
+ * and create loss that is the sender's doing, not the network's. Nothing is retransmitted.
  */
 export async function runUdpExperiment(options: UdpExperimentOptions): Promise<UdpExperimentResult> {
   const { log } = options;
@@ -54,30 +56,42 @@ export async function runUdpExperiment(options: UdpExperimentOptions): Promise<U
   const receivers: UdpMember[] = [];
   let sender: UdpMember | null = null;
   try {
-    for (const s of stats) {
-      receivers.push(await UdpMember.open({ ...memberOptions, onData: (d, arrivalUs) => s.record(d.seq, d.sendTimeUs, arrivalUs) }));
-    }
     sender = await UdpMember.open(memberOptions);
+    const streamId = sender.sender;
+    for (const s of stats) {
+      // Only this run's stream is counted: another sender in the same room is not ours to judge.
+      const onData = (d: Datagram, arrivalUs: bigint) => d.sender === streamId && s.record(d.seq, d.sendTimeUs, arrivalUs);
+      receivers.push(await UdpMember.open({ ...memberOptions, onData }));
+    }
     await Promise.all([...receivers, sender].map((member) => member.join()));
     log.info('udp-joined', { msg: `${receivers.length} receivers and 1 sender joined room ${options.room} on ${address}:${options.relayPort}` });
 
     const payload = Buffer.alloc(options.datagramBytes - DATAGRAM_HEADER_BYTES, 0x55);
     const intervalMs = 1000 / options.rate;
     let sendErrors = 0;
+    let pending = 0;
     const started = performance.now();
     for (let i = 0; i < options.datagrams; i++) {
       const waitMs = started + i * intervalMs - performance.now();
+      // Timers have about 1 ms granularity; below that, yield anyway, so the receivers (same event
+      // loop) read their sockets between sends instead of letting the kernel queue overflow.
       if (waitMs >= 1) await sleep(waitMs);
+      else await yieldToIo();
+      pending++;
       sender.send('data', BigInt(i), payload, (error) => {
+        pending--;
         if (error) sendErrors++;
       });
     }
+    while (pending > 0) await yieldToIo();
     const sendMs = performance.now() - started;
+    // A datagram the local kernel refused never reached the network: it is a send error, not a loss.
+    const handedToKernel = options.datagrams - sendErrors;
     log.info('udp-sent', { msg: `sent ${options.datagrams} datagrams of ${options.datagramBytes} bytes in ${Math.round(sendMs)} ms`, sendErrors });
 
     // Listen on for the stragglers, but stop early once every receiver has every datagram.
     const drainEnd = performance.now() + options.drainMs;
-    while (performance.now() < drainEnd && stats.some((s) => s.unique < options.datagrams)) await sleep(10);
+    while (performance.now() < drainEnd && stats.some((s) => s.unique < handedToKernel)) await sleep(10);
 
     return {
       mode: 'unicast',
@@ -88,7 +102,7 @@ export async function runUdpExperiment(options: UdpExperimentOptions): Promise<U
       sent: options.datagrams,
       sendErrors,
       sendMs,
-      receivers: stats.map((s, i) => ({ receiver: i + 1, localPort: receivers[i]!.localPort, ...s.summary(options.datagrams) })),
+      receivers: stats.map((s, i) => ({ receiver: i + 1, localPort: receivers[i]!.localPort, ...s.summary(handedToKernel) })),
     };
   } finally {
     await Promise.all([...receivers, ...(sender ? [sender] : [])].map((member) => member.close()));

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { checkFileName, LabError } from '@lab/protocol';
+import { writeChunk } from '@lab/runtime';
 
 export interface StoredFile {
   name: string;
@@ -100,7 +101,7 @@ export class Upload {
     this.#dir = dir;
     // 'wx': never reuse or follow an existing path.
     this.#out = createWriteStream(tempPath, { flags: 'wx' });
-    this.#out.on('error', () => {}); // surfaced by write()/commit() through once()
+    this.#out.on('error', () => {}); // surfaced by write() and commit(), as LAB_ERR_STORAGE
   }
 
   get received(): number {
@@ -109,12 +110,13 @@ export class Upload {
 
   /** Resolves when the disk has taken the chunk or its buffer has room again (backpressure). */
   async write(chunk: Buffer): Promise<void> {
-    // A stream that already failed (disk full, permissions) would never emit 'drain' again.
-    const failed = this.#out.errored;
-    if (failed) throw new LabError('LAB_ERR_STORAGE', failed.message, { cause: failed });
     this.#received += chunk.length;
     this.#hash.update(chunk);
-    if (!this.#out.write(chunk)) await once(this.#out, 'drain');
+    try {
+      await writeChunk(this.#out, chunk);
+    } catch (error) {
+      throw new LabError('LAB_ERR_STORAGE', `cannot write the upload: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   /** Verifies size and hash, then makes the file visible atomically. On mismatch nothing changes. */

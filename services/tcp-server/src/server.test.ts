@@ -59,9 +59,14 @@ class Session {
     }
   }
 
-  /** Resolves when the server closed the connection. */
+  /**
+   * Resolves when the server closed the connection, and checks it did so promptly (well before the
+   * 5 s idle timeout of the test server), so the close is the refusal's and not the timeout's.
+   */
   async closedByServer(): Promise<void> {
-    for (;;) if ((await this.#events.next().catch(() => ({ done: true }))).done) return;
+    const started = performance.now();
+    for (;;) if ((await this.#events.next().catch(() => ({ done: true }))).done) break;
+    assert.ok(performance.now() - started < 1000, 'closed by the refusal, not by the idle timeout');
   }
 }
 
@@ -128,6 +133,43 @@ describe('TcpFileServer on loopback', () => {
       await s.closedByServer();
     }
     assert.deepEqual((await readdir(dir)).sort(), ['data']);
+  });
+
+  it('delivers its refusal even while the client goes on sending the body', async () => {
+    const s = await Session.open(port);
+    const body = randomBytes(900_000);
+    s.send({ type: 'put', name: '../escape', size: body.length, sha256: sha(body) }, body);
+    await expectError(s, 'LAB_ERR_BAD_FILE_NAME');
+    await s.closedByServer();
+  });
+
+  it('survives clients that reset the connection right after a refusal or mid-download', async () => {
+    for (let i = 0; i < 20; i++) {
+      const s = await Session.open(port);
+      s.send({ type: 'put', name: 'a/b', size: 5, sha256: sha(Buffer.from('hello')) }, Buffer.from('hello'));
+      if (i % 2 === 0) await s.message();
+      s.socket.resetAndDestroy();
+      const d = await Session.open(port);
+      d.send({ type: 'get', name: 'one.bin' });
+      await d.message();
+      d.socket.resetAndDestroy();
+    }
+    // Still serving, and no uncaught 'error' event took the process down.
+    const s = await Session.open(port);
+    s.send({ type: 'get', name: 'one.bin' });
+    assert.equal((await s.message()).type, 'file');
+    assert.equal((await s.body()).length, 300_000);
+    s.socket.end();
+  });
+
+  it('answers every request a client sent before its FIN (half-close)', async () => {
+    const s = await Session.open(port);
+    s.send({ type: 'get', name: 'missing.bin' });
+    s.send({ type: 'get', name: 'one.bin' });
+    s.socket.end();
+    await expectError(s, 'LAB_ERR_NOT_FOUND');
+    assert.equal((await s.message()).type, 'file');
+    assert.equal((await s.body()).length, 300_000);
   });
 
   it('refuses a file above the size limit with LAB_ERR_FILE_TOO_LARGE', async () => {

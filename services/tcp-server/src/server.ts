@@ -26,12 +26,15 @@ export class TcpFileServer {
   readonly #options: TcpFileServerOptions;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  readonly #connections = new Set<Promise<void>>();
   #state: State = 'idle';
   #closed: Promise<void> | null = null;
 
   constructor(options: TcpFileServerOptions) {
     this.#options = options;
-    this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    // allowHalfOpen: a client's FIN ends only its direction; the replies still owed to it are sent
+    // before this side closes (tcp(7): shutdown(SHUT_WR) is a half-close).
+    this.#server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.#accept(socket));
   }
 
   /** Resolves with the bound address (port 0 picks a free port). */
@@ -44,6 +47,8 @@ export class TcpFileServer {
         resolve();
       });
     });
+    // After listening, an error (EMFILE on accept, say) is logged instead of crashing every connection.
+    this.#server.on('error', (error) => this.#options.log.error('server-error', { error }));
     this.#state = 'listening';
     return this.#server.address() as AddressInfo;
   }
@@ -57,14 +62,20 @@ export class TcpFileServer {
       log.warn('idle-timeout', { ...peer, idleTimeoutMs });
       socket.destroy();
     });
+    // A reset or EPIPE can arrive at any moment, also after serveConnection stopped reading; without a
+    // listener it would be an uncaught 'error' event that takes the whole server down.
+    socket.on('error', (error: NodeJS.ErrnoException) => log.debug('socket-error', { ...peer, code: error.code }));
     socket.on('close', (hadError) => {
       this.#sockets.delete(socket);
       log.info('close', { ...peer, clean: !hadError });
     });
-    void serveConnection(socket, { store, log, limits, serverName: this.#options.serverName ?? 'lab-tcp-server' });
+    const served: Promise<void> = serveConnection(socket, { store, log, limits, serverName: this.#options.serverName ?? 'lab-tcp-server' })
+      .catch((error: unknown) => log.error('connection-failed', { ...peer, error }))
+      .finally(() => this.#connections.delete(served));
+    this.#connections.add(served);
   }
 
-  /** Stops accepting and closes open connections (their partial uploads are removed). Idempotent. */
+  /** Stops accepting, closes open connections and waits until their partial uploads are removed. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       if (this.#state === 'idle') {
@@ -74,6 +85,7 @@ export class TcpFileServer {
       this.#state = 'closing';
       const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       for (const socket of this.#sockets) socket.destroy();
+      await Promise.all(this.#connections);
       await stopped;
       this.#state = 'closed';
     })();

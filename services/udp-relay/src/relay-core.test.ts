@@ -75,22 +75,43 @@ describe('RelayCore', () => {
     });
   });
 
-  it('never sends more bytes than it received to any address but members, whatever arrives (property)', () => {
+  it('answers no more bytes than it got, and sends data only to members, whatever arrives (property)', () => {
+    const hosts = ['10.0.0.2', '10.0.0.3', '10.0.0.4'];
+    const valid = fc
+      .record({ type: fc.constantFrom('join' as const, 'leave' as const, 'data' as const, 'joined' as const), room: fc.integer({ min: 1, max: 3 }) })
+      .map(({ type, room }) => datagram(type, room, Buffer.from('payload')));
+    const bytes = fc.oneof(valid, fc.uint8Array({ maxLength: 80 }).map((a) => Buffer.from(a)));
+    const endpoint = fc.record({ address: fc.constantFrom(...hosts), port: fc.integer({ min: 1, max: 2 }) });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 80 }), fc.integer({ min: 1, max: 3 })), { maxLength: 50 }), (inputs) => {
+      fc.property(fc.array(fc.tuple(bytes, endpoint), { maxLength: 60 }), (inputs) => {
         const core = new RelayCore(limits);
-        for (const [bytes, port] of inputs) {
-          const from = { address: a.address, port };
-          const verdict = core.handle(Buffer.from(bytes), from, 0);
+        const members = new Map<string, Set<number>>(); // endpoint -> rooms it is a member of (our own model)
+        for (const [input, from] of inputs) {
+          const key = `${from.address}|${from.port}`;
+          const verdict = core.handle(input, from, 0);
+          const isValid = input.length >= DATAGRAM_HEADER_BYTES && input.readUInt16BE(0) === 0x4c55 && input[2] === 1;
+          const type = isValid ? input[3] : 0;
+          const room = isValid ? input.readUInt32BE(8) : -1;
+          if (verdict.drop !== null) assert.equal(verdict.outgoing.length, 0, 'a dropped datagram causes no send');
+          if (type === 1 && verdict.drop === null) members.set(key, (members.get(key) ?? new Set()).add(room));
+          if (type === 3 && verdict.drop === null) members.get(key)?.delete(room);
           for (const out of verdict.outgoing) {
-            if (out.to.port === port) assert.ok(out.bytes.length <= bytes.length);
+            const outKey = `${out.to.address}|${out.to.port}`;
+            if (type === 1) {
+              assert.equal(outKey, key, 'a join is answered to its source only');
+              assert.ok(out.bytes.length <= input.length, 'the answer is not larger than the join');
+            } else {
+              assert.equal(type, 4, 'only joins are answered and only data is forwarded');
+              assert.ok(members.get(key)?.has(room), 'data is forwarded only from a member');
+              assert.ok(members.get(outKey)?.has(room), 'data is forwarded only to a member');
+              assert.notEqual(outKey, key, 'never back to the sender');
+            }
           }
-          assert.ok(verdict.drop !== null || verdict.outgoing.length > 0 || bytes[3] === 3 || bytes[3] === 4);
         }
-        const dropped = Object.values(core.counters.dropped).reduce((s, n) => s + (n ?? 0), 0);
+        const dropped = Object.values(core.counters.dropped).reduce((sum, n) => sum + (n ?? 0), 0);
         assert.ok(dropped <= core.counters.received);
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 });

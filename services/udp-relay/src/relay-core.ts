@@ -44,8 +44,12 @@ const keyOf = (endpoint: Endpoint) => `${endpoint.address}|${endpoint.port}`;
 /**
  * The relay's decisions, without a socket (as ws keeps its receiver apart from the connection):
  * rooms, membership and unicast fan-out. Every datagram that is not forwarded or answered is counted
- * under one drop reason. It never answers a datagram with more bytes than it received, so it cannot
- * be used to amplify traffic towards a forged source address; only members' data is forwarded.
+ * under one drop reason. Its direct answer (`joined`) is never larger than the join it answers, and
+ * only members' data is forwarded, only to members.
+ *
+ * Known limit of this version: a join is taken at its word, so a forged source address can be made a
+ * member and then receives the room's fan-out; members never expire. The return-path cookie, expiry
+ * and per-source rate limits close that (issue 4); `lastSeenMs` is kept for the expiry.
  */
 export class RelayCore {
   readonly #limits: RelayLimits;
