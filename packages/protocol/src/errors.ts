@@ -18,6 +18,13 @@ export const errorCatalogue = {
   LAB_ERR_NOT_FOUND: 'No stored file has that name.',
   LAB_ERR_HASH_MISMATCH: 'The SHA-256 of the received bytes differs from the declared one; nothing was stored.',
   LAB_ERR_STORAGE: 'The server could not read or write its storage.',
+  LAB_ERR_OFFSET_MISMATCH: 'A resume offset does not match the bytes the other side holds.',
+  LAB_ERR_BUSY: 'The same content is being uploaded under that name on another connection.',
+  LAB_ERR_QUOTA_EXCEEDED: 'Storing the file would exceed the server\'s storage quota.',
+  LAB_ERR_TOO_MANY_CONNECTIONS: 'The server has the maximum number of connections open.',
+  LAB_ERR_HEADER_TIMEOUT: 'A frame header began but did not complete within the allowed time.',
+  LAB_ERR_SHUTTING_DOWN: 'The server is shutting down and takes no new requests.',
+  LAB_ERR_NOT_IN_ROOM: 'A chat message was sent before joining a room.',
   // datagrams (UDP)
   LAB_ERR_DATAGRAM_TOO_SHORT: 'A datagram is shorter than the fixed header.',
   LAB_ERR_DATAGRAM_TOO_LARGE: 'A datagram is longer than the configured limit.',

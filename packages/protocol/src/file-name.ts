@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { LabError } from './errors.ts';
 
-/** Longest stored file name, in bytes; below NAME_MAX (255) so temporary suffixes still fit. */
-export const MAX_FILE_NAME_LENGTH = 200;
+/** Longest stored file name: NAME_MAX (255) less the partial-upload wrapping ".NAME.<64 hex>.part" (71). */
+export const MAX_FILE_NAME_LENGTH = 180;
 
 /**
  * File names are an allow-list, not a block-list: letters, digits, dot, dash and underscore only, so no

@@ -4,3 +4,4 @@ export * from './schema-issues.ts';
 export * from './tcp-messages.ts';
 export * from './tcp-frame.ts';
 export * from './udp-datagram.ts';
+export * from './endpoint.ts';

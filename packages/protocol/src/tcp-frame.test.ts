@@ -37,12 +37,12 @@ const stream = Buffer.concat([
 ]);
 const expected = [
   { kind: 'message', message: { type: 'hello', version: 1 } },
-  { kind: 'message', message: { type: 'put', name: 'a.bin', size: body.length, sha256: sha } },
+  { kind: 'message', message: { type: 'put', name: 'a.bin', size: body.length, sha256: sha, offset: 0 } },
   { kind: 'body', data: body },
   { kind: 'body-end' },
-  { kind: 'message', message: { type: 'put', name: 'empty', size: 0, sha256: sha } },
+  { kind: 'message', message: { type: 'put', name: 'empty', size: 0, sha256: sha, offset: 0 } },
   { kind: 'body-end' },
-  { kind: 'message', message: { type: 'get', name: 'a.bin' } },
+  { kind: 'message', message: { type: 'get', name: 'a.bin', offset: 0 } },
 ];
 
 describe('FrameDecoder', () => {
@@ -80,7 +80,7 @@ describe('FrameDecoder', () => {
     const name = fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,40}$/);
     fc.assert(
       fc.property(name, fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 64 }), (n, payload, chunkSize) => {
-        const message = { type: 'put' as const, name: n, size: payload.length, sha256: sha };
+        const message = { type: 'put' as const, name: n, size: payload.length, sha256: sha, offset: 0 };
         const wire = Buffer.concat([encodeFrameHeader(message), payload]);
         const chunks: Buffer[] = [];
         for (let i = 0; i < wire.length; i += chunkSize) chunks.push(wire.subarray(i, i + chunkSize));
@@ -90,6 +90,20 @@ describe('FrameDecoder', () => {
         assert.deepEqual(feed(decoder(), chunks), want);
       }),
     );
+  });
+
+  it('expects only the bytes after the offset when a put or file resumes', () => {
+    const rest = Buffer.from('6789');
+    const wire = Buffer.concat([encodeFrameHeader({ type: 'put', name: 'r', size: 10, sha256: sha, offset: 6 }), rest, encodeFrameHeader({ type: 'list' })]);
+    assert.deepEqual(feed(decoder(), [wire]), [
+      { kind: 'message', message: { type: 'put', name: 'r', size: 10, sha256: sha, offset: 6 } },
+      { kind: 'body', data: rest },
+      { kind: 'body-end' },
+      { kind: 'message', message: { type: 'list' } },
+    ]);
+    assert.deepEqual(feed(decoder(), [encodeFrameHeader({ type: 'put', name: 'r', size: 1, sha256: sha, offset: 2 })]), [
+      { kind: 'error', code: 'LAB_ERR_HEADER_INVALID' },
+    ]);
   });
 
   it('refuses a header above the limit from its 4 length bytes alone, before buffering it', () => {

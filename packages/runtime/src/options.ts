@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { LabError, summarizeIssues } from '@lab/protocol';
-import { logLevels } from './logger.ts';
+import type { Writable } from 'node:stream';
+import { Logger, logLevels } from './logger.ts';
 
 /** One configuration value, settable by a flag (`--kebab-case` of its key) or an environment variable. */
 export interface OptionSpec {
@@ -106,4 +107,15 @@ export const loggingOptions = {
     default: 'auto',
     schema: z.enum(['auto', 'json', 'pretty']),
   },
+  trace: {
+    description: 'show the whole socket lifecycle, transfer progress included (same as --log-level trace)',
+    env: 'LOG_TRACE',
+    boolean: true,
+    schema: z.boolean().default(false),
+  },
 } satisfies OptionSpecs;
+
+/** The logger a command's logging options ask for. */
+export function createLogger(service: string, options: OptionValues<typeof loggingOptions>, stream?: Writable): Logger {
+  return new Logger({ service, level: options.trace ? 'trace' : options.logLevel, format: options.logFormat, ...(stream ? { stream } : {}) });
+}

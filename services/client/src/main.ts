@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { LabError } from '@lab/protocol';
-import { Logger, parseCommandLine, runMain, type OptionValues } from '@lab/runtime';
+import { createLogger, parseCommandLine, runMain, type OptionValues } from '@lab/runtime';
 import { experimentOptions } from './config.ts';
 import { formatReport, type ExperimentReport, type PartFailure } from './report.ts';
 import { runTcpExperiment } from './tcp-experiment.ts';
@@ -25,7 +25,7 @@ function failure(error: unknown): PartFailure {
 
 async function experiment(config: OptionValues<typeof experimentOptions>): Promise<number> {
   // Logs go to stderr so that stdout carries only the report (or the JSON).
-  const log = new Logger({ service: 'client', level: config.logLevel, format: config.logFormat, stream: process.stderr });
+  const log = createLogger('client', config, process.stderr);
   const tcp = await runTcpExperiment({
     host: config.tcpHost,
     port: config.tcpPort,

@@ -7,18 +7,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   bodyLengthOf,
   encodeFrameHeader,
+  formatEndpoint,
   FrameDecoder,
   LabError,
   serverMessageSchema,
   TCP_PROTOCOL_VERSION,
-  type ClientMessage,
+  type ClientMessageInput,
+  type Endpoint,
   type ServerMessage,
 } from '@lab/protocol';
 import { asLabError, readFrames, writeChunk, type Logger, type ReadEvent } from '@lab/runtime';
 
 export interface ConnectOptions {
-  host: string;
-  port: number;
+  endpoint: Endpoint;
   log: Logger;
   /** Keep retrying a refused or failed connect for this long (the server may still be starting). */
   connectTimeoutMs?: number;
@@ -28,18 +29,23 @@ export interface ConnectOptions {
   idleTimeoutMs?: number;
 }
 
-export interface StoredReply {
-  name: string;
-  size: number;
-  sha256: string;
+export type Message<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+
+export interface TransferOptions {
+  /** Called as bytes go out or come in, with the file position reached. */
+  onProgress?: (position: number) => void;
+  /** Bytes per second at most (like curl --limit-rate); 0 or undefined: as fast as TCP allows. */
+  limitRate?: number;
 }
 
 export interface Downloaded {
   size: number;
-  /** Declared by the server in the `file` header. */
+  /** Declared by the server in the `file` header, for the whole file. */
   declaredSha256: string;
-  /** Computed here over the bytes that arrived. */
+  /** Computed here over the whole file: the bytes kept before `offset` and the bytes that arrived. */
   sha256: string;
+  /** Bytes that crossed the network in this download. */
+  received: number;
 }
 
 /** A client connection to the TCP file server; requests run one at a time, in order. */
@@ -57,29 +63,30 @@ export class TcpFileClient {
 
   /** Connects (retrying with capped exponential backoff), then exchanges hello/welcome. */
   static async connect(options: ConnectOptions): Promise<TcpFileClient> {
-    const { host, port, log, connectTimeoutMs = 15_000, attemptTimeoutMs = 3000, idleTimeoutMs = 30_000 } = options;
+    const { endpoint, log, connectTimeoutMs = 15_000, attemptTimeoutMs = 3000, idleTimeoutMs = 30_000 } = options;
+    const target = formatEndpoint(endpoint);
     const deadline = Date.now() + connectTimeoutMs;
     let delayMs = 100;
     for (let attempt = 1; ; attempt++) {
       let socket: Socket;
       try {
-        socket = await connectOnce(host, port, attemptTimeoutMs);
+        socket = await connectOnce(endpoint, attemptTimeoutMs);
       } catch (error) {
         const labError = asLabError(error);
         if (Date.now() + delayMs > deadline) {
-          throw new LabError('LAB_ERR_CONNECT', `cannot connect to ${host}:${port} after ${attempt} attempts: ${labError.message}`, { cause: error });
+          throw new LabError('LAB_ERR_CONNECT', `cannot connect to ${target} after ${attempt} attempts: ${labError.message}`, { cause: error });
         }
-        log.debug('connect-retry', { host, port, attempt, error: labError.message });
+        log.debug('connect-retry', { target, attempt, error: labError.message });
         await sleep(delayMs);
         delayMs = Math.min(delayMs * 2, 1000);
         continue;
       }
       // connect(2) picked an ephemeral local port (ip(7): ip_local_port_range); show it for teaching.
-      log.info('connect', {
-        msg: `connected ${socket.localAddress}:${socket.localPort} -> ${socket.remoteAddress}:${socket.remotePort}`,
-        localPort: socket.localPort,
-        attempt,
-      });
+      const local = socket.localPort ? `${socket.localAddress}:${socket.localPort}` : 'unix socket';
+      log.info('connect', { msg: `connected ${local} -> ${target}`, localPort: socket.localPort, attempt });
+      // Errors also surface through the frame reader while a request waits; this listener covers the
+      // moments when nothing is reading (an uncaught 'error' event would end the process).
+      socket.on('error', (error: NodeJS.ErrnoException) => log.debug('socket-error', { code: error.code }));
       socket.setTimeout(idleTimeoutMs, () => {
         socket.destroy(new LabError('LAB_ERR_TIMEOUT', `the server sent nothing for ${idleTimeoutMs} ms`));
       });
@@ -95,40 +102,60 @@ export class TcpFileClient {
   }
 
   async #hello(): Promise<void> {
-    this.#send({ type: 'hello', version: TCP_PROTOCOL_VERSION, agent: 'lab-client' });
-    const welcome = await this.#expect('welcome');
+    this.send({ type: 'hello', version: TCP_PROTOCOL_VERSION, agent: 'lab-client' });
+    const welcome = await this.expect('welcome');
     this.#log.debug('welcome', { ...welcome });
   }
 
-  /** Streams a local file as `name`; resolves with what the server stored (after its SHA-256 check). */
-  async upload(path: string, name: string, size: number, sha256: string): Promise<StoredReply> {
-    this.#send({ type: 'put', name, size, sha256 });
+  /**
+   * Streams a local file from `offset` on as `name`; resolves with what the server stored after its
+   * SHA-256 check of the whole file.
+   */
+  async upload(path: string, file: { name: string; size: number; sha256: string; offset: number }, options: TransferOptions = {}): Promise<Message<'stored'>> {
+    this.send({ type: 'put', ...file });
     // The reply is awaited while the body is still being sent: a server that refuses early replies at
     // once and closes, and its reason must win over the EPIPE our write then gets.
-    const reply = this.#expect('stored');
-    const sending = pipeline(createReadStream(path), this.#socket, { end: false });
+    const reply = this.expect('stored');
+    const sending = (async () => {
+      if (file.size === file.offset) return;
+      const pace = pacer(options.limitRate);
+      let position = file.offset;
+      for await (const chunk of createReadStream(path, { start: file.offset, end: file.size - 1 }) as AsyncIterable<Buffer>) {
+        await writeChunk(this.#socket, chunk);
+        position += chunk.length;
+        options.onProgress?.(position);
+        await pace(position - file.offset);
+      }
+    })();
     const [replied, sent] = await Promise.allSettled([reply, sending]);
     if (replied.status === 'rejected') throw asLabError(replied.reason);
     if (sent.status === 'rejected') throw asLabError(sent.reason);
     return replied.value;
   }
 
-  /** Fetches `name` into `path`, hashing the bytes as they arrive; disk writes pace the socket. */
-  async download(name: string, path: string): Promise<Downloaded> {
-    this.#send({ type: 'get', name });
-    const header = await this.#expect('file');
+  /**
+   * Fetches `name` into `path` from `offset` on (the first `offset` bytes already in `path` are kept and
+   * hashed), hashing the bytes as they arrive; disk writes pace the socket.
+   */
+  async download(name: string, path: string, offset: number, options: TransferOptions = {}): Promise<Downloaded> {
+    this.send({ type: 'get', name, offset });
+    const header = await this.expect('file');
     const hash = createHash('sha256');
-    const out = createWriteStream(path);
+    if (offset > 0) await pipeline(createReadStream(path, { start: 0, end: offset - 1 }), hash, { end: false });
+    const out = createWriteStream(path, offset > 0 ? { flags: 'r+', start: offset } : { flags: 'w' });
     out.on('error', () => {}); // surfaced by writeChunk and the close below
-    let size = 0;
+    const pace = pacer(options.limitRate);
+    let received = 0;
     try {
       for (;;) {
         const event = await this.#next();
         if (event.kind === 'body-end') break;
         if (event.kind !== 'body') throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `expected file bytes, got ${event.message.type}`);
-        size += event.data.length;
+        received += event.data.length;
         hash.update(event.data);
         await writeChunk(out, event.data);
+        options.onProgress?.(offset + received);
+        await pace(received);
       }
       out.end();
       await once(out, 'close');
@@ -136,11 +163,42 @@ export class TcpFileClient {
       out.destroy();
       throw error;
     }
-    return { size, declaredSha256: header.sha256, sha256: hash.digest('hex') };
+    return { size: header.size, declaredSha256: header.sha256, sha256: hash.digest('hex'), received };
   }
 
-  #send(message: ClientMessage): void {
+  async list(): Promise<Message<'listing'>['files']> {
+    this.send({ type: 'list' });
+    return (await this.expect('listing')).files;
+  }
+
+  async stat(name: string): Promise<Message<'stat-result'>> {
+    this.send({ type: 'stat', name });
+    return this.expect('stat-result');
+  }
+
+  async delete(name: string): Promise<Message<'deleted'>> {
+    this.send({ type: 'delete', name });
+    return this.expect('deleted');
+  }
+
+  send(message: ClientMessageInput): void {
     this.#socket.write(encodeFrameHeader(message));
+  }
+
+  /** No idle timeout from now on (a chat waits for people, who may be quiet for a long time). */
+  keepAlive(): void {
+    this.#socket.setTimeout(0);
+    this.#socket.setKeepAlive(true, 30_000);
+  }
+
+  /** The next message from the server, whatever its type; null when the server closed the connection. */
+  async nextMessage(): Promise<ServerMessage | null> {
+    const result = await this.#events.next().catch((error: unknown) => {
+      throw asLabError(error);
+    });
+    if (result.done) return null;
+    if (result.value.kind !== 'message') throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', 'file bytes where a message was expected');
+    return result.value.message;
   }
 
   async #next(): Promise<ReadEvent<ServerMessage>> {
@@ -152,13 +210,13 @@ export class TcpFileClient {
   }
 
   /** The next message, which must be of `type`; an `error` reply becomes a LabError with its code. */
-  async #expect<T extends ServerMessage['type']>(type: T): Promise<Extract<ServerMessage, { type: T }>> {
+  async expect<T extends ServerMessage['type']>(type: T): Promise<Message<T>> {
     const event = await this.#next();
     if (event.kind !== 'message') throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `expected ${type}, got file bytes`);
     const message = event.message;
     if (message.type === 'error') throw new LabError(message.code, `server: ${message.message}`);
     if (message.type !== type) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `expected ${type}, got ${message.type}`);
-    return message as Extract<ServerMessage, { type: T }>;
+    return message as Message<T>;
   }
 
   /**
@@ -175,14 +233,30 @@ export class TcpFileClient {
     this.#socket.destroy();
   }
 
+  /** Drops the connection at once (RST), as a crash or a pulled cable would. */
+  abort(): void {
+    this.#socket.resetAndDestroy();
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 }
 
-function connectOnce(host: string, port: number, timeoutMs: number): Promise<Socket> {
+/** Sleeps as needed so that `bytes` transferred since the first call stay within `rate` per second. */
+function pacer(rate: number | undefined): (bytes: number) => Promise<void> {
+  if (!rate) return async () => {};
+  const started = performance.now();
+  return async (bytes) => {
+    const aheadMs = (bytes / rate) * 1000 - (performance.now() - started);
+    if (aheadMs > 1) await sleep(aheadMs);
+  };
+}
+
+function connectOnce(endpoint: Endpoint, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, noDelay: true, timeout: timeoutMs });
+    const target = endpoint.kind === 'unix' ? { path: endpoint.path } : { host: endpoint.host, port: endpoint.port };
+    const socket = connect({ ...target, noDelay: true, timeout: timeoutMs });
     const onTimeout = () => socket.destroy(new LabError('LAB_ERR_TIMEOUT', `no answer to the connection request within ${timeoutMs} ms`));
     socket.once('timeout', onTimeout);
     socket.once('error', reject);

@@ -57,17 +57,18 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
     const sha256 = await writeRandomFile(source, options.fileBytes);
     log.info('tcp-file', { msg: `generated ${options.fileBytes} random bytes, sha256 ${sha256.slice(0, 16)}…`, name, bytes: options.fileBytes, sha256 });
 
-    const client = await TcpFileClient.connect({ host: options.host, port: options.port, log, connectTimeoutMs: options.connectTimeoutMs });
+    const endpoint = { kind: 'tcp' as const, host: options.host, port: options.port };
+    const client = await TcpFileClient.connect({ endpoint, log, connectTimeoutMs: options.connectTimeoutMs });
     try {
       let started = performance.now();
-      const stored = await client.upload(source, name, options.fileBytes, sha256);
+      const stored = await client.upload(source, { name, size: options.fileBytes, sha256, offset: 0 });
       const uploadMs = performance.now() - started;
       log.info('tcp-uploaded', { name, bytes: stored.size, ms: Math.round(uploadMs) });
 
       started = performance.now();
-      const downloaded = await client.download(name, copy);
+      const downloaded = await client.download(name, copy, 0);
       const downloadMs = performance.now() - started;
-      log.info('tcp-downloaded', { name, bytes: downloaded.size, ms: Math.round(downloadMs) });
+      log.info('tcp-downloaded', { name, bytes: downloaded.received, ms: Math.round(downloadMs) });
 
       return {
         name,
@@ -77,10 +78,10 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
         uploadMbitPerS: mbitPerS(options.fileBytes, uploadMs),
         stored: { size: stored.size, sha256: stored.sha256 },
         downloadMs,
-        downloadMbitPerS: mbitPerS(downloaded.size, downloadMs),
-        downloaded,
+        downloadMbitPerS: mbitPerS(downloaded.received, downloadMs),
+        downloaded: { size: downloaded.received, sha256: downloaded.sha256, declaredSha256: downloaded.declaredSha256 },
         identical:
-          stored.sha256 === sha256 && downloaded.sha256 === sha256 && downloaded.declaredSha256 === sha256 && downloaded.size === options.fileBytes,
+          stored.sha256 === sha256 && downloaded.sha256 === sha256 && downloaded.declaredSha256 === sha256 && downloaded.received === options.fileBytes,
       };
     } finally {
       await client.close();

@@ -11,44 +11,85 @@ import {
   type ServerMessage,
 } from '@lab/protocol';
 import { asLabError, readFrames, writeChunk, type Logger } from '@lab/runtime';
+import type { ChatMember, ChatRooms } from './chat-rooms.ts';
 import type { FileStore, Upload } from './file-store.ts';
 
 export interface ConnectionLimits {
   maxHeaderBytes: number;
   maxFileBytes: number;
+  /** A frame header must complete within this long of its first byte (a slowloris guard). */
+  headerTimeoutMs: number;
 }
 
 export interface ConnectionContext {
   store: FileStore;
+  chat: ChatRooms;
   log: Logger;
   limits: ConnectionLimits;
   serverName: string;
+  /** True once the server is stopping: requests in progress finish, no new ones start. */
+  draining: () => boolean;
 }
 
+/** What the server needs to know about a connection to stop gracefully. */
+export interface ConnectionState {
+  /** Unique per server run; names Unix-socket peers, which have no address. */
+  id: number;
+  /** A request is in progress (between its header and its reply). */
+  busy: boolean;
+}
+
+/** Progress lines at debug level every this many bytes of a transfer. */
+const PROGRESS_EVERY_BYTES = 64 * 1024 * 1024;
+
 /**
- * One accepted connection: hello first, then any number of put/get requests, one at a time.
- * A request refused before its body (bad name, too large) closes the connection after the error reply,
+ * One accepted connection: hello first, then requests answered one at a time, in order. A request
+ * refused before its body (bad name, too large, quota) closes the connection after the error reply,
  * because the body that follows would otherwise have to be read and thrown away.
  */
-export async function serveConnection(socket: Socket, ctx: ConnectionContext): Promise<void> {
-  const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+export async function serveConnection(socket: Socket, ctx: ConnectionContext, state: ConnectionState): Promise<void> {
+  const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : `unix#${state.id}`;
+  const { log } = ctx;
   const decoder = new FrameDecoder<ClientMessage>({
     schema: clientMessageSchema,
     bodyLength: bodyLengthOf,
     maxHeaderBytes: ctx.limits.maxHeaderBytes,
   });
-  const send = (message: ServerMessage) => socket.write(encodeFrameHeader(message));
+  const send = (message: ServerMessage) => {
+    if (socket.writable) socket.write(encodeFrameHeader(message));
+  };
   const refuse = (error: LabError) => {
-    ctx.log.warn('refused', { peer, code: error.code, msg: `refused ${peer}: ${error.code} ${error.message}` });
+    log.warn('refused', { peer, code: error.code, msg: `refused ${peer}: ${error.code} ${error.message}` });
     send({ type: 'error', code: error.code, message: error.message });
+  };
+  const member: ChatMember = { id: peer, send };
+  let room: string | null = null;
+
+  // Slowloris guard: once a header has begun, it must complete in time.
+  let headerTimer: NodeJS.Timeout | null = null;
+  const watchHeader = () => {
+    if (decoder.bufferedBytes === 0) {
+      if (headerTimer) clearTimeout(headerTimer);
+      headerTimer = null;
+    } else {
+      headerTimer ??= setTimeout(() => {
+        refuse(new LabError('LAB_ERR_HEADER_TIMEOUT', `a header did not complete within ${ctx.limits.headerTimeoutMs} ms`));
+        lingeringClose(socket);
+      }, ctx.limits.headerTimeoutMs);
+    }
   };
 
   let greeted = false;
   let upload: Upload | null = null;
+  let progressMark = 0;
   try {
-    for await (const event of readFrames<ClientMessage>(socket, decoder)) {
+    for await (const event of readFrames<ClientMessage>(socket, decoder, watchHeader)) {
       if (event.kind === 'body') {
         await upload!.write(event.data);
+        if (upload!.received >= progressMark) {
+          log.debug('transfer-progress', { peer, direction: 'upload', name: upload!.request.name, bytes: upload!.request.offset + upload!.received, size: upload!.request.size });
+          progressMark += PROGRESS_EVERY_BYTES;
+        }
         continue;
       }
       if (event.kind === 'body-end') {
@@ -56,11 +97,13 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
         upload = null;
         try {
           const stored = await current.commit();
-          ctx.log.info('transfer-end', { peer, direction: 'upload', ...stored });
+          log.info('transfer-end', { peer, direction: 'upload', ...stored, received: current.received });
           send({ type: 'stored', ...stored });
         } catch (error) {
           refuse(asLabError(error));
         }
+        state.busy = false;
+        if (ctx.draining()) break;
         continue;
       }
       const message = event.message;
@@ -73,6 +116,8 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
         send({ type: 'welcome', version: TCP_PROTOCOL_VERSION, server: ctx.serverName, maxFileBytes: ctx.limits.maxFileBytes });
         continue;
       }
+      if (ctx.draining()) throw new LabError('LAB_ERR_SHUTTING_DOWN', 'the server is stopping; try again later');
+      state.busy = true;
       switch (message.type) {
         case 'hello':
           throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', 'hello was already exchanged');
@@ -82,32 +127,115 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext): P
           if (message.size > ctx.limits.maxFileBytes) {
             throw new LabError('LAB_ERR_FILE_TOO_LARGE', `${message.size} bytes is above the limit of ${ctx.limits.maxFileBytes}`);
           }
-          ctx.log.info('transfer-start', { peer, direction: 'upload', name: message.name, size: message.size });
-          upload = ctx.store.beginUpload(message);
-          break;
+          upload = await ctx.store.beginUpload(message);
+          progressMark = 0;
+          log.info('transfer-start', { peer, direction: 'upload', name: message.name, size: message.size, offset: message.offset });
+          continue; // busy until body-end
         }
         case 'get':
-          await sendFile(socket, ctx, message.name, peer).catch((error: unknown) => {
+          await sendFile(socket, ctx, message.name, message.offset, peer).catch((error: unknown) => {
             const labError = asLabError(error);
-            if (labError.code !== 'LAB_ERR_NOT_FOUND' && labError.code !== 'LAB_ERR_BAD_FILE_NAME') throw labError;
+            if (socket.destroyed || !recoverable(labError)) throw labError;
             refuse(labError);
           });
           break;
+        case 'list':
+          send({ type: 'listing', files: await ctx.store.list() });
+          break;
+        case 'stat':
+          await answer(ctx.store.stat(message.name).then((result) => send({ type: 'stat-result', name: message.name, ...result })), refuse);
+          break;
+        case 'delete':
+          await answer(
+            ctx.store.delete(message.name).then((removed) => {
+              log.info('delete', { peer, name: message.name, removed });
+              send({ type: 'deleted', name: message.name, removed });
+            }),
+            refuse,
+          );
+          break;
+        case 'chat-join':
+          if (room) ctx.chat.leave(member, room);
+          room = message.room;
+          send({ type: 'chat-joined', room, members: ctx.chat.join(member, room) });
+          log.info('chat-join', { peer, room });
+          break;
+        case 'chat':
+          if (!room) refuse(new LabError('LAB_ERR_NOT_IN_ROOM', 'send chat-join first'));
+          else ctx.chat.say(member, room, message.text);
+          break;
       }
+      state.busy = false;
+      if (ctx.draining()) break;
     }
   } catch (error) {
     const labError = asLabError(error);
     if (labError.code === 'LAB_ERR_CONNECTION' || labError.code === 'LAB_ERR_TRUNCATED') {
-      ctx.log.warn('peer-vanished', { peer, code: labError.code, msg: `${peer} went away: ${labError.message}` });
+      log.warn('peer-vanished', { peer, code: labError.code, msg: `${peer} went away: ${labError.message}` });
     } else if (!socket.destroyed) {
       refuse(labError);
     } else {
-      ctx.log.error('connection-error', { peer, code: labError.code, msg: `${peer}: ${labError.code} ${labError.message}` });
+      log.error('connection-error', { peer, code: labError.code, msg: `${peer}: ${labError.code} ${labError.message}` });
     }
   } finally {
-    await upload?.abort();
+    if (headerTimer) clearTimeout(headerTimer);
+    if (room) ctx.chat.leave(member, room);
+    if (upload) {
+      log.info('transfer-suspended', { peer, name: upload.request.name, kept: upload.request.offset + upload.received, size: upload.request.size });
+      await upload.suspend();
+    }
+    state.busy = false;
     if (!socket.destroyed) lingeringClose(socket);
   }
+}
+
+/** Errors after which the connection is still in step with the client. */
+function recoverable(error: LabError): boolean {
+  return ['LAB_ERR_NOT_FOUND', 'LAB_ERR_BAD_FILE_NAME', 'LAB_ERR_OFFSET_MISMATCH'].includes(error.code);
+}
+
+/** Runs a request whose refusal (bad name, not found) leaves the connection usable. */
+async function answer(work: Promise<void>, refuse: (error: LabError) => void): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    const labError = asLabError(error);
+    if (!recoverable(labError)) throw labError;
+    refuse(labError);
+  }
+}
+
+/**
+ * Sends the `file` header and then the bytes from `offset`. Once the header is out, a failure can no
+ * longer be reported in-band (the client is counting body bytes), so the connection is destroyed.
+ */
+async function sendFile(socket: Socket, ctx: ConnectionContext, name: string, offset: number, peer: string): Promise<void> {
+  const opened = await ctx.store.openStored(name, offset);
+  ctx.log.info('transfer-start', { peer, direction: 'download', ...opened.file, offset });
+  socket.write(encodeFrameHeader({ type: 'file', ...opened.file, offset } satisfies ServerMessage));
+  if (opened.file.size === offset) return opened.close();
+  const stream = opened.stream();
+  let sent = 0;
+  let progressMark = PROGRESS_EVERY_BYTES;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      await writeChunk(socket, chunk).catch((error: unknown) => {
+        throw new LabError('LAB_ERR_CONNECTION', (error as Error).message, { cause: error });
+      });
+      sent += chunk.length;
+      if (sent >= progressMark) {
+        ctx.log.debug('transfer-progress', { peer, direction: 'download', name, bytes: offset + sent, size: opened.file.size });
+        progressMark += PROGRESS_EVERY_BYTES;
+      }
+    }
+  } catch (error) {
+    socket.destroy();
+    if (error instanceof LabError) throw error;
+    throw new LabError('LAB_ERR_STORAGE', `cannot read ${name}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    stream.destroy(); // closes the file descriptor also when the client vanished mid-way
+  }
+  ctx.log.info('transfer-end', { peer, direction: 'download', ...opened.file, sent });
 }
 
 /** How long a refused client may go on sending before the connection is reset anyway. */
@@ -119,34 +247,8 @@ const LINGER_MS = 2000;
  * some stacks a RST discards received data the client has not read yet: our error reply. (Linux keeps
  * it readable, so the loopback test passes either way; this is for every other peer.)
  */
-function lingeringClose(socket: Socket): void {
+export function lingeringClose(socket: Socket): void {
   socket.end();
   socket.resume();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
-}
-
-/**
- * Sends the `file` header and then the bytes. Once the header is out, a failure can no longer be
- * reported in-band (the client is counting body bytes), so the connection is destroyed instead.
- */
-async function sendFile(socket: Socket, ctx: ConnectionContext, name: string, peer: string): Promise<void> {
-  const opened = await ctx.store.openStored(name);
-  ctx.log.info('transfer-start', { peer, direction: 'download', ...opened.file });
-  socket.write(encodeFrameHeader({ type: 'file', ...opened.file } satisfies ServerMessage));
-  if (opened.file.size === 0) return opened.close();
-  const stream = opened.stream();
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      await writeChunk(socket, chunk).catch((error: unknown) => {
-        throw new LabError('LAB_ERR_CONNECTION', (error as Error).message, { cause: error });
-      });
-    }
-  } catch (error) {
-    socket.destroy();
-    if (error instanceof LabError) throw error;
-    throw new LabError('LAB_ERR_STORAGE', `cannot read ${name}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    stream.destroy(); // closes the file descriptor also when the client vanished mid-way
-  }
-  ctx.log.info('transfer-end', { peer, direction: 'download', ...opened.file });
 }

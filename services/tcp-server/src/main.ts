@@ -1,29 +1,38 @@
 #!/usr/bin/env node
-import { formatAddress, Logger, onShutdown, parseCommandLine, runMain } from '@lab/runtime';
+import { formatEndpoint } from '@lab/protocol';
+import { createLogger, onShutdown, parseCommandLine, runMain } from '@lab/runtime';
 import { tcpServerOptions } from './config.ts';
 import { FileStore } from './file-store.ts';
 import { TcpFileServer } from './server.ts';
 
 const usage = 'node services/tcp-server/src/main.ts [options]';
-const description = 'The lab\'s TCP file-transfer server: verified uploads (SHA-256), atomic storage, downloads.';
+const description = [
+  'The lab\'s TCP file-transfer server: verified (SHA-256), atomic and resumable uploads, downloads,',
+  'list/stat/delete, and TCP chat rooms. Protocol: docs/tcp-protocol.md. Errors: docs/errors.md.',
+].join('\n');
 
 async function main(): Promise<void> {
   const cli = parseCommandLine(tcpServerOptions, { usage, description });
   if (!cli) return;
   const config = cli.values;
-  const log = new Logger({ service: 'tcp-server', level: config.logLevel, format: config.logFormat });
-  const store = new FileStore(config.dataDir);
+  const log = createLogger('tcp-server', config);
+  const store = new FileStore(config.dataDir, config.quotaBytes);
   await store.init();
   const server = new TcpFileServer({
     store,
     log,
-    limits: { maxHeaderBytes: config.maxHeaderBytes, maxFileBytes: config.maxFileBytes },
+    limits: { maxHeaderBytes: config.maxHeaderBytes, maxFileBytes: config.maxFileBytes, headerTimeoutMs: config.headerTimeoutMs },
     idleTimeoutMs: config.idleTimeoutMs,
+    maxConnections: config.maxConnections,
   });
-  const address = await server.listen({ host: config.host, port: config.port, backlog: config.backlog });
-  // The fixed readiness line that tests and health checks wait for.
-  log.info('listening', { msg: `listening on tcp ${formatAddress(address)}`, address: address.address, port: address.port, backlog: config.backlog, dataDir: config.dataDir });
-  onShutdown(() => server.close(), (signal) => log.info('shutdown', { signal }));
+  for (const endpoint of config.listen) {
+    const bound = await server.listen(endpoint, config.backlog);
+    const where = formatEndpoint(bound.endpoint);
+    // The fixed readiness line (one per listener) that tests and health checks wait for.
+    const msg = bound.endpoint.kind === 'unix' ? `listening on unix ${bound.endpoint.path}` : `listening on tcp ${where}`;
+    log.info('listening', { msg, endpoint: where, backlog: bound.backlog, dataDir: config.dataDir });
+  }
+  onShutdown(() => server.close(config.graceMs), (signal) => log.info('shutdown', { signal, graceMs: config.graceMs, open: server.connections }));
 }
 
 runMain('tcp-server', main);

@@ -79,8 +79,16 @@ describe('TcpFileServer on loopback', () => {
     dir = await mkdtemp(join(tmpdir(), 'lab-tcp-server-'));
     const store = new FileStore(join(dir, 'data'));
     await store.init();
-    server = new TcpFileServer({ store, log: quiet, limits: { maxHeaderBytes: 1024, maxFileBytes: 1 << 20 }, idleTimeoutMs: 5000 });
-    ({ port } = await server.listen({ host: '127.0.0.1', port: 0, backlog: 16 }));
+    server = new TcpFileServer({
+      store,
+      log: quiet,
+      limits: { maxHeaderBytes: 1024, maxFileBytes: 1 << 20, headerTimeoutMs: 300 },
+      idleTimeoutMs: 5000,
+      maxConnections: 100,
+    });
+    const bound = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 }, 16);
+    assert.equal(bound.endpoint.kind, 'tcp');
+    port = bound.endpoint.kind === 'tcp' ? bound.endpoint.port : 0;
   });
 
   after(async () => {
@@ -98,7 +106,7 @@ describe('TcpFileServer on loopback', () => {
     assert.deepEqual(await s.message(), { type: 'stored', name: 'one.bin', size: data.length, sha256: sha(data) });
     assert.ok((await readFile(join(dir, 'data', 'one.bin'))).equals(data));
     s.send({ type: 'get', name: 'one.bin' });
-    assert.deepEqual(await s.message(), { type: 'file', name: 'one.bin', size: data.length, sha256: sha(data) });
+    assert.deepEqual(await s.message(), { type: 'file', name: 'one.bin', size: data.length, sha256: sha(data), offset: 0 });
     assert.ok((await s.body()).equals(data));
     s.socket.end();
   });
@@ -207,13 +215,35 @@ describe('TcpFileServer on loopback', () => {
     s.socket.end();
   });
 
-  it('drops the partial data of a client that vanishes mid-upload', async () => {
+  it('keeps the partial data of a client that vanishes mid-upload, hidden and resumable', async () => {
     const s = await Session.open(port);
     const data = randomBytes(100_000);
     s.send({ type: 'put', name: 'vanished.bin', size: data.length, sha256: sha(data) }, data.subarray(0, 40_000));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const partial = join(dir, 'data', `.vanished.bin.${sha(data)}.part`);
+    for (let i = 0; i < 100 && (await readFile(partial).catch(() => Buffer.alloc(0))).length < 40_000; i++) await new Promise((r) => setTimeout(r, 10));
     s.socket.resetAndDestroy();
-    for (let i = 0; i < 50 && (await stored()).some((n) => n.includes('vanished')); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual((await stored()).filter((n) => n.includes('vanished')), []);
+    let kept = Buffer.alloc(0);
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      const st = await Session.open(port);
+      st.send({ type: 'stat', name: 'vanished.bin' });
+      const result = await st.message();
+      st.socket.end();
+      if (result.type === 'stat-result' && result.partials.length === 1) {
+        assert.deepEqual(result, { type: 'stat-result', name: 'vanished.bin', stored: null, partials: [{ sha256: sha(data), received: 40_000 }] });
+        kept = await readFile(partial);
+        break;
+      }
+    }
+    assert.ok(kept.equals(data.subarray(0, 40_000)), 'the bytes that arrived are kept as they were');
+    assert.ok(!(await stored()).includes('vanished.bin'), 'nothing is visible under the name');
+
+    // Resuming sends only the rest; the server's hash covers the whole file.
+    const r = await Session.open(port);
+    r.send({ type: 'put', name: 'vanished.bin', size: data.length, sha256: sha(data), offset: 40_000 }, data.subarray(40_000));
+    assert.deepEqual(await r.message(), { type: 'stored', name: 'vanished.bin', size: data.length, sha256: sha(data) });
+    assert.ok((await readFile(join(dir, 'data', 'vanished.bin'))).equals(data));
+    assert.ok(!(await stored()).some((n) => n.endsWith('.part')), 'the partial became the file');
+    r.socket.end();
   });
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { formatAddress, Logger, onShutdown, parseCommandLine, runMain } from '@lab/runtime';
+import { createLogger, formatAddress, onShutdown, parseCommandLine, runMain } from '@lab/runtime';
 import { udpRelayOptions } from './config.ts';
 import { UdpRelay } from './relay.ts';
 
@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const cli = parseCommandLine(udpRelayOptions, { usage, description });
   if (!cli) return;
   const config = cli.values;
-  const log = new Logger({ service: 'udp-relay', level: config.logLevel, format: config.logFormat });
+  const log = createLogger('udp-relay', config);
   const relay = new UdpRelay({
     log,
     limits: { maxDatagramBytes: config.maxDatagramBytes, maxRooms: config.maxRooms, maxMembersPerRoom: config.maxMembersPerRoom },
