@@ -9,6 +9,7 @@ const mains = {
   'udp-relay': 'services/udp-relay/src/main.ts',
   client: 'services/client/src/main.ts',
 };
+const clientCommands = ['experiment', 'send', 'get', 'list', 'stat', 'delete', 'chat'];
 
 function run(main: string, args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [main, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
@@ -17,7 +18,7 @@ function run(main: string, args: string[], env: Record<string, string> = {}) {
 describe('command lines', () => {
   for (const [name, main] of Object.entries(mains)) {
     it(`${name} --help lists every option with its environment variable and exits 0`, () => {
-      const result = run(main, ['--help']);
+      const result = run(main, name === 'client' ? ['experiment', '--help'] : ['--help']);
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /^Usage: node services\//);
       assert.match(result.stdout, /--log-level <value> +log level: trace, debug, info, warn, error \(env LOG_LEVEL, default info\)/);
@@ -30,10 +31,32 @@ describe('command lines', () => {
     });
   }
 
+  for (const command of clientCommands) {
+    it(`client ${command} --help lists its options and the exit statuses`, () => {
+      const result = run(mains.client, [command, '--help']);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`^Usage: node services/client/src/main.ts ${command}`));
+      assert.match(result.stdout, /--server <value> +TCP file server: HOST:PORT, \[IPV6\]:PORT or unix:\/path \(env LAB_SERVER/);
+      assert.match(result.stdout, /4 SHA-256 mismatch/);
+    });
+  }
+
+  it('client --help lists every command', () => {
+    const result = run(mains.client, ['--help']);
+    assert.equal(result.status, 0);
+    for (const command of clientCommands) assert.match(result.stdout, new RegExp(`^  ${command} +\\S`, 'm'));
+  });
+
   it('validates environment variables like flags, naming both', () => {
-    const result = run(mains['tcp-server'], [], { TCP_SERVER_PORT: '70000' });
+    const result = run(mains['tcp-server'], [], { TCP_SERVER_LISTEN: '0.0.0.0:70000' });
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /tcp-server: LAB_ERR_CONFIG: invalid --port \/ TCP_SERVER_PORT: port: /);
+    assert.match(result.stderr, /tcp-server: LAB_ERR_CONFIG: invalid --listen \/ TCP_SERVER_LISTEN: /);
+  });
+
+  it('client send needs its FILE argument', () => {
+    const result = run(mains.client, ['send']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /client: LAB_ERR_CONFIG: send takes FILE/);
   });
 
   it('client refuses a datagram smaller than its header', () => {

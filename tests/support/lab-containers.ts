@@ -58,7 +58,7 @@ export class LabContainer extends GenericContainer {
 export function tcpServer(network: string): LabContainer {
   return new LabContainer(['node', 'services/tcp-server/src/main.ts'])
     .onNetwork(network, 'tcp-server')
-    .withEnvironment({ TCP_SERVER_PORT: String(TCP_PORT), LOG_FORMAT: 'json' })
+    .withEnvironment({ TCP_SERVER_LISTEN: `0.0.0.0:${TCP_PORT}`, LOG_FORMAT: 'json' })
     .withWaitStrategy(Wait.forLogMessage(/listening on tcp/))
     .withStartupTimeout(30_000);
 }
@@ -75,7 +75,7 @@ export function udpRelay(network: string): LabContainer {
 export function client(network: string, args: string[]): LabContainer {
   return new LabContainer(['node', 'services/client/src/main.ts', ...args])
     .onNetwork(network)
-    .withEnvironment({ TCP_SERVER_HOST: 'tcp-server', UDP_RELAY_HOST: 'udp-relay', LOG_FORMAT: 'json' })
+    .withEnvironment({ LAB_SERVER: `tcp-server:${TCP_PORT}`, UDP_RELAY_HOST: 'udp-relay', LOG_FORMAT: 'json' })
     .withWaitStrategy(Wait.forOneShotStartup())
     .withStartupTimeout(120_000);
 }

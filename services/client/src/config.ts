@@ -1,11 +1,34 @@
 import { z } from 'zod';
-import { DATAGRAM_HEADER_BYTES } from '@lab/protocol';
+import { DATAGRAM_HEADER_BYTES, endpointSchema } from '@lab/protocol';
 import { loggingOptions, nonNegativeIntSchema, portSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
 
+/** Options every command has. */
+export const connectionOptions = {
+  server: { description: 'TCP file server: HOST:PORT, [IPV6]:PORT or unix:/path', env: 'LAB_SERVER', default: 'tcp-server:9000', schema: endpointSchema },
+  connectTimeoutMs: { description: 'how long to retry connecting (and joining), in ms', env: 'LAB_CONNECT_TIMEOUT_MS', default: '20000', schema: positiveIntSchema },
+  ...loggingOptions,
+} satisfies OptionSpecs;
+
+export const jsonOption = {
+  json: { description: 'print the result as one JSON object instead of text', env: 'LAB_JSON', boolean: true, schema: z.boolean().default(false) },
+} satisfies OptionSpecs;
+
+/** Options of send and get. */
+export const transferOptions = {
+  retries: { description: 'attempts after the first when the connection drops; each resumes where the last stopped', env: 'LAB_RETRIES', default: '5', schema: nonNegativeIntSchema.max(100) },
+  limitRate: { description: 'at most this many bytes per second (0: no limit)', env: 'LAB_LIMIT_RATE', default: '0', schema: nonNegativeIntSchema },
+  progress: {
+    description: 'progress display: auto (a bar on a terminal, lines otherwise), bar, lines, none',
+    env: 'LAB_PROGRESS',
+    default: 'auto',
+    schema: z.enum(['auto', 'bar', 'lines', 'none']),
+  },
+  ...jsonOption,
+} satisfies OptionSpecs;
+
 export const experimentOptions = {
-  tcpHost: { description: 'TCP file server host', env: 'TCP_SERVER_HOST', default: 'tcp-server', schema: z.string().min(1) },
-  tcpPort: { description: 'TCP file server port', env: 'TCP_SERVER_PORT', default: '9000', schema: portSchema.min(1) },
-  relayHost: { description: 'UDP relay host', env: 'UDP_RELAY_HOST', default: 'udp-relay', schema: z.string().min(1) },
+  ...connectionOptions,
+  relay: { description: 'UDP relay host', env: 'UDP_RELAY_HOST', default: 'udp-relay', schema: z.string().min(1) },
   relayPort: { description: 'UDP relay port', env: 'UDP_RELAY_PORT', default: '9001', schema: portSchema.min(1) },
   fileBytes: { description: 'size of the file sent over TCP, in bytes', env: 'LAB_FILE_BYTES', default: String(8 * 1024 * 1024), schema: nonNegativeIntSchema },
   datagrams: { description: 'number of datagrams sent over UDP', env: 'LAB_DATAGRAMS', default: '1000', schema: positiveIntSchema },
@@ -19,7 +42,10 @@ export const experimentOptions = {
   receivers: { description: 'UDP receivers in the room', env: 'LAB_RECEIVERS', default: '2', schema: z.coerce.number().int().min(1).max(32) },
   room: { description: 'relay room number', env: 'LAB_ROOM', default: '1', schema: z.coerce.number().int().min(0).max(2 ** 32 - 1) },
   drainMs: { description: 'how long receivers listen after the last datagram, in ms', env: 'LAB_DRAIN_MS', default: '1000', schema: nonNegativeIntSchema },
-  connectTimeoutMs: { description: 'how long to retry connecting and joining, in ms', env: 'LAB_CONNECT_TIMEOUT_MS', default: '20000', schema: positiveIntSchema },
-  json: { description: 'print the result as JSON instead of a table', env: 'LAB_JSON', boolean: true, schema: z.boolean().default(false) },
-  ...loggingOptions,
+  ...jsonOption,
+} satisfies OptionSpecs;
+
+export const chatOptions = {
+  ...connectionOptions,
+  room: { description: 'chat room to join', env: 'LAB_CHAT_ROOM', default: 'lobby', schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/) },
 } satisfies OptionSpecs;

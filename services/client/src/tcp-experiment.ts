@@ -4,12 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Endpoint } from '@lab/protocol';
 import { writeChunk, type Logger } from '@lab/runtime';
 import { TcpFileClient } from './tcp-client.ts';
 
 export interface TcpExperimentOptions {
-  host: string;
-  port: number;
+  endpoint: Endpoint;
   fileBytes: number;
   log: Logger;
   connectTimeoutMs: number;
@@ -57,8 +57,7 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
     const sha256 = await writeRandomFile(source, options.fileBytes);
     log.info('tcp-file', { msg: `generated ${options.fileBytes} random bytes, sha256 ${sha256.slice(0, 16)}…`, name, bytes: options.fileBytes, sha256 });
 
-    const endpoint = { kind: 'tcp' as const, host: options.host, port: options.port };
-    const client = await TcpFileClient.connect({ endpoint, log, connectTimeoutMs: options.connectTimeoutMs });
+    const client = await TcpFileClient.connect({ endpoint: options.endpoint, log, connectTimeoutMs: options.connectTimeoutMs });
     try {
       let started = performance.now();
       const stored = await client.upload(source, { name, size: options.fileBytes, sha256, offset: 0 });
