@@ -247,3 +247,80 @@ describe('TcpFileServer on loopback', () => {
     r.socket.end();
   });
 });
+
+describe('TcpFileServer limits', () => {
+  let dir: string;
+  let server: TcpFileServer;
+  let port: number;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lab-tcp-limits-'));
+    const store = new FileStore(join(dir, 'data'), 100_000);
+    await store.init();
+    server = new TcpFileServer({
+      store,
+      log: quiet,
+      limits: { maxHeaderBytes: 1024, maxFileBytes: 1 << 20, headerTimeoutMs: 200 },
+      idleTimeoutMs: 5000,
+      maxConnections: 3,
+    });
+    const bound = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 }, 16);
+    port = bound.endpoint.kind === 'tcp' ? bound.endpoint.port : 0;
+  });
+
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses an upload beyond the quota before its body, and stores nothing', async () => {
+    const s = await Session.open(port);
+    const data = randomBytes(60_000);
+    s.send({ type: 'put', name: 'fits.bin', size: data.length, sha256: sha(data) }, data);
+    assert.equal((await s.message()).type, 'stored');
+    const more = randomBytes(50_000);
+    s.send({ type: 'put', name: 'too-much.bin', size: more.length, sha256: sha(more) }, more);
+    const reply = await s.message();
+    assert.equal(reply.type === 'error' && reply.code, 'LAB_ERR_QUOTA_EXCEEDED');
+    await s.closedByServer();
+    assert.deepEqual(await readdir(join(dir, 'data')), ['fits.bin']);
+  });
+
+  it('refuses a second upload of the same content while the first is running', async () => {
+    const data = randomBytes(1000);
+    const first = await Session.open(port);
+    first.send({ type: 'put', name: 'same.bin', size: data.length, sha256: sha(data) }, data.subarray(0, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await Session.open(port);
+    second.send({ type: 'put', name: 'same.bin', size: data.length, sha256: sha(data) });
+    const reply = await second.message();
+    assert.equal(reply.type === 'error' && reply.code, 'LAB_ERR_BUSY');
+    first.socket.write(data.subarray(10));
+    assert.equal((await first.message()).type, 'stored');
+    first.socket.end();
+  });
+
+  it('answers a connection beyond the limit with LAB_ERR_TOO_MANY_CONNECTIONS, then serves again', async () => {
+    const open = await Promise.all([Session.open(port), Session.open(port), Session.open(port)]);
+    const extra = await Session.open(port, false);
+    const reply = await extra.message();
+    assert.equal(reply.type === 'error' && reply.code, 'LAB_ERR_TOO_MANY_CONNECTIONS');
+    for (const s of open) s.socket.end();
+    for (const s of open) await s.closedByServer();
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await Session.open(port);
+    again.send({ type: 'list' });
+    assert.equal((await again.message()).type, 'listing');
+    again.socket.end();
+  });
+
+  it('closes a connection whose header does not complete in time (slowloris)', async () => {
+    const s = await Session.open(port);
+    s.socket.write(Buffer.from([0, 0, 0, 50, 0x7b])); // a 50-byte header, 1 byte of it
+    const started = performance.now();
+    const reply = await s.message();
+    assert.equal(reply.type === 'error' && reply.code, 'LAB_ERR_HEADER_TIMEOUT');
+    assert.ok(performance.now() - started < 1000);
+  });
+});
+
