@@ -27,6 +27,10 @@ async function sizeOf(path: string): Promise<number> {
   return (await stat(path).catch(() => null))?.size ?? 0;
 }
 
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null)) !== null;
+}
+
 /** The single JSON object a client command printed on stdout with --json. */
 function jsonResult(result: { status: number | null; stdout: string; stderr: string }): Record<string, unknown> {
   assert.equal(result.status, 0, result.stderr);
@@ -78,19 +82,17 @@ describe('TCP file service on loopback (processes)', { timeout: 300_000 }, () =>
       ['send', source, '--as', 'resumed-up.bin', '--server', v4, '--limit-rate', String(8 * 1024 * 1024), '--progress', 'none'],
       async () => (await sizeOf(partial)) >= 4 * 1024 * 1024,
     );
-    let kept = 0;
-    for (let i = 0; i < 100 && kept === 0; i++) {
-      const statResult = jsonResult(await runClient(['stat', 'resumed-up.bin', '--server', v4, '--json']));
-      kept = (statResult.partials as { received: number }[])[0]?.received ?? 0;
-      if (kept === 0) await new Promise((r) => setTimeout(r, 50));
-    }
+    // Once the server has noticed the lost connection and synced the partial, its size is final.
+    await waitFor(() => server.logs.some((l) => l.event === 'transfer-suspended' && l.name === 'resumed-up.bin'));
+    const statResult = jsonResult(await runClient(['stat', 'resumed-up.bin', '--server', v4, '--json']));
+    const kept = (statResult.partials as { received: number }[])[0]?.received ?? 0;
     assert.ok(kept >= 4 * 1024 * 1024 && kept < SIZE, `kept ${kept} bytes`);
     const resumed = jsonResult(await runClient(['send', source, '--as', 'resumed-up.bin', '--server', v4, '--json', '--progress', 'none']));
     assert.deepEqual(resumed.offsets, [kept]);
     assert.equal(resumed.sentBytes, SIZE - kept, 'only the missing bytes were sent');
     assert.equal(resumed.sha256, sourceSha);
     assert.equal(await sha256File(join(dir, 'data', 'resumed-up.bin')), sourceSha);
-    assert.equal(await sizeOf(partial), 0, 'the partial became the file');
+    assert.equal(await exists(partial), false, 'the partial became the file');
   });
 
   it('resumes a download killed mid-way, receiving only the missing bytes', async () => {
@@ -102,15 +104,24 @@ describe('TCP file service on loopback (processes)', { timeout: 300_000 }, () =>
     );
     const kept = await sizeOf(part);
     assert.ok(kept >= 4 * 1024 * 1024 && kept < SIZE, `kept ${kept} bytes`);
-    assert.equal(await sizeOf(out), 0, 'nothing incomplete under the final name');
+    assert.equal(await exists(out), false, 'nothing incomplete under the final name');
     const resumed = jsonResult(await runClient(['get', 'via-v4.bin', '--out', out, '--server', v4, '--json', '--progress', 'none']));
     assert.deepEqual(resumed.offsets, [kept]);
     assert.equal(resumed.receivedBytes, SIZE - kept, 'only the missing bytes were received');
     assert.equal(await sha256File(out), sourceSha);
-    assert.equal(await sizeOf(part), 0);
+    assert.equal(await exists(part), false);
   });
 
-  it('gives scripts a distinct exit status for a missing file and an unreachable server', async () => {
+  it('starts a download over when the bytes it kept are not the server\'s', async () => {
+    const out = join(dir, 'tampered.bin');
+    const part = `${out}.${sourceSha.slice(0, 16)}.part`;
+    await writeFile(part, randomBytes(1024 * 1024)); // a kept part whose bytes are wrong
+    const got = jsonResult(await runClient(['get', 'via-v4.bin', '--out', out, '--server', v4, '--json', '--progress', 'none']));
+    assert.deepEqual(got.offsets, [1024 * 1024, 0]);
+    assert.equal(await sha256File(out), sourceSha);
+  });
+
+  it('gives scripts a distinct exit status for a missing file, a refusal, an unreachable server and a local disk problem', async () => {
     const missing = await runClient(['get', 'no-such-file', '--server', v4, '--progress', 'none']);
     assert.equal(missing.status, 3);
     assert.match(missing.stderr, /client: LAB_ERR_NOT_FOUND/);
@@ -120,6 +131,9 @@ describe('TCP file service on loopback (processes)', { timeout: 300_000 }, () =>
     const unreachable = await runClient(['list', '--server', 'unix:/nonexistent/lab.sock', '--connect-timeout-ms', '300']);
     assert.equal(unreachable.status, 6);
     assert.match(unreachable.stderr, /client: LAB_ERR_CONNECT/);
+    const localDisk = await runClient(['get', 'via-v4.bin', '--out', join(dir, 'no-such-folder', 'x.bin'), '--server', v4, '--progress', 'none']);
+    assert.equal(localDisk.status, 1, 'a local file problem is not the server being unreachable');
+    assert.match(localDisk.stderr, /client: LAB_ERR_LOCAL_FILE/);
   });
 
   it('serves 50 concurrent clients uploading and downloading different files', async () => {

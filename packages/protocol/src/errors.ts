@@ -25,6 +25,7 @@ export const errorCatalogue = {
   LAB_ERR_HEADER_TIMEOUT: 'A frame header began but did not complete within the allowed time.',
   LAB_ERR_SHUTTING_DOWN: 'The server is shutting down and takes no new requests.',
   LAB_ERR_NOT_IN_ROOM: 'A chat message was sent before joining a room.',
+  LAB_ERR_SLOW_CONSUMER: 'A chat member read so slowly that the server closed its connection rather than buffer without bound.',
   // datagrams (UDP)
   LAB_ERR_DATAGRAM_TOO_SHORT: 'A datagram is shorter than the fixed header.',
   LAB_ERR_DATAGRAM_TOO_LARGE: 'A datagram is longer than the configured limit.',
@@ -40,6 +41,7 @@ export const errorCatalogue = {
   LAB_ERR_JOIN_TIMEOUT: 'The relay did not confirm a join within the retry budget.',
   LAB_ERR_TIMEOUT: 'The peer did not answer or send within the allowed time.',
   LAB_ERR_CONNECTION: 'The connection failed (reset, refused, or closed early by the peer).',
+  LAB_ERR_LOCAL_FILE: 'The client could not read or write a local file.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -27,8 +27,8 @@ describe('Logger', () => {
 
   it('prints the sentence on a terminal, without repeating the fields it spells out', () => {
     const { log, lines } = capture('pretty');
-    log.info('accept', { msg: 'accepted 10.0.0.2:4000', address: '10.0.0.2', port: 4000, clean: true });
-    assert.match(lines[0]!, /^\d\d:\d\d:\d\d\.\d{3} INFO  svc accepted 10\.0\.0\.2:4000 clean=true$/);
+    log.info('accept', { msg: 'accepted 10.0.0.2:4000', address: '10.0.0.2', port: 4000, clean: true, attempt: 2 });
+    assert.match(lines[0]!, /^\d\d:\d\d:\d\d\.\d{3} INFO  svc accepted 10\.0\.0\.2:4000 clean=true attempt=2$/);
   });
 
   it('drops entries below the level', () => {

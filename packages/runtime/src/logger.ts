@@ -60,9 +60,10 @@ export class Logger {
     }
     const { msg, ...rest } = fields;
     // A person reads the sentence first; fields it already spells out (an address, a port) are not repeated.
+    const words = new Set(msg?.split(/[\s,()[\]]+|:(?=\d)|->/) ?? []);
     const pairs = Object.entries(rest)
       .map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v, jsonSafe)] as const)
-      .filter(([, text]) => !(msg && text !== '' && msg.includes(text)))
+      .filter(([, text]) => !words.has(text))
       .map(([k, text]) => `${k}=${text}`);
     const text = [time.slice(11, 23), level.toUpperCase().padEnd(5), this.#service, msg ?? event, ...pairs].join(' ');
     this.#stream.write(`${text}\n`);

@@ -63,7 +63,9 @@ export class TcpFileClient {
 
   /** Connects (retrying with capped exponential backoff), then exchanges hello/welcome. */
   static async connect(options: ConnectOptions): Promise<TcpFileClient> {
-    const { endpoint, log, connectTimeoutMs = 15_000, attemptTimeoutMs = 3000, idleTimeoutMs = 30_000 } = options;
+    // The idle default is generous: a server resuming a large upload first re-hashes the bytes it kept,
+    // and sends nothing meanwhile.
+    const { endpoint, log, connectTimeoutMs = 15_000, attemptTimeoutMs = 3000, idleTimeoutMs = 120_000 } = options;
     const target = formatEndpoint(endpoint);
     const deadline = Date.now() + connectTimeoutMs;
     let delayMs = 100;
@@ -120,11 +122,19 @@ export class TcpFileClient {
       if (file.size === file.offset) return;
       const pace = pacer(options.limitRate);
       let position = file.offset;
-      for await (const chunk of createReadStream(path, { start: file.offset, end: file.size - 1 }) as AsyncIterable<Buffer>) {
-        await writeChunk(this.#socket, chunk);
-        position += chunk.length;
-        options.onProgress?.(position);
-        await pace(position - file.offset);
+      const source = createReadStream(path, { start: file.offset, end: file.size - 1 });
+      const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      try {
+        for (;;) {
+          const next = await chunks.next().catch((error: unknown) => Promise.reject(localFileError(error, path)));
+          if (next.done) break;
+          await writeChunk(this.#socket, next.value);
+          position += next.value.length;
+          options.onProgress?.(position);
+          await pace(position - file.offset);
+        }
+      } finally {
+        source.destroy(); // the file descriptor, also when the socket failed first
       }
     })();
     const [replied, sent] = await Promise.allSettled([reply, sending]);
@@ -141,7 +151,8 @@ export class TcpFileClient {
     this.send({ type: 'get', name, offset });
     const header = await this.expect('file');
     const hash = createHash('sha256');
-    if (offset > 0) await pipeline(createReadStream(path, { start: 0, end: offset - 1 }), hash, { end: false });
+    const local = (error: unknown) => Promise.reject(localFileError(error, path));
+    if (offset > 0) await pipeline(createReadStream(path, { start: 0, end: offset - 1 }), hash, { end: false }).catch(local);
     const out = createWriteStream(path, offset > 0 ? { flags: 'r+', start: offset } : { flags: 'w' });
     out.on('error', () => {}); // surfaced by writeChunk and the close below
     const pace = pacer(options.limitRate);
@@ -153,12 +164,13 @@ export class TcpFileClient {
         if (event.kind !== 'body') throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `expected file bytes, got ${event.message.type}`);
         received += event.data.length;
         hash.update(event.data);
-        await writeChunk(out, event.data);
+        await writeChunk(out, event.data).catch(local);
         options.onProgress?.(offset + received);
         await pace(received);
       }
       out.end();
-      await once(out, 'close');
+      await once(out, 'close').catch(local);
+      if (out.errored) await local(out.errored);
     } catch (error) {
       out.destroy();
       throw error;
@@ -241,6 +253,12 @@ export class TcpFileClient {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** A failure of this machine's own file, not of the network: never retried, never "unreachable". */
+export function localFileError(error: unknown, path: string): LabError {
+  if (error instanceof LabError) return error;
+  return new LabError('LAB_ERR_LOCAL_FILE', `${path}: ${(error as Error).message}`, { cause: error });
 }
 
 /** Sleeps as needed so that `bytes` transferred since the first call stay within `rate` per second. */

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError, type Endpoint, type ErrorCode } from '@lab/protocol';
 import { asLabError, type Logger } from '@lab/runtime';
 import { Progress, type ProgressOptions } from './progress.ts';
-import { TcpFileClient } from './tcp-client.ts';
+import { localFileError, TcpFileClient } from './tcp-client.ts';
 
 export interface TransferContext {
   endpoint: Endpoint;
@@ -71,7 +71,7 @@ async function withRetries<T>(ctx: TransferContext, what: string, attempt: (n: n
 
 async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
+  await pipeline(createReadStream(path), hash).catch((error: unknown) => Promise.reject(localFileError(error, path)));
   return hash.digest('hex');
 }
 
@@ -144,27 +144,33 @@ export async function getFile(ctx: TransferContext, name: string, path: string):
       const { size, sha256 } = remote.stored;
       const part = `${path}.${sha256.slice(0, 16)}.part`;
       const kept = (await stat(part).catch(() => null))?.size ?? 0;
-      const offset = kept <= size ? kept : 0;
-      offsets.push(offset);
-      const progress = new Progress({ label: `get ${name}`, total: size, start: offset, ...ctx.progress });
-      let result;
-      try {
-        result = await client.download(name, part, offset, { limitRate: ctx.limitRate, onProgress: (p) => progress.update(p) });
-      } finally {
-        progress.finish();
+      // A kept part that fails the final check is dropped and fetched once more from the start.
+      for (let offset = kept <= size ? kept : 0; ; offset = 0) {
+        offsets.push(offset);
+        const progress = new Progress({ label: `get ${name}`, total: size, start: offset, ...ctx.progress });
+        let result;
+        try {
+          result = await client.download(name, part, offset, { limitRate: ctx.limitRate, onProgress: (p) => progress.update(p) });
+        } finally {
+          progress.finish();
+        }
+        receivedBytes += result.received;
+        if (result.declaredSha256 !== sha256) {
+          // Replaced on the server between stat and get: the part mixes two versions. Start over.
+          await rm(part, { force: true });
+          throw new LabError('LAB_ERR_OFFSET_MISMATCH', `${name} changed on the server during the download`);
+        }
+        if (result.sha256 !== sha256) {
+          await rm(part, { force: true });
+          if (offset > 0) {
+            ctx.log.warn('part-mismatch', { msg: `the ${offset} bytes kept in ${part} did not match; fetching ${name} again from the start` });
+            continue;
+          }
+          throw new LabError('LAB_ERR_HASH_MISMATCH', `the downloaded bytes have SHA-256 ${result.sha256}, the server's file ${sha256}`);
+        }
+        await rename(part, path).catch((error: unknown) => Promise.reject(localFileError(error, path)));
+        return { name, path, size, sha256, offsets, receivedBytes };
       }
-      receivedBytes += result.received;
-      if (result.declaredSha256 !== sha256) {
-        // Replaced on the server between stat and get: the part mixes two versions. Start over.
-        await rm(part, { force: true });
-        throw new LabError('LAB_ERR_OFFSET_MISMATCH', `${name} changed on the server during the download`);
-      }
-      if (result.sha256 !== sha256) {
-        await rm(part, { force: true });
-        throw new LabError('LAB_ERR_HASH_MISMATCH', `the downloaded bytes have SHA-256 ${result.sha256}, the server's file ${sha256}`);
-      }
-      await rename(part, path);
-      return { name, path, size, sha256, offsets, receivedBytes };
     }),
   );
 }

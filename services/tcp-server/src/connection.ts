@@ -42,6 +42,51 @@ export interface ConnectionState {
 /** Progress lines at debug level every this many bytes of a transfer. */
 const PROGRESS_EVERY_BYTES = 64 * 1024 * 1024;
 
+/** A chat member whose unread backlog passes this is disconnected (LAB_ERR_SLOW_CONSUMER). */
+const MAX_CHAT_BACKLOG_BYTES = 1024 * 1024;
+
+/**
+ * Frames out of one connection. While a file body is streaming, other frames (chat relayed from other
+ * members) are held and written after it: a frame in the middle of a body would be read as file bytes.
+ */
+class Output {
+  readonly #socket: Socket;
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  #inBody = false;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+  }
+
+  frame(message: ServerMessage): void {
+    if (!this.#socket.writable) return;
+    const bytes = encodeFrameHeader(message);
+    if (this.#inBody) {
+      this.#held.push(bytes);
+      this.#heldBytes += bytes.length;
+    } else this.#socket.write(bytes);
+  }
+
+  /** Writes a body's header; frames are held until `endBody`. */
+  beginBody(header: ServerMessage): void {
+    this.#socket.write(encodeFrameHeader(header));
+    this.#inBody = true;
+  }
+
+  endBody(): void {
+    this.#inBody = false;
+    for (const bytes of this.#held) if (this.#socket.writable) this.#socket.write(bytes);
+    this.#held = [];
+    this.#heldBytes = 0;
+  }
+
+  /** Bytes written or held but not yet taken by the kernel. */
+  get backlogBytes(): number {
+    return this.#socket.writableLength + this.#heldBytes;
+  }
+}
+
 /**
  * One accepted connection: hello first, then requests answered one at a time, in order. A request
  * refused before its body (bad name, too large, quota) closes the connection after the error reply,
@@ -55,28 +100,40 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
     bodyLength: bodyLengthOf,
     maxHeaderBytes: ctx.limits.maxHeaderBytes,
   });
-  const send = (message: ServerMessage) => {
-    if (socket.writable) socket.write(encodeFrameHeader(message));
-  };
+  const output = new Output(socket);
+  const send = (message: ServerMessage) => output.frame(message);
   const refuse = (error: LabError) => {
     log.warn('refused', { peer, code: error.code, msg: `refused ${peer}: ${error.code} ${error.message}` });
     send({ type: 'error', code: error.code, message: error.message });
   };
-  const member: ChatMember = { id: peer, send };
+  const member: ChatMember = {
+    id: peer,
+    send: (message) => {
+      // TCP chat never drops one message and delivers the rest: a member that cannot keep up is dropped whole.
+      if (output.backlogBytes <= MAX_CHAT_BACKLOG_BYTES) return send(message);
+      if (!socket.writable) return;
+      refuse(new LabError('LAB_ERR_SLOW_CONSUMER', `more than ${MAX_CHAT_BACKLOG_BYTES} bytes of chat unread`));
+      lingeringClose(socket);
+    },
+  };
   let room: string | null = null;
 
-  // Slowloris guard: once a header has begun, it must complete in time.
+  // Slowloris guard: once a header has begun, it must complete in time. Armed after a chunk leaves part
+  // of a header buffered, cleared when the header completes (before its request is served).
   let headerTimer: NodeJS.Timeout | null = null;
+  let timedOut = false;
+  const clearHeaderTimer = () => {
+    if (headerTimer) clearTimeout(headerTimer);
+    headerTimer = null;
+  };
   const watchHeader = () => {
-    if (decoder.bufferedBytes === 0) {
-      if (headerTimer) clearTimeout(headerTimer);
-      headerTimer = null;
-    } else {
-      headerTimer ??= setTimeout(() => {
-        refuse(new LabError('LAB_ERR_HEADER_TIMEOUT', `a header did not complete within ${ctx.limits.headerTimeoutMs} ms`));
-        lingeringClose(socket);
-      }, ctx.limits.headerTimeoutMs);
-    }
+    if (decoder.bufferedBytes === 0) return clearHeaderTimer();
+    headerTimer ??= setTimeout(() => {
+      if (decoder.bufferedBytes === 0) return;
+      timedOut = true;
+      refuse(new LabError('LAB_ERR_HEADER_TIMEOUT', `a header did not complete within ${ctx.limits.headerTimeoutMs} ms`));
+      lingeringClose(socket);
+    }, ctx.limits.headerTimeoutMs);
   };
 
   let greeted = false;
@@ -84,6 +141,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
   let progressMark = 0;
   try {
     for await (const event of readFrames<ClientMessage>(socket, decoder, watchHeader)) {
+      if (timedOut) break;
       if (event.kind === 'body') {
         await upload!.write(event.data);
         if (upload!.received >= progressMark) {
@@ -106,6 +164,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
         if (ctx.draining()) break;
         continue;
       }
+      clearHeaderTimer();
       const message = event.message;
       if (!greeted) {
         if (message.type !== 'hello') throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `expected hello, got ${message.type}`);
@@ -133,7 +192,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
           continue; // busy until body-end
         }
         case 'get':
-          await sendFile(socket, ctx, message.name, message.offset, peer).catch((error: unknown) => {
+          await sendFile(socket, output, ctx, message.name, message.offset, peer).catch((error: unknown) => {
             const labError = asLabError(error);
             if (socket.destroyed || !recoverable(labError)) throw labError;
             refuse(labError);
@@ -178,7 +237,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
       log.error('connection-error', { peer, code: labError.code, msg: `${peer}: ${labError.code} ${labError.message}` });
     }
   } finally {
-    if (headerTimer) clearTimeout(headerTimer);
+    clearHeaderTimer();
     if (room) ctx.chat.leave(member, room);
     if (upload) {
       log.info('transfer-suspended', { peer, name: upload.request.name, kept: upload.request.offset + upload.received, size: upload.request.size });
@@ -209,11 +268,14 @@ async function answer(work: Promise<void>, refuse: (error: LabError) => void): P
  * Sends the `file` header and then the bytes from `offset`. Once the header is out, a failure can no
  * longer be reported in-band (the client is counting body bytes), so the connection is destroyed.
  */
-async function sendFile(socket: Socket, ctx: ConnectionContext, name: string, offset: number, peer: string): Promise<void> {
+async function sendFile(socket: Socket, output: Output, ctx: ConnectionContext, name: string, offset: number, peer: string): Promise<void> {
   const opened = await ctx.store.openStored(name, offset);
   ctx.log.info('transfer-start', { peer, direction: 'download', ...opened.file, offset });
-  socket.write(encodeFrameHeader({ type: 'file', ...opened.file, offset } satisfies ServerMessage));
-  if (opened.file.size === offset) return opened.close();
+  output.beginBody({ type: 'file', ...opened.file, offset });
+  if (opened.file.size === offset) {
+    output.endBody();
+    return opened.close();
+  }
   const stream = opened.stream();
   let sent = 0;
   let progressMark = PROGRESS_EVERY_BYTES;
@@ -235,6 +297,7 @@ async function sendFile(socket: Socket, ctx: ConnectionContext, name: string, of
   } finally {
     stream.destroy(); // closes the file descriptor also when the client vanished mid-way
   }
+  output.endBody();
   ctx.log.info('transfer-end', { peer, direction: 'download', ...opened.file, sent });
 }
 

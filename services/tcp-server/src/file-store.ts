@@ -71,11 +71,16 @@ export class FileStore {
     return join(this.dir, `.${name}.${sha256}.part`);
   }
 
-  /** Bytes on disk (stored files and kept partials) plus what uploads in flight may still add. */
+  /**
+   * Storage counted against the quota: stored files and kept partials as they are on disk, and each
+   * upload in flight at the full size it is becoming (its growing partial is skipped, so nothing is
+   * counted twice).
+   */
   async usage(): Promise<number> {
     let total = this.#reservedBytes;
     for (const entry of await readdir(this.dir, { withFileTypes: true })) {
-      if (entry.isFile()) total += (await stat(join(this.dir, entry.name)).catch(() => ({ size: 0 }))).size;
+      const path = join(this.dir, entry.name);
+      if (entry.isFile() && !this.#active.has(path)) total += (await stat(path).catch(() => ({ size: 0 }))).size;
     }
     return total;
   }
@@ -115,16 +120,20 @@ export class FileStore {
     const targets = [this.#path(name)];
     for (const entry of await readdir(this.dir)) {
       const match = PARTIAL.exec(entry);
-      const path = join(this.dir, entry);
-      if (match && match[1] === name && !this.#active.has(path)) targets.push(path);
+      if (match && match[1] === name) targets.push(join(this.dir, entry));
     }
     let removed = 0;
     for (const path of targets) {
+      // Claimed while it is removed, so an upload of that content cannot start on it meanwhile (BUSY).
+      if (this.#active.has(path)) continue;
+      this.#active.add(path);
       try {
         await rm(path);
         removed++;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError(error);
+      } finally {
+        this.#active.delete(path);
       }
     }
     if (removed === 0) throw new LabError('LAB_ERR_NOT_FOUND', `no stored file or partial upload named ${name}`);
@@ -142,26 +151,26 @@ export class FileStore {
     if (this.#active.has(partialPath)) {
       throw new LabError('LAB_ERR_BUSY', `${request.name} with this content is being uploaded on another connection`);
     }
-    // Claimed before the first await, so two connections cannot both pass the check above.
+    // Claimed and reserved before the first await, so two connections cannot both pass the checks
+    // below on a stale view: each one's quota check sees the other's reservation.
     this.#active.add(partialPath);
-    let reserved = 0;
+    this.#reservedBytes += request.size;
+    let released = false;
     const release = () => {
+      if (released) return;
+      released = true;
       this.#active.delete(partialPath);
-      this.#reservedBytes -= reserved;
-      reserved = 0;
+      this.#reservedBytes -= request.size;
     };
     try {
       const held = (await stat(partialPath).catch(() => null))?.size ?? 0;
       if (request.offset !== 0 && request.offset !== held) {
         throw new LabError('LAB_ERR_OFFSET_MISMATCH', `the server holds ${held} bytes of this upload, not ${request.offset}`);
       }
-      const adding = request.size - request.offset;
-      const usage = (await this.usage()) - (request.offset === 0 ? held : 0);
-      if (usage + adding > this.quotaBytes) {
-        throw new LabError('LAB_ERR_QUOTA_EXCEEDED', `${adding} more bytes would use ${usage + adding} of the ${this.quotaBytes}-byte quota`);
+      const usage = await this.usage();
+      if (usage > this.quotaBytes) {
+        throw new LabError('LAB_ERR_QUOTA_EXCEEDED', `storing ${request.size} bytes would use ${usage} of the ${this.quotaBytes}-byte quota`);
       }
-      reserved = adding;
-      this.#reservedBytes += adding;
       // The final hash covers the whole file, so a resumed upload first hashes the bytes already kept.
       const hash = createHash('sha256');
       if (request.offset > 0) await pipeline(createReadStream(partialPath, { start: 0, end: request.offset - 1 }), hash, { end: false });
@@ -267,10 +276,10 @@ export class Upload {
   /** Verifies size and hash, then makes the file visible atomically. On mismatch the partial is removed. */
   async commit(): Promise<StoredFile> {
     const { hash, partialPath, finalPath, dir } = this.#parts;
-    await this.#finish();
-    const total = this.request.offset + this.#received;
-    const sha256 = hash.digest('hex');
     try {
+      await this.#finish();
+      const total = this.request.offset + this.#received;
+      const sha256 = hash.digest('hex');
       if (total !== this.request.size || sha256 !== this.request.sha256) {
         await rm(partialPath, { force: true });
         throw new LabError(
@@ -278,11 +287,12 @@ export class Upload {
           `received ${total} bytes with SHA-256 ${sha256}, expected ${this.request.size} bytes with ${this.request.sha256}`,
         );
       }
-      await fsyncPath(partialPath);
+      // Identity taken from the partial itself before the rename (which keeps inode and mtime): a
+      // stat of the final name afterwards could see another upload's file renamed there meanwhile.
+      const identity = await syncAndStat(partialPath);
       await rename(partialPath, finalPath);
-      await fsyncPath(dir);
-      const info = await stat(finalPath);
-      this.#parts.remember({ name: this.request.name, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs, sha256 });
+      await syncAndStat(dir);
+      this.#parts.remember({ name: this.request.name, ino: identity.ino, size: identity.size, mtimeMs: identity.mtimeMs, sha256 });
       return { name: this.request.name, size: total, sha256 };
     } catch (error) {
       throw storageError(error);
@@ -299,7 +309,7 @@ export class Upload {
     if (this.#finished) return;
     try {
       await this.#finish();
-      await fsyncPath(this.#parts.partialPath);
+      await syncAndStat(this.#parts.partialPath);
     } catch {
       // The partial stays as it is; its size tells a resuming client where to start.
     } finally {
@@ -322,10 +332,12 @@ function storageError(error: unknown): LabError {
   return new LabError('LAB_ERR_STORAGE', (error as Error).message, { cause: error });
 }
 
-async function fsyncPath(path: string): Promise<void> {
+/** fsync(2)s a file or directory and returns its identity (inode, size, mtime) from the same descriptor. */
+async function syncAndStat(path: string): Promise<{ ino: number; size: number; mtimeMs: number }> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();
+    return await handle.stat();
   } finally {
     await handle.close();
   }

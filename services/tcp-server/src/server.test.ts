@@ -141,6 +141,7 @@ describe('TcpFileServer on loopback', () => {
       await s.closedByServer();
     }
     assert.deepEqual((await readdir(dir)).sort(), ['data']);
+    assert.deepEqual((await stored()).filter((n) => n.includes('escape') || n.startsWith('.')), [], 'no partial left in data/');
   });
 
   it('delivers its refusal even while the client goes on sending the body', async () => {
@@ -215,6 +216,27 @@ describe('TcpFileServer on loopback', () => {
     s.socket.end();
   });
 
+  it('holds chat for a member until the file body it is receiving is complete', async () => {
+    const big = randomBytes(8 * 1024 * 1024);
+    await writeFile(join(dir, 'data', 'big.bin'), big);
+    const downloader = await Session.open(port);
+    const speaker = await Session.open(port);
+    for (const s of [downloader, speaker]) {
+      s.send({ type: 'chat-join', room: 'r' });
+      assert.equal((await s.message()).type, 'chat-joined');
+    }
+    downloader.send({ type: 'get', name: 'big.bin' });
+    await new Promise((r) => setTimeout(r, 50)); // the server is now blocked mid-body: nobody reads
+    speaker.send({ type: 'chat', text: 'in the middle' });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await downloader.message()).type, 'file');
+    assert.ok((await downloader.body()).equals(big), 'the body is intact');
+    const chat = await downloader.message();
+    assert.equal(chat.type === 'chat' && chat.text, 'in the middle');
+    downloader.socket.end();
+    speaker.socket.end();
+  });
+
   it('keeps the partial data of a client that vanishes mid-upload, hidden and resumable', async () => {
     const s = await Session.open(port);
     const data = randomBytes(100_000);
@@ -271,6 +293,36 @@ describe('TcpFileServer limits', () => {
   after(async () => {
     await server.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('does not let two concurrent uploads pass the quota together', async () => {
+    const [a, b] = [randomBytes(60_000), randomBytes(60_000)];
+    const sessions = await Promise.all([Session.open(port), Session.open(port)]);
+    sessions[0]!.send({ type: 'put', name: 'race-a.bin', size: a.length, sha256: sha(a) }, a);
+    sessions[1]!.send({ type: 'put', name: 'race-b.bin', size: b.length, sha256: sha(b) }, b);
+    const replies = await Promise.all(sessions.map((s) => s.message()));
+    assert.ok(replies.some((r) => r.type === 'error' && r.code === 'LAB_ERR_QUOTA_EXCEEDED'), JSON.stringify(replies));
+    const files = await readdir(join(dir, 'data'));
+    let total = 0;
+    for (const f of files) total += (await readFile(join(dir, 'data', f))).length;
+    assert.ok(total <= 100_000, `${total} bytes stored`);
+    for (const s of sessions) s.socket.destroy();
+    for (const f of files) await rm(join(dir, 'data', f));
+  });
+
+  it('does not time out a header that completed, however long its request then takes', async () => {
+    const big = randomBytes(8 * 1024 * 1024);
+    await writeFile(join(dir, 'data', 'slow.bin'), big);
+    const s = await Session.open(port);
+    const frame = encodeFrameHeader({ type: 'get', name: 'slow.bin' });
+    s.socket.write(frame.subarray(0, 6));
+    await new Promise((r) => setTimeout(r, 20));
+    s.socket.write(frame.subarray(6));
+    await new Promise((r) => setTimeout(r, 500)); // the request stays busy (nobody reads) past the 200 ms header timeout
+    assert.equal((await s.message()).type, 'file');
+    assert.ok((await s.body()).equals(big));
+    s.socket.end();
+    await rm(join(dir, 'data', 'slow.bin'));
   });
 
   it('refuses an upload beyond the quota before its body, and stores nothing', async () => {
