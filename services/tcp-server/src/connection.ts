@@ -26,6 +26,8 @@ export interface ConnectionContext {
   chat: ChatRooms;
   log: Logger;
   limits: ConnectionLimits;
+  /** A connection with no traffic at all for this long is told LAB_ERR_TIMEOUT and closed. */
+  idleTimeoutMs: number;
   serverName: string;
   /** True once the server is stopping: requests in progress finish, no new ones start. */
   draining: () => boolean;
@@ -81,6 +83,10 @@ class Output {
     this.#heldBytes = 0;
   }
 
+  get inBody(): boolean {
+    return this.#inBody;
+  }
+
   /** Bytes written or held but not yet taken by the kernel. */
   get backlogBytes(): number {
     return this.#socket.writableLength + this.#heldBytes;
@@ -117,6 +123,13 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
     },
   };
   let room: string | null = null;
+
+  socket.setTimeout(ctx.idleTimeoutMs, () => {
+    log.warn('idle-timeout', { peer, idleTimeoutMs: ctx.idleTimeoutMs });
+    // An error frame inside a file body would be read as file bytes; the close alone says it then.
+    if (!output.inBody) refuse(new LabError('LAB_ERR_TIMEOUT', `no traffic for ${ctx.idleTimeoutMs} ms`));
+    lingeringClose(socket);
+  });
 
   // Slowloris guard: once a header has begun, it must complete in time. Armed after a chunk leaves part
   // of a header buffered, cleared when the header completes (before its request is served).

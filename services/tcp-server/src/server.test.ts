@@ -366,6 +366,34 @@ describe('TcpFileServer limits', () => {
     again.socket.end();
   });
 
+  it('tells a silent connection LAB_ERR_TIMEOUT and closes it', async () => {
+    const store = new FileStore(join(dir, 'idle'));
+    await store.init();
+    const idleServer = new TcpFileServer({ store, log: quiet, limits: { maxHeaderBytes: 1024, maxFileBytes: 1024, headerTimeoutMs: 1000 }, idleTimeoutMs: 150, maxConnections: 4 });
+    const bound = await idleServer.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 }, 4);
+    try {
+      const s = await Session.open(bound.endpoint.kind === 'tcp' ? bound.endpoint.port : 0);
+      const reply = await s.message();
+      assert.equal(reply.type === 'error' && reply.code, 'LAB_ERR_TIMEOUT');
+      await s.closedByServer();
+    } finally {
+      await idleServer.close();
+    }
+  });
+
+  it('warns when the listen backlog is above net.core.somaxconn', async () => {
+    const somaxconn = Number((await readFile('/proc/sys/net/core/somaxconn', 'utf8')).trim());
+    const lines: string[] = [];
+    const log = new Logger({ service: 'test', format: 'json', stream: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }) });
+    const store = new FileStore(join(dir, 'backlog'));
+    await store.init();
+    const big = new TcpFileServer({ store, log, limits: { maxHeaderBytes: 1024, maxFileBytes: 1024, headerTimeoutMs: 1000 }, idleTimeoutMs: 1000, maxConnections: 4 });
+    await big.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 }, somaxconn + 1);
+    await big.close();
+    const warning = lines.map((l) => JSON.parse(l)).find((l) => l.event === 'backlog-capped');
+    assert.deepEqual({ backlog: warning?.backlog, somaxconn: warning?.somaxconn }, { backlog: somaxconn + 1, somaxconn });
+  });
+
   it('closes a connection whose header does not complete in time (slowloris)', async () => {
     const s = await Session.open(port);
     s.socket.write(Buffer.from([0, 0, 0, 50, 0x7b])); // a 50-byte header, 1 byte of it

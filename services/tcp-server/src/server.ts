@@ -93,10 +93,6 @@ export class TcpFileServer {
       return;
     }
     log.info('accept', { ...peer, msg: `accepted ${peerText} (${this.#connections.size + 1} open)` });
-    socket.setTimeout(idleTimeoutMs, () => {
-      log.warn('idle-timeout', { ...peer, idleTimeoutMs });
-      socket.destroy();
-    });
     socket.on('close', (hadError) => log.info('close', { ...peer, msg: `closed ${peerText} (${hadError ? 'reset' : 'clean'})`, clean: !hadError }));
     const state: ConnectionState = { id, busy: false };
     const context = {
@@ -104,6 +100,7 @@ export class TcpFileServer {
       chat: this.#chat,
       log,
       limits: this.#options.limits,
+      idleTimeoutMs,
       serverName: this.#options.serverName ?? 'lab-tcp-server',
       draining: () => this.#state !== 'listening',
     };
