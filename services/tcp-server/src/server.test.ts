@@ -70,6 +70,32 @@ class Session {
   }
 }
 
+interface TestServerOptions {
+  quotaBytes?: number;
+  headerTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  maxConnections?: number;
+  maxFileBytes?: number;
+  backlog?: number;
+  log?: Logger;
+}
+
+/** A server on 127.0.0.1, port 0, storing into `dataDir`; small limits unless told otherwise. */
+async function startTestServer(dataDir: string, options: TestServerOptions = {}): Promise<{ server: TcpFileServer; port: number }> {
+  const store = new FileStore(dataDir, options.quotaBytes);
+  await store.init();
+  const server = new TcpFileServer({
+    store,
+    log: options.log ?? quiet,
+    limits: { maxHeaderBytes: 1024, maxFileBytes: options.maxFileBytes ?? 1 << 20, headerTimeoutMs: options.headerTimeoutMs ?? 300 },
+    idleTimeoutMs: options.idleTimeoutMs ?? 5000,
+    maxConnections: options.maxConnections ?? 100,
+  });
+  const bound = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 }, options.backlog ?? 16);
+  assert.equal(bound.endpoint.kind, 'tcp');
+  return { server, port: bound.endpoint.kind === 'tcp' ? bound.endpoint.port : 0 };
+}
+
 describe('TcpFileServer on loopback', () => {
   let dir: string;
   let server: TcpFileServer;
@@ -77,18 +103,7 @@ describe('TcpFileServer on loopback', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lab-tcp-server-'));
-    const store = new FileStore(join(dir, 'data'));
-    await store.init();
-    server = new TcpFileServer({
-      store,
-      log: quiet,
-      limits: { maxHeaderBytes: 1024, maxFileBytes: 1 << 20, headerTimeoutMs: 300 },
-      idleTimeoutMs: 5000,
-      maxConnections: 100,
-    });
-    const bound = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 }, 16);
-    assert.equal(bound.endpoint.kind, 'tcp');
-    port = bound.endpoint.kind === 'tcp' ? bound.endpoint.port : 0;
+    ({ server, port } = await startTestServer(join(dir, 'data')));
   });
 
   after(async () => {
@@ -277,17 +292,7 @@ describe('TcpFileServer limits', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lab-tcp-limits-'));
-    const store = new FileStore(join(dir, 'data'), 100_000);
-    await store.init();
-    server = new TcpFileServer({
-      store,
-      log: quiet,
-      limits: { maxHeaderBytes: 1024, maxFileBytes: 1 << 20, headerTimeoutMs: 200 },
-      idleTimeoutMs: 5000,
-      maxConnections: 3,
-    });
-    const bound = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 }, 16);
-    port = bound.endpoint.kind === 'tcp' ? bound.endpoint.port : 0;
+    ({ server, port } = await startTestServer(join(dir, 'data'), { quotaBytes: 100_000, headerTimeoutMs: 200, maxConnections: 3 }));
   });
 
   after(async () => {
@@ -367,12 +372,10 @@ describe('TcpFileServer limits', () => {
   });
 
   it('tells a silent connection LAB_ERR_TIMEOUT and closes it', async () => {
-    const store = new FileStore(join(dir, 'idle'));
-    await store.init();
-    const idleServer = new TcpFileServer({ store, log: quiet, limits: { maxHeaderBytes: 1024, maxFileBytes: 1024, headerTimeoutMs: 1000 }, idleTimeoutMs: 150, maxConnections: 4 });
-    const bound = await idleServer.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 }, 4);
+    const idle = await startTestServer(join(dir, 'idle'), { idleTimeoutMs: 150, headerTimeoutMs: 1000 });
+    const idleServer = idle.server;
     try {
-      const s = await Session.open(bound.endpoint.kind === 'tcp' ? bound.endpoint.port : 0);
+      const s = await Session.open(idle.port);
       const reply = await s.message();
       assert.equal(reply.type === 'error' && reply.code, 'LAB_ERR_TIMEOUT');
       await s.closedByServer();
@@ -385,10 +388,7 @@ describe('TcpFileServer limits', () => {
     const somaxconn = Number((await readFile('/proc/sys/net/core/somaxconn', 'utf8')).trim());
     const lines: string[] = [];
     const log = new Logger({ service: 'test', format: 'json', stream: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }) });
-    const store = new FileStore(join(dir, 'backlog'));
-    await store.init();
-    const big = new TcpFileServer({ store, log, limits: { maxHeaderBytes: 1024, maxFileBytes: 1024, headerTimeoutMs: 1000 }, idleTimeoutMs: 1000, maxConnections: 4 });
-    await big.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 }, somaxconn + 1);
+    const { server: big } = await startTestServer(join(dir, 'backlog'), { log, backlog: somaxconn + 1 });
     await big.close();
     const warning = lines.map((l) => JSON.parse(l)).find((l) => l.event === 'backlog-capped');
     assert.deepEqual({ backlog: warning?.backlog, somaxconn: warning?.somaxconn }, { backlog: somaxconn + 1, somaxconn });
