@@ -74,6 +74,9 @@ describe('TCP file service on loopback (processes)', { timeout: 300_000 }, () =>
       assert.equal(got.sha256, sourceSha, kind);
       assert.equal(await sha256File(copy), sourceSha, `${kind}: the copy on disk`);
     }
+    // The lifecycle log tells who closed each connection, and how: the CLI closes with FIN after its reply.
+    const closes = server.logs.filter((l) => l.event === 'close');
+    assert.ok(closes.length >= 6 && closes.every((l) => l.by === 'client' && l.clean === true), JSON.stringify(closes.slice(0, 3)));
   });
 
   it('resumes an upload killed mid-way, sending only the missing bytes', async () => {

@@ -93,7 +93,15 @@ export class TcpFileServer {
       return;
     }
     log.info('accept', { ...peer, msg: `accepted ${peerText} (${this.#connections.size + 1} open)` });
-    socket.on('close', (hadError) => log.info('close', { ...peer, msg: `closed ${peerText} (${hadError ? 'reset' : 'clean'})`, clean: !hadError }));
+    // Who closed: whichever FIN came first, the client's ('end': its half is done) or ours ('finish').
+    let closedBy: 'client' | 'server' | undefined;
+    socket.once('end', () => (closedBy ??= 'client'));
+    socket.once('finish', () => (closedBy ??= 'server'));
+    socket.on('close', (hadError) => {
+      const by = closedBy ?? 'server';
+      const how = hadError || closedBy === undefined ? 'reset' : 'clean';
+      log.info('close', { ...peer, msg: `closed ${peerText} by the ${by} (${how})`, by, clean: how === 'clean' });
+    });
     const state: ConnectionState = { id, busy: false };
     const context = {
       store: this.#options.store,
