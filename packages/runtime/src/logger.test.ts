@@ -29,6 +29,8 @@ describe('Logger', () => {
     const { log, lines } = capture('pretty');
     log.info('accept', { msg: 'accepted 10.0.0.2:4000', address: '10.0.0.2', port: 4000, clean: true, attempt: 2 });
     assert.match(lines[0]!, /^\d\d:\d\d:\d\d\.\d{3} INFO  svc accepted 10\.0\.0\.2:4000 clean=true attempt=2$/);
+    log.info('listening', { msg: 'listening on tcp [::]:9000', endpoint: '[::]:9000', backlog: 511 });
+    assert.match(lines[1]!, /INFO  svc listening on tcp \[::\]:9000 backlog=511$/);
   });
 
   it('drops entries below the level', () => {

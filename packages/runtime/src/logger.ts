@@ -60,7 +60,8 @@ export class Logger {
     }
     const { msg, ...rest } = fields;
     // A person reads the sentence first; fields it already spells out (an address, a port) are not repeated.
-    const words = new Set(msg?.split(/[\s,()[\]]+|:(?=\d)|->/) ?? []);
+    const tokens = msg?.split(/[\s,()]+|->/) ?? [];
+    const words = new Set([...tokens, ...tokens.flatMap((token) => token.split(/:(?=\d+$)/))]);
     const pairs = Object.entries(rest)
       .map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v, jsonSafe)] as const)
       .filter(([, text]) => !words.has(text))
