@@ -66,7 +66,7 @@ export function tcpServer(network: string): LabContainer {
 export function udpRelay(network: string): LabContainer {
   return new LabContainer(['node', 'services/udp-relay/src/main.ts'])
     .onNetwork(network, 'udp-relay')
-    .withEnvironment({ UDP_RELAY_PORT: String(UDP_PORT), UDP_RELAY_STATS_INTERVAL_MS: '0', LOG_FORMAT: 'json' })
+    .withEnvironment({ UDP_RELAY_PORT: String(UDP_PORT), UDP_RELAY_MODES: 'unicast,broadcast,multicast', UDP_RELAY_STATS_INTERVAL_MS: '0', LOG_FORMAT: 'json' })
     .withWaitStrategy(Wait.forLogMessage(/listening on udp/))
     .withStartupTimeout(30_000);
 }

@@ -34,6 +34,11 @@ export const errorCatalogue = {
   LAB_ERR_DATAGRAM_BAD_TYPE: 'A datagram carries an unknown message type.',
   LAB_ERR_NOT_MEMBER: 'A datagram came from an address that is not a member of the room.',
   LAB_ERR_ROOM_FULL: 'A join was refused because the room has the maximum number of members.',
+  LAB_ERR_BAD_COOKIE: 'A join carried a cookie that is not the relay\'s for that address, or an expired one.',
+  LAB_ERR_JOIN_TOO_SMALL: 'A join was smaller than the relay\'s answer would be (it must be padded), so it was not answered.',
+  LAB_ERR_BAD_PAYLOAD: 'A control datagram\'s payload is not the JSON its type requires.',
+  LAB_ERR_MODE_MISMATCH: 'A join asked for a delivery mode other than the one the room already has.',
+  LAB_ERR_RATE_LIMITED: 'A source sent more packets or bytes per second than the relay allows.',
   LAB_ERR_TOO_MANY_ROOMS: 'A join was refused because the relay has the maximum number of rooms.',
   // client and services
   LAB_ERR_CONFIG: 'A command-line flag or environment variable is invalid.',

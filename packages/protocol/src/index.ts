@@ -5,3 +5,4 @@ export * from './tcp-messages.ts';
 export * from './tcp-frame.ts';
 export * from './udp-datagram.ts';
 export * from './endpoint.ts';
+export * from './udp-control.ts';

@@ -24,14 +24,25 @@ export const DATAGRAM_HEADER_BYTES = 32;
 export const MAX_UDP_PAYLOAD_BYTES = 65_507;
 
 export const DatagramType = {
-  /** client → relay: become a member of `room` at this source address and port. */
+  /**
+   * client → relay: become a member of `room` at this source address and port. Payload: a JSON
+   * `JoinPayload` padded with spaces to JOIN_MIN_BYTES, so that the relay's answer is never larger.
+   */
   join: 1,
-  /** relay → client: the join was accepted; echoes the join's sequence number. */
+  /** relay → client: the join was accepted. Payload: JSON `JoinedPayload` (where to listen). */
   joined: 2,
   /** client → relay: stop being a member. */
   leave: 3,
-  /** member → relay → the room's other members: application data (a measurement stream). */
+  /** member → relay → the room: application data (a measurement stream). */
   data: 4,
+  /** relay → client: prove you receive at this address: repeat the join with this cookie. */
+  challenge: 5,
+  /** member → relay: still here (membership expires without traffic). */
+  keepalive: 6,
+  /** member → relay → the room: a chat line. Payload: JSON `ChatPayload`. */
+  chat: 7,
+  /** member → relay → the room: a stream is over. Payload: JSON `EndPayload` (how many were sent). */
+  end: 8,
 } as const;
 export type DatagramTypeName = keyof typeof DatagramType;
 export type DatagramTypeCode = (typeof DatagramType)[DatagramTypeName];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATAGRAM_HEADER_BYTES, endpointSchema } from '@lab/protocol';
+import { DATAGRAM_HEADER_BYTES, deliveryModes, endpointSchema } from '@lab/protocol';
 import { loggingOptions, nonNegativeIntSchema, portSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
 
 /** Options every command has. */
@@ -26,6 +26,12 @@ export const transferOptions = {
   ...jsonOption,
 } satisfies OptionSpecs;
 
+/** What a UDP receiver is told about lateness and its socket. */
+export const udpMeasureOptions = {
+  lateMs: { description: 'a datagram whose transit exceeds the fastest one\'s by more than this is late, in ms', env: 'LAB_LATE_MS', default: '50', schema: nonNegativeIntSchema },
+  receiveBufferBytes: { description: 'SO_RCVBUF of receiving sockets in bytes (0: the kernel default)', env: 'LAB_RCVBUF', default: '0', schema: nonNegativeIntSchema },
+} satisfies OptionSpecs;
+
 export const experimentOptions = {
   ...connectionOptions,
   relay: { description: 'UDP relay host', env: 'UDP_RELAY_HOST', default: 'udp-relay', schema: z.string().min(1) },
@@ -42,6 +48,16 @@ export const experimentOptions = {
   receivers: { description: 'UDP receivers in the room', env: 'LAB_RECEIVERS', default: '2', schema: z.coerce.number().int().min(1).max(32) },
   room: { description: 'relay room number', env: 'LAB_ROOM', default: '1', schema: z.coerce.number().int().min(0).max(2 ** 32 - 1) },
   drainMs: { description: 'how long receivers listen after the last datagram, in ms', env: 'LAB_DRAIN_MS', default: '1000', schema: nonNegativeIntSchema },
+  ...udpMeasureOptions,
+  modes: {
+    description: `delivery modes to measure, comma-separated: ${deliveryModes.join(', ')}`,
+    env: 'LAB_MODES',
+    default: deliveryModes.join(','),
+    schema: z
+      .string()
+      .transform((text) => text.split(',').map((mode) => mode.trim()))
+      .pipe(z.array(z.enum(deliveryModes)).min(1)),
+  },
   ...jsonOption,
 } satisfies OptionSpecs;
 

@@ -28,6 +28,9 @@ export async function experiment(config: OptionValues<typeof experimentOptions>)
     datagramBytes: config.datagramBytes,
     rate: config.rate,
     drainMs: config.drainMs,
+    modes: config.modes,
+    lateMs: config.lateMs,
+    receiveBufferBytes: config.receiveBufferBytes,
     joinTimeoutMs: config.connectTimeoutMs,
     log,
   }).catch((error: unknown) => ({ error: failure(error) }));

@@ -35,26 +35,32 @@ function tcpLines(tcp: ExperimentReport['tcp'], target: string): string[] {
 
 function udpLines(udp: ExperimentReport['udp'], target: string): string[] {
   if ('error' in udp) return [`UDP  datagrams through ${target}`, `  FAILED        ${udp.error.code}: ${udp.error.message}`];
-  const header = ['receiver', 'port', 'sent', 'received', 'lost', 'loss %', 'duplicated', 'reordered', 'jitter ms'];
-  const rows = udp.receivers.map((r) => [
-    String(r.receiver),
-    String(r.localPort),
-    String(r.sent),
-    String(r.received),
-    String(r.lost),
-    r.lossPercent.toFixed(2),
-    String(r.duplicates),
-    String(r.outOfOrder),
-    r.jitterMs.toFixed(3),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
-  return [
-    `UDP  ${udp.sent} datagrams of ${udp.datagramBytes} B at ${udp.rate}/s through ${target}, room ${udp.room} (${udp.mode} fan-out, no connection)`,
-    line(header),
-    ...rows.map(line),
-    `  sender        ${udp.sent} sent in ${ms(udp.sendMs)}, ${udp.sendErrors} send errors; nothing is retransmitted: what is lost stays lost`,
-  ];
+  const lines = [`UDP  numbered datagrams of ${udp.datagramBytes} B at ${udp.rate}/s through ${target} (no connection, no retransmission)`];
+  for (const mode of udp.modes) {
+    const header = ['receiver', 'listening on', 'sent', 'received', 'lost', 'loss %', 'duplicated', 'reordered', 'late', 'jitter ms'];
+    const rows = mode.receivers.map((r) => [
+      String(r.receiver),
+      r.listen,
+      String(r.sent),
+      String(r.received),
+      String(r.lost),
+      r.lossPercent.toFixed(2),
+      String(r.duplicates),
+      String(r.outOfOrder),
+      String(r.late),
+      r.jitterMs.toFixed(3),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+    const line = (cells: string[]) => `    ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
+    const host = mode.host ? `host UDP receive-buffer drops ${mode.host.rcvbufErrors}, input errors ${mode.host.inErrors}` : 'host UDP counters unavailable';
+    lines.push(
+      `  ${mode.mode} (room ${mode.room}): ${mode.attempted} sent in ${ms(mode.sendMs)}, ${mode.sendErrors} send errors; ${host}`,
+      line(header),
+      ...rows.map(line),
+    );
+  }
+  lines.push('  what is lost stays lost: nothing is retransmitted');
+  return lines;
 }
 
 /** The side-by-side text a person reads at the end of a run. */

@@ -11,7 +11,7 @@ function feed(seqs: number[], sendTimes?: number[], arrivals?: number[]): Stream
 describe('StreamStats', () => {
   it('counts a perfect stream as complete, in order, without jitter', () => {
     assert.deepEqual(feed([0, 1, 2, 3, 4]).summary(5), {
-      sent: 5, received: 5, unique: 5, lost: 0, lossPercent: 0, duplicates: 0, outOfOrder: 0, jitterMs: 0,
+      sent: 5, received: 5, unique: 5, lost: 0, lossPercent: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs: 0,
     });
   });
 
@@ -43,6 +43,16 @@ describe('StreamStats', () => {
     for (const d of [0n, 1n, 1n, 3n]) stats.record(base + d, 0n, 0n);
     const s = stats.summary(4);
     assert.deepEqual([s.unique, s.duplicates, s.lost], [3, 1, 1]);
+  });
+
+  it('counts as late what took more than lateMs longer than the fastest transit, and not twice', () => {
+    const stats = new StreamStats(10);
+    // transits: 1 ms, 5 ms, 12 ms (late: 11 ms over the fastest), 30 ms (late), and a duplicate of the last
+    for (const [seq, transitUs] of [[0, 1000], [1, 5000], [2, 12_000], [3, 30_000], [3, 40_000]] as const) {
+      stats.record(BigInt(seq), 0n, BigInt(transitUs));
+    }
+    const s = stats.summary(4);
+    assert.deepEqual([s.late, s.duplicates, s.lost], [2, 1, 0]);
   });
 
   it('computes RFC 3550 jitter: J += (|D| - J) / 16', () => {

@@ -7,19 +7,29 @@
  * - unique: distinct sequence numbers that arrived;
  * - duplicates: arrivals of a sequence number already seen;
  * - outOfOrder: first arrivals of a number lower than the highest seen before it (a reordering);
+ * - late: first arrivals whose transit time (arrival - send) exceeds the smallest transit seen so far
+ *   by more than `lateMs`: for real-time media a datagram that late is as useless as a lost one;
  * - lost (in `summary`): sent minus unique, known only once the sender says how many it sent;
  * - jitter: RFC 3550 §6.4.1 / A.8 interarrival jitter, J += (|D| - J) / 16, where D is the change in
  *   transit time (arrival - send time) between consecutive arrivals. Sender and receiver clocks need not
  *   agree: a constant offset cancels out in D.
  */
 export class StreamStats {
+  readonly #lateUs: number;
   #seen = new Set<bigint>();
+  #late = 0;
+  #minTransitUs = Infinity;
   #received = 0;
   #duplicates = 0;
   #outOfOrder = 0;
   #highest: bigint | null = null;
   #lastTransitUs: number | null = null;
   #jitterUs = 0;
+
+  /** `lateMs`: how much longer than the fastest datagram's transit a datagram may take (a playout buffer). */
+  constructor(lateMs = 50) {
+    this.#lateUs = lateMs * 1000;
+  }
 
   record(seq: bigint, sendTimeUs: bigint, arrivalUs: bigint): void {
     this.#received++;
@@ -31,6 +41,8 @@ export class StreamStats {
     if (this.#highest !== null && seq < this.#highest) this.#outOfOrder++;
     else this.#highest = seq;
     const transitUs = Number(arrivalUs - sendTimeUs);
+    this.#minTransitUs = Math.min(this.#minTransitUs, transitUs);
+    if (transitUs - this.#minTransitUs > this.#lateUs) this.#late++;
     if (this.#lastTransitUs !== null) this.#jitterUs += (Math.abs(transitUs - this.#lastTransitUs) - this.#jitterUs) / 16;
     this.#lastTransitUs = transitUs;
   }
@@ -50,6 +62,7 @@ export class StreamStats {
       lossPercent: sent === 0 ? 0 : (100 * lost) / sent,
       duplicates: this.#duplicates,
       outOfOrder: this.#outOfOrder,
+      late: this.#late,
       jitterMs: this.#jitterUs / 1000,
     };
   }
@@ -63,5 +76,6 @@ export interface StreamSummary {
   lossPercent: number;
   duplicates: number;
   outOfOrder: number;
+  late: number;
   jitterMs: number;
 }

@@ -1,22 +1,22 @@
 import { lookup } from 'node:dns/promises';
-import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
-import { DATAGRAM_HEADER_BYTES, type Datagram } from '@lab/protocol';
+import type { DeliveryMode } from '@lab/protocol';
 import type { Logger } from '@lab/runtime';
-import { StreamStats, type StreamSummary } from './stream-stats.ts';
+import type { StreamSummary } from './stream-stats.ts';
+import { counterDelta, readUdpHostCounters, type UdpHostCounters } from './udp-host-counters.ts';
 import { UdpMember } from './udp-member.ts';
+import { sendStream, StreamReceiver, type StreamShape } from './udp-stream.ts';
 
-export interface UdpExperimentOptions {
+export interface UdpExperimentOptions extends StreamShape {
   relayHost: string;
   relayPort: number;
+  /** Each mode uses its own room: room, room + 1, … */
   room: number;
+  modes: DeliveryMode[];
   receivers: number;
-  datagrams: number;
-  /** Bytes per datagram, header included. */
-  datagramBytes: number;
-  /** Datagrams per second. */
-  rate: number;
-  /** How long receivers keep listening after the last datagram was sent. */
+  /** How long receivers listen after the end of the stream. */
   drainMs: number;
+  lateMs: number;
+  receiveBufferBytes?: number;
   joinTimeoutMs: number;
   log: Logger;
 }
@@ -24,87 +24,67 @@ export interface UdpExperimentOptions {
 /** Per receiver; its `sent` counts the datagrams the sender's kernel accepted (sent minus send errors). */
 export interface UdpReceiverResult extends StreamSummary {
   receiver: number;
-  localPort: number;
+  listen: string;
 }
 
-export interface UdpExperimentResult {
-  mode: 'unicast';
-  relay: string;
+export interface UdpModeResult {
+  mode: DeliveryMode;
   room: number;
-  datagramBytes: number;
-  rate: number;
-  sent: number;
+  attempted: number;
   sendErrors: number;
   sendMs: number;
   receivers: UdpReceiverResult[];
+  /** Changes of this host's UDP counters during the run: drops here are the host's, not the network's. */
+  host: UdpHostCounters | null;
+}
+
+export interface UdpExperimentResult {
+  relay: string;
+  datagramBytes: number;
+  rate: number;
+  modes: UdpModeResult[];
 }
 
 /**
- * Sends `datagrams` numbered datagrams through the relay to `receivers` members of one room.
- * The sender is paced: datagram i is due at start + i/rate. A timer that wakes late lets the datagrams
- * that fell due meanwhile go out back to back (yielding to I/O between each), so bursts are as short as
- * the timer's lateness allows (about 1 ms, so ~rate/1000 datagrams): a long burst can overflow a queue
- * and create loss that is the sender's doing, not the network's. Nothing is retransmitted.
+ * For each delivery mode, sends one numbered stream through the relay to `receivers` members of a
+ * room, all in this process (each with its own socket), and counts what each received.
  */
 export async function runUdpExperiment(options: UdpExperimentOptions): Promise<UdpExperimentResult> {
-  const { log } = options;
   const { address } = await lookup(options.relayHost, { family: 4 });
-  const relay = { address, port: options.relayPort };
-  const memberOptions = { relay, room: options.room, log, joinTimeoutMs: options.joinTimeoutMs };
+  const modes: UdpModeResult[] = [];
+  for (const [index, mode] of options.modes.entries()) modes.push(await runMode(options, { address, port: options.relayPort }, mode, options.room + index));
+  return { relay: `${address}:${options.relayPort}`, datagramBytes: options.datagramBytes, rate: options.rate, modes };
+}
 
-  const stats = Array.from({ length: options.receivers }, () => new StreamStats());
-  const receivers: UdpMember[] = [];
-  let sender: UdpMember | null = null;
+async function runMode(options: UdpExperimentOptions, relay: { address: string; port: number }, mode: DeliveryMode, room: number): Promise<UdpModeResult> {
+  const { log } = options;
+  const common = { relay, room, mode, log, joinTimeoutMs: options.joinTimeoutMs, ...(options.receiveBufferBytes ? { receiveBufferBytes: options.receiveBufferBytes } : {}) };
+  const members: UdpMember[] = [];
   try {
-    sender = await UdpMember.open(memberOptions);
-    const streamId = sender.sender;
-    for (const s of stats) {
-      // Only this run's stream is counted: another sender in the same room is not ours to judge.
-      const onData = (d: Datagram, arrivalUs: bigint) => d.sender === streamId && s.record(d.seq, d.sendTimeUs, arrivalUs);
-      receivers.push(await UdpMember.open({ ...memberOptions, onData }));
-    }
-    await Promise.all([...receivers, sender].map((member) => member.join()));
-    log.info('udp-joined', { msg: `${receivers.length} receivers and 1 sender joined room ${options.room} on ${address}:${options.relayPort}` });
+    const sender = await UdpMember.open(common);
+    members.push(sender);
+    const receivers = Array.from({ length: options.receivers }, () => new StreamReceiver(sender.sender, options.lateMs));
+    const listens: string[] = [];
+    for (const receiver of receivers) members.push(await UdpMember.open({ ...common, onDatagram: receiver.onDatagram }));
+    const joined = await Promise.all(members.map((member) => member.join()));
+    for (const [i, payload] of joined.slice(1).entries()) listens.push(mode === 'unicast' ? `:${members[i + 1]!.localPort}` : `${payload.address}:${payload.port}`);
+    log.info('udp-joined', { msg: `${mode}: ${receivers.length} receivers and 1 sender joined room ${room} on ${relay.address}:${relay.port}`, mode, room });
 
-    const payload = Buffer.alloc(options.datagramBytes - DATAGRAM_HEADER_BYTES, 0x55);
-    const intervalMs = 1000 / options.rate;
-    let sendErrors = 0;
-    let pending = 0;
-    const started = performance.now();
-    for (let i = 0; i < options.datagrams; i++) {
-      const waitMs = started + i * intervalMs - performance.now();
-      // Timers have about 1 ms granularity; below that, yield anyway, so the receivers (same event
-      // loop) read their sockets between sends instead of letting the kernel queue overflow.
-      if (waitMs >= 1) await sleep(waitMs);
-      else await yieldToIo();
-      pending++;
-      sender.send('data', BigInt(i), payload, (error) => {
-        pending--;
-        if (error) sendErrors++;
-      });
-    }
-    while (pending > 0) await yieldToIo();
-    const sendMs = performance.now() - started;
-    // A datagram the local kernel refused never reached the network: it is a send error, not a loss.
-    const handedToKernel = options.datagrams - sendErrors;
-    log.info('udp-sent', { msg: `sent ${options.datagrams} datagrams of ${options.datagramBytes} bytes in ${Math.round(sendMs)} ms`, sendErrors });
-
-    // Listen on for the stragglers, but stop early once every receiver has every datagram.
-    const drainEnd = performance.now() + options.drainMs;
-    while (performance.now() < drainEnd && stats.some((s) => s.unique < handedToKernel)) await sleep(10);
-
+    const before = await readUdpHostCounters();
+    const sent = await sendStream(sender, options);
+    log.info('udp-sent', { msg: `${mode}: sent ${sent.attempted} datagrams of ${options.datagramBytes} bytes in ${Math.round(sent.sendMs)} ms`, sendErrors: sent.sendErrors });
+    await Promise.all(receivers.map((r) => r.finish({ drainMs: options.drainMs, idleMs: options.drainMs, timeoutMs: options.drainMs + 5000 })));
+    const host = counterDelta(before, await readUdpHostCounters());
     return {
-      mode: 'unicast',
-      relay: `${address}:${options.relayPort}`,
-      room: options.room,
-      datagramBytes: options.datagramBytes,
-      rate: options.rate,
-      sent: options.datagrams,
-      sendErrors,
-      sendMs,
-      receivers: stats.map((s, i) => ({ receiver: i + 1, localPort: receivers[i]!.localPort, ...s.summary(handedToKernel) })),
+      mode,
+      room,
+      attempted: sent.attempted,
+      sendErrors: sent.sendErrors,
+      sendMs: sent.sendMs,
+      receivers: receivers.map((r, i) => ({ receiver: i + 1, listen: listens[i]!, ...r.summary(sent.sent) })),
+      host,
     };
   } finally {
-    await Promise.all([...receivers, ...(sender ? [sender] : [])].map((member) => member.close()));
+    await Promise.all(members.map((member) => member.close()));
   }
 }

@@ -1,7 +1,20 @@
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeDatagram, encodeDatagram, LabError, type Datagram } from '@lab/protocol';
+import {
+  challengePayloadSchema,
+  decodeControl,
+  decodeDatagram,
+  encodeControl,
+  encodeDatagram,
+  joinedPayloadSchema,
+  JOIN_MIN_BYTES,
+  LabError,
+  type Datagram,
+  type DatagramTypeName,
+  type DeliveryMode,
+  type JoinedPayload,
+} from '@lab/protocol';
 import type { Logger } from '@lab/runtime';
 import { nowMicros } from './clock.ts';
 
@@ -14,46 +27,50 @@ export interface RelayEndpoint {
 export interface UdpMemberOptions {
   relay: RelayEndpoint;
   room: number;
+  mode: DeliveryMode;
   log: Logger;
-  /** Called for every data datagram from the relay, with its arrival time. */
-  onData?: (datagram: Datagram, arrivalUs: bigint) => void;
+  /** Called for every room datagram (data, chat, end) from the relay, with its arrival time. */
+  onDatagram?: (datagram: Datagram, arrivalUs: bigint) => void;
   joinTimeoutMs?: number;
   /** SO_RCVBUF in bytes (socket(7)); the kernel doubles it and caps it at net.core.rmem_max. */
   receiveBufferBytes?: number;
 }
 
+const roomTypes = new Set<DatagramTypeName>(['data', 'chat', 'end']);
+
 /**
- * One UDP socket that is a member of a relay room. Joining is retransmitted until the relay confirms it,
- * because the join itself is a datagram and may be lost like any other. Datagrams from any address but
- * the relay's are ignored (and counted), since anyone can send to an open UDP port.
+ * One client of a relay room. Its main socket talks to the relay (join, keepalive, sending) and, in
+ * unicast mode, receives the room's copies. In broadcast and multicast mode the room's datagrams go to
+ * a shared address, so a second socket listens there: bound to the port the relay named, with
+ * SO_REUSEADDR so that several members on one host all get every datagram (socket(7)), and, for
+ * multicast, a member of the group (ip(7): IP_ADD_MEMBERSHIP), which makes the kernel send an IGMP join.
+ *
+ * Joining takes two rounds: the relay answers the first join with a cookie (proof that we receive at
+ * our address) and admits the second. Both are retransmitted, because they are datagrams and can be lost.
  */
 export class UdpMember {
   readonly sender = randomInt(1, 2 ** 32 - 1);
   readonly #options: UdpMemberOptions;
   readonly #socket: Socket;
-  #joined: (() => void) | null = null;
+  #listener: Socket | null = null;
+  #cookie: string | undefined;
+  #joined: ((payload: JoinedPayload) => void) | null = null;
+  #keepalive: NodeJS.Timeout | null = null;
   #closed = false;
+  /** Datagrams ignored: from another address than the relay's, for another room, or malformed. */
   ignored = 0;
 
   private constructor(options: UdpMemberOptions, socket: Socket) {
     this.#options = options;
     this.#socket = socket;
-    socket.on('message', (bytes, from) => this.#onMessage(bytes, from.address, from.port));
-    socket.on('error', (error) => options.log.warn('udp-socket-error', { error }));
+    this.#listen(socket);
   }
 
   static async open(options: UdpMemberOptions): Promise<UdpMember> {
-    const socket = createSocket({ type: 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    const socket = await bound(0, false);
     if (options.receiveBufferBytes) socket.setRecvBufferSize(options.receiveBufferBytes);
     const member = new UdpMember(options, socket);
-    options.log.debug('udp-bind', { localPort: socket.address().port, sender: member.sender });
+    options.log.debug('udp-bind', { localPort: socket.address().port, sender: member.sender, mode: options.mode });
     return member;
   }
 
@@ -61,26 +78,55 @@ export class UdpMember {
     return this.#socket.address().port;
   }
 
-  /** Sends a join every 200 ms until the relay answers `joined`, or fails with LAB_ERR_JOIN_TIMEOUT. */
-  async join(): Promise<void> {
-    const { room, log, joinTimeoutMs = 10_000 } = this.#options;
-    const confirmed = new Promise<void>((resolve) => (this.#joined = resolve));
+  #listen(socket: Socket): void {
+    socket.on('message', (bytes, from) => this.#onMessage(bytes, from.address, from.port));
+    socket.on('error', (error) => this.#options.log.warn('udp-socket-error', { error }));
+  }
+
+  /** Joins (cookie round included), opens the listening socket the mode needs, starts keepalives. */
+  async join(): Promise<JoinedPayload> {
+    const { room, mode, log, joinTimeoutMs = 10_000 } = this.#options;
+    let joined: JoinedPayload | null = null;
+    const confirmed = new Promise<JoinedPayload>((resolve) => (this.#joined = resolve));
+    void confirmed.then((payload) => (joined = payload));
     const deadline = Date.now() + joinTimeoutMs;
-    let attempt = 0;
-    let done = false;
-    void confirmed.then(() => (done = true));
-    while (!done) {
+    let attempts = 0;
+    while (!joined) {
       if (Date.now() >= deadline) {
-        throw new LabError('LAB_ERR_JOIN_TIMEOUT', `no answer from relay ${this.#options.relay.address}:${this.#options.relay.port} for room ${room} after ${attempt} joins`);
+        throw new LabError('LAB_ERR_JOIN_TIMEOUT', `no answer from relay ${this.#options.relay.address}:${this.#options.relay.port} for room ${room} (${mode}) after ${attempts} joins; is the relay up, and does it offer ${mode}?`);
       }
-      this.send('join', BigInt(attempt++), Buffer.alloc(0));
-      await Promise.race([confirmed, sleep(200)]);
+      const cookie = this.#cookie;
+      this.#send('join', BigInt(attempts++), encodeControl(cookie ? { mode, cookie } : { mode }, JOIN_MIN_BYTES));
+      // A challenge answers quickly; resend at once with its cookie, else wait a little before retrying.
+      await Promise.race([confirmed, sleep(200), this.#cookieArrived(cookie)]);
     }
-    log.debug('udp-joined', { room, localPort: this.localPort, attempts: attempt });
+    const payload = joined as JoinedPayload;
+    if (payload.mode !== 'unicast') await this.#openListener(payload);
+    this.#keepalive = setInterval(() => this.#send('keepalive', 0n, Buffer.alloc(0)), Math.max(100, payload.keepaliveMs / 2));
+    this.#keepalive.unref();
+    log.debug('udp-joined', { room, mode, localPort: this.localPort, attempts, listen: payload.address ? `${payload.address}:${payload.port}` : undefined });
+    return payload;
+  }
+
+  async #cookieArrived(previous: string | undefined): Promise<void> {
+    while (this.#cookie === previous && !this.#closed) await sleep(5);
+  }
+
+  async #openListener(payload: JoinedPayload): Promise<void> {
+    const listener = await bound(payload.port!, true);
+    if (this.#options.receiveBufferBytes) listener.setRecvBufferSize(this.#options.receiveBufferBytes);
+    if (payload.mode === 'multicast') listener.addMembership(payload.address!);
+    this.#listen(listener);
+    this.#listener = listener;
+  }
+
+  /** Sends a room datagram (data, chat, end) of this member's stream. */
+  send(type: 'data' | 'chat' | 'end', seq: bigint, payload: Buffer, sent?: (error: Error | null) => void): void {
+    this.#send(type, seq, payload, sent);
   }
 
   /** `sent` is called once the kernel took the datagram, or with the error (udp(7): ENOBUFS, ECONNREFUSED…). */
-  send(type: 'join' | 'leave' | 'data', seq: bigint, payload: Buffer, sent?: (error: Error | null) => void): void {
+  #send(type: DatagramTypeName, seq: bigint, payload: Buffer, sent?: (error: Error | null) => void): void {
     const bytes = encodeDatagram({ type, flags: 0, room: this.#options.room, sender: this.sender, seq, sendTimeUs: nowMicros(), payload });
     this.#socket.send(bytes, this.#options.relay.port, this.#options.relay.address, (error) => sent?.(error ?? null));
   }
@@ -97,20 +143,37 @@ export class UdpMember {
       return;
     }
     const datagram = decoded.datagram;
-    if (datagram.type === 'joined' && datagram.sender === this.sender) this.#joined?.();
-    else if (datagram.type === 'data') this.#options.onData?.(datagram, arrivalUs);
-    else this.ignored++;
+    if (datagram.type === 'challenge' && datagram.sender === this.sender) {
+      this.#cookie = decodeControl(challengePayloadSchema, datagram.payload)?.cookie ?? this.#cookie;
+    } else if (datagram.type === 'joined' && datagram.sender === this.sender) {
+      const payload = decodeControl(joinedPayloadSchema, datagram.payload);
+      if (payload) this.#joined?.(payload);
+    } else if (roomTypes.has(datagram.type)) {
+      this.#options.onDatagram?.(datagram, arrivalUs);
+    } else this.ignored++;
   }
 
-  /** Leaves the room (best effort: a lost leave is not retried) and closes the socket. Idempotent. */
+  /** Leaves the room (best effort: a lost leave is undone by expiry) and closes the sockets. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await new Promise<void>((resolve) => this.send('leave', 0n, Buffer.alloc(0), () => resolve()));
-    await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+    if (this.#keepalive) clearInterval(this.#keepalive);
+    await new Promise<void>((resolve) => this.#send('leave', 0n, Buffer.alloc(0), () => resolve()));
+    await Promise.all([this.#socket, this.#listener].filter((s): s is Socket => s !== null).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function bound(port: number, reuseAddr: boolean): Promise<Socket> {
+  const socket = createSocket({ type: 'udp4', reuseAddr });
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
 }

@@ -1,4 +1,19 @@
-import { decodeDatagram, encodeDatagram, type Datagram, type ErrorCode } from '@lab/protocol';
+import {
+  chatPayloadSchema,
+  decodeControl,
+  decodeDatagram,
+  encodeControl,
+  encodeDatagram,
+  endPayloadSchema,
+  joinPayloadSchema,
+  JOIN_MIN_BYTES,
+  type Datagram,
+  type DeliveryMode,
+  type ErrorCode,
+  type JoinedPayload,
+} from '@lab/protocol';
+import type { JoinCookies } from './join-cookie.ts';
+import { RateLimiter } from './rate-limiter.ts';
 
 export interface Endpoint {
   address: string;
@@ -14,6 +29,20 @@ export interface RelayLimits {
   maxDatagramBytes: number;
   maxRooms: number;
   maxMembersPerRoom: number;
+  /** A member that sent nothing (not even a keepalive) for this long is dropped. */
+  memberTtlMs: number;
+  /** Told to members in `joined`: how often to send a keepalive. */
+  keepaliveMs: number;
+  packetsPerSecond: number;
+  bytesPerSecond: number;
+}
+
+/** Where one send reaches a whole room, for the modes that need no copy per member. */
+export interface Delivery {
+  /** The lab subnet's broadcast address and the port receivers listen on; null: mode unavailable. */
+  broadcast: Endpoint | null;
+  /** Maps a room to its multicast group; null: mode unavailable. */
+  multicast: { groupFor: (room: number) => string; port: number } | null;
 }
 
 /** What the relay does with one datagram: what to send, and the drop reason if it dropped it. */
@@ -24,114 +53,183 @@ export interface Verdict {
 
 interface Member extends Endpoint {
   sender: number;
-  joinedAtMs: number;
   lastSeenMs: number;
 }
 
-export interface RoomCounters {
+interface Room {
+  mode: DeliveryMode;
+  members: Map<string, Member>;
   in: number;
   out: number;
+  dropped: Partial<Record<ErrorCode, number>>;
 }
 
 export interface RelayCounters {
   received: number;
   forwarded: number;
+  challenged: number;
+  expired: number;
   dropped: Partial<Record<ErrorCode, number>>;
 }
 
 const keyOf = (endpoint: Endpoint) => `${endpoint.address}|${endpoint.port}`;
+const count = (table: Partial<Record<ErrorCode, number>>, code: ErrorCode) => (table[code] = (table[code] ?? 0) + 1);
 
 /**
- * The relay's decisions, without a socket (as ws keeps its receiver apart from the connection):
- * rooms, membership and unicast fan-out. Every datagram that is not forwarded or answered is counted
- * under one drop reason. Its direct answer (`joined`) is never larger than the join it answers, and
- * only members' data is forwarded, only to members.
+ * The relay's decisions, without a socket (as ws keeps its receiver apart from the connection): rooms,
+ * membership, delivery in three modes, expiry and rate limits. Every datagram that is neither delivered
+ * nor answered is counted under exactly one drop reason.
  *
- * Known limit of this version: a join is taken at its word, so a forged source address can be made a
- * member and then receives the room's fan-out; members never expire. The return-path cookie, expiry
- * and per-source rate limits close that (issue 4); `lastSeenMs` is kept for the expiry.
+ * Not an amplifier: the only datagrams sent to an address that is not (yet) a member are the answers to
+ * its join (challenge, joined), and a join must be padded to JOIN_MIN_BYTES, larger than either answer.
+ * Membership needs the return-path cookie (join-cookie.ts), so a forged source address cannot be made a
+ * member, and so cannot be sent the room's traffic.
  */
 export class RelayCore {
   readonly #limits: RelayLimits;
-  readonly #rooms = new Map<number, Map<string, Member>>();
-  readonly #roomCounters = new Map<number, RoomCounters>();
-  readonly counters: RelayCounters = { received: 0, forwarded: 0, dropped: {} };
+  readonly #delivery: Delivery;
+  readonly #cookies: JoinCookies;
+  readonly #rate: RateLimiter;
+  readonly #rooms = new Map<number, Room>();
+  readonly counters: RelayCounters = { received: 0, forwarded: 0, challenged: 0, expired: 0, dropped: {} };
 
-  constructor(limits: RelayLimits) {
+  constructor(limits: RelayLimits, delivery: Delivery, cookies: JoinCookies) {
     this.#limits = limits;
+    this.#delivery = delivery;
+    this.#cookies = cookies;
+    this.#rate = new RateLimiter({ packetsPerSecond: limits.packetsPerSecond, bytesPerSecond: limits.bytesPerSecond });
   }
 
   handle(bytes: Buffer, from: Endpoint, nowMs: number): Verdict {
     this.counters.received++;
+    if (!this.#rate.allow(from.address, bytes.length, nowMs)) return this.#drop('LAB_ERR_RATE_LIMITED');
     const decoded = decodeDatagram(bytes, this.#limits.maxDatagramBytes);
     if (!decoded.ok) return this.#drop(decoded.code);
     const datagram = decoded.datagram;
     switch (datagram.type) {
       case 'join':
-        return this.#join(datagram, from, nowMs);
+        return this.#join(datagram, bytes.length, from, nowMs);
       case 'leave':
-        return this.#leave(datagram, from);
+      case 'keepalive':
+        return this.#stay(datagram, from, nowMs);
       case 'data':
-        return this.#forward(datagram, bytes, from, nowMs);
+      case 'chat':
+      case 'end':
+        return this.#deliver(datagram, bytes, from, nowMs);
       case 'joined':
-        // Only the relay sends `joined`; accepting it would let two relays ping-pong forever.
+      case 'challenge':
+        // Only the relay sends these; accepting them would let two relays ping-pong forever.
         return this.#drop('LAB_ERR_DATAGRAM_BAD_TYPE');
     }
   }
 
-  #join(datagram: Datagram, from: Endpoint, nowMs: number): Verdict {
+  #join(datagram: Datagram, size: number, from: Endpoint, nowMs: number): Verdict {
+    if (size < JOIN_MIN_BYTES) return this.#drop('LAB_ERR_JOIN_TOO_SMALL');
+    const join = decodeControl(joinPayloadSchema, datagram.payload);
+    if (!join) return this.#drop('LAB_ERR_BAD_PAYLOAD');
+    if (join.mode === 'broadcast' && !this.#delivery.broadcast) return this.#drop('LAB_ERR_MODE_MISMATCH');
+    if (join.mode === 'multicast' && !this.#delivery.multicast) return this.#drop('LAB_ERR_MODE_MISMATCH');
+    if (join.cookie === undefined) {
+      this.counters.challenged++;
+      return this.#reply(datagram, 'challenge', { cookie: this.#cookies.issue(from, nowMs) }, from);
+    }
+    if (!this.#cookies.verify(join.cookie, from, nowMs)) return this.#drop('LAB_ERR_BAD_COOKIE');
+
     let room = this.#rooms.get(datagram.room);
     if (!room) {
       if (this.#rooms.size >= this.#limits.maxRooms) return this.#drop('LAB_ERR_TOO_MANY_ROOMS');
-      room = new Map();
+      room = { mode: join.mode, members: new Map(), in: 0, out: 0, dropped: {} };
       this.#rooms.set(datagram.room, room);
-      this.#roomCounters.set(datagram.room, { in: 0, out: 0 });
     }
+    if (room.mode !== join.mode) return this.#drop('LAB_ERR_MODE_MISMATCH', room);
     const key = keyOf(from);
-    const existing = room.get(key);
+    const existing = room.members.get(key);
     if (existing) existing.lastSeenMs = nowMs;
-    else if (room.size >= this.#limits.maxMembersPerRoom) return this.#drop('LAB_ERR_ROOM_FULL');
-    else room.set(key, { ...from, sender: datagram.sender, joinedAtMs: nowMs, lastSeenMs: nowMs });
-    // The reply is the join's own header with the type changed and no payload: never larger than
-    // the join, and the echoed sequence number and send time let the client match it and time it.
-    const reply = encodeDatagram({ ...datagram, type: 'joined', payload: Buffer.alloc(0) });
-    return { outgoing: [{ to: from, bytes: reply }], drop: null };
+    else if (room.members.size >= this.#limits.maxMembersPerRoom) return this.#drop('LAB_ERR_ROOM_FULL', room);
+    else room.members.set(key, { ...from, sender: datagram.sender, lastSeenMs: nowMs });
+    return this.#reply(datagram, 'joined', this.#whereToListen(room.mode, datagram.room, from), from);
   }
 
-  #leave(datagram: Datagram, from: Endpoint): Verdict {
+  #whereToListen(mode: DeliveryMode, room: number, from: Endpoint): JoinedPayload {
+    const keepaliveMs = this.#limits.keepaliveMs;
+    if (mode === 'broadcast') return { mode, address: this.#delivery.broadcast!.address, port: this.#delivery.broadcast!.port, keepaliveMs };
+    if (mode === 'multicast') return { mode, address: this.#delivery.multicast!.groupFor(room), port: this.#delivery.multicast!.port, keepaliveMs };
+    return { mode, address: from.address, port: from.port, keepaliveMs };
+  }
+
+  /** An answer to a join: its own header with another type and a JSON payload, never larger than the join. */
+  #reply(datagram: Datagram, type: 'challenge' | 'joined', payload: object, to: Endpoint): Verdict {
+    const bytes = encodeDatagram({ ...datagram, type, payload: encodeControl(payload) });
+    return { outgoing: [{ to, bytes }], drop: null };
+  }
+
+  #member(datagram: Datagram, from: Endpoint, nowMs: number): { room: Room; member: Member } | ErrorCode {
     const room = this.#rooms.get(datagram.room);
-    if (!room?.delete(keyOf(from))) return this.#drop('LAB_ERR_NOT_MEMBER');
-    if (room.size === 0) {
-      this.#rooms.delete(datagram.room);
-      this.#roomCounters.delete(datagram.room);
-    }
+    const member = room?.members.get(keyOf(from));
+    if (!room || !member) return 'LAB_ERR_NOT_MEMBER';
+    member.lastSeenMs = nowMs;
+    return { room, member };
+  }
+
+  #stay(datagram: Datagram, from: Endpoint, nowMs: number): Verdict {
+    const found = this.#member(datagram, from, nowMs);
+    if (typeof found === 'string') return this.#drop(found, this.#rooms.get(datagram.room));
+    if (datagram.type === 'leave') this.#remove(datagram.room, found.room, keyOf(from));
     return { outgoing: [], drop: null };
   }
 
-  #forward(datagram: Datagram, bytes: Buffer, from: Endpoint, nowMs: number): Verdict {
-    const room = this.#rooms.get(datagram.room);
-    const key = keyOf(from);
-    const member = room?.get(key);
-    if (!room || !member) return this.#drop('LAB_ERR_NOT_MEMBER');
-    member.lastSeenMs = nowMs;
+  #deliver(datagram: Datagram, bytes: Buffer, from: Endpoint, nowMs: number): Verdict {
+    const found = this.#member(datagram, from, nowMs);
+    if (typeof found === 'string') return this.#drop(found, this.#rooms.get(datagram.room));
+    const { room } = found;
+    if (datagram.type === 'chat' && !decodeControl(chatPayloadSchema, datagram.payload)) return this.#drop('LAB_ERR_BAD_PAYLOAD', room);
+    if (datagram.type === 'end' && !decodeControl(endPayloadSchema, datagram.payload)) return this.#drop('LAB_ERR_BAD_PAYLOAD', room);
     const outgoing: Outgoing[] = [];
-    for (const [otherKey, other] of room) {
-      if (otherKey !== key) outgoing.push({ to: { address: other.address, port: other.port }, bytes });
+    if (room.mode === 'broadcast') outgoing.push({ to: this.#delivery.broadcast!, bytes });
+    else if (room.mode === 'multicast') outgoing.push({ to: { address: this.#delivery.multicast!.groupFor(datagram.room), port: this.#delivery.multicast!.port }, bytes });
+    else {
+      const self = keyOf(from);
+      for (const [key, other] of room.members) if (key !== self) outgoing.push({ to: { address: other.address, port: other.port }, bytes });
     }
-    const counters = this.#roomCounters.get(datagram.room)!;
-    counters.in++;
-    counters.out += outgoing.length;
+    room.in++;
+    room.out += outgoing.length;
     this.counters.forwarded += outgoing.length;
     return { outgoing, drop: null };
   }
 
-  #drop(code: ErrorCode): Verdict {
-    this.counters.dropped[code] = (this.counters.dropped[code] ?? 0) + 1;
+  /** Drops members silent for longer than the TTL; returns how many. Call it about once a second. */
+  expire(nowMs: number): number {
+    let expired = 0;
+    for (const [id, room] of this.#rooms) {
+      for (const [key, member] of room.members) {
+        if (nowMs - member.lastSeenMs > this.#limits.memberTtlMs) {
+          this.#remove(id, room, key);
+          expired++;
+        }
+      }
+    }
+    this.counters.expired += expired;
+    return expired;
+  }
+
+  #remove(id: number, room: Room, key: string): void {
+    room.members.delete(key);
+    if (room.members.size === 0) this.#rooms.delete(id);
+  }
+
+  #drop(code: ErrorCode, room?: Room): Verdict {
+    count(this.counters.dropped, code);
+    if (room) count(room.dropped, code);
     return { outgoing: [], drop: code };
   }
 
-  /** Rooms with their member count and datagram counters, for the periodic stats line. */
-  rooms(): { room: number; members: number; in: number; out: number }[] {
-    return [...this.#rooms].map(([room, members]) => ({ room, members: members.size, ...this.#roomCounters.get(room)! }));
+  /** Rooms with mode, member count and datagram counters, for the periodic stats line. */
+  rooms(): { room: number; mode: DeliveryMode; members: number; in: number; out: number; dropped: Partial<Record<ErrorCode, number>> }[] {
+    return [...this.#rooms].map(([room, r]) => ({ room, mode: r.mode, members: r.members.size, in: r.in, out: r.out, dropped: r.dropped }));
+  }
+
+  /** Is `endpoint` a member of `room`? (for tests and diagnostics) */
+  isMember(room: number, endpoint: Endpoint): boolean {
+    return this.#rooms.get(room)?.members.has(keyOf(endpoint)) ?? false;
   }
 }

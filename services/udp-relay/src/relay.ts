@@ -1,11 +1,16 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from '@lab/runtime';
-import { RelayCore, type RelayLimits } from './relay-core.ts';
+import { JoinCookies } from './join-cookie.ts';
+import { RelayCore, type Delivery, type RelayLimits } from './relay-core.ts';
 
 export interface UdpRelayOptions {
   log: Logger;
   limits: RelayLimits;
+  delivery: Delivery;
+  /** The interface multicast is sent from (ip(7): IP_MULTICAST_IF); null: the kernel's choice. */
+  multicastInterface: string | null;
+  multicastTtl: number;
   /** Period of the per-room counters line; 0 turns it off. */
   statsIntervalMs: number;
 }
@@ -17,23 +22,24 @@ export class UdpRelay {
   readonly core: RelayCore;
   readonly #options: UdpRelayOptions;
   #socket: Socket | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  #timers: NodeJS.Timeout[] = [];
   #state: State = 'idle';
   #sendErrors = 0;
 
   constructor(options: UdpRelayOptions) {
     this.#options = options;
-    this.core = new RelayCore(options.limits);
+    this.core = new RelayCore(options.limits, options.delivery, new JoinCookies());
   }
 
   /** Binds and resolves with the bound address (port 0 picks a free port). */
   async bind(host: string, port: number): Promise<AddressInfo> {
     if (this.#state !== 'idle') throw new Error(`cannot bind while ${this.#state}`);
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    const { log, delivery } = this.#options;
+    const socket = createSocket({ type: 'udp4' });
     this.#socket = socket;
     socket.on('message', (bytes, rinfo) => {
       const verdict = this.core.handle(bytes, rinfo, Date.now());
-      if (verdict.drop) this.#options.log.debug('drop', { code: verdict.drop, from: `${rinfo.address}:${rinfo.port}`, bytes: bytes.length });
+      if (verdict.drop) log.debug('drop', { code: verdict.drop, from: `${rinfo.address}:${rinfo.port}`, bytes: bytes.length });
       for (const out of verdict.outgoing) {
         socket.send(out.bytes, out.to.port, out.to.address, (error) => {
           // udp(7): a send can fail (ENOBUFS, or ECONNREFUSED reported from an earlier ICMP); UDP does not retry.
@@ -41,7 +47,7 @@ export class UdpRelay {
         });
       }
     });
-    socket.on('error', (error) => this.#options.log.error('socket-error', { error }));
+    socket.on('error', (error) => log.error('socket-error', { error }));
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(port, host, () => {
@@ -49,11 +55,18 @@ export class UdpRelay {
         resolve();
       });
     });
+    // socket(7) SO_BROADCAST: without it, sending to a broadcast address fails with EACCES.
+    if (delivery.broadcast) socket.setBroadcast(true);
+    socket.setMulticastTTL(this.#options.multicastTtl);
+    if (this.#options.multicastInterface) socket.setMulticastInterface(this.#options.multicastInterface);
     this.#state = 'bound';
-    if (this.#options.statsIntervalMs > 0) {
-      this.#timer = setInterval(() => this.logStats(), this.#options.statsIntervalMs);
-      this.#timer.unref();
-    }
+    const sweep = setInterval(() => {
+      const expired = this.core.expire(Date.now());
+      if (expired > 0) log.info('expired', { members: expired, msg: `${expired} silent member(s) expired` });
+    }, 1000);
+    this.#timers.push(sweep);
+    if (this.#options.statsIntervalMs > 0) this.#timers.push(setInterval(() => this.logStats(), this.#options.statsIntervalMs));
+    for (const timer of this.#timers) timer.unref();
     return socket.address();
   }
 
@@ -66,7 +79,7 @@ export class UdpRelay {
     if (this.#state === 'closed') return;
     const wasBound = this.#state === 'bound';
     this.#state = 'closed';
-    if (this.#timer) clearInterval(this.#timer);
+    for (const timer of this.#timers) clearInterval(timer);
     if (!wasBound || !this.#socket) return;
     this.logStats();
     const socket = this.#socket;

@@ -1,0 +1,113 @@
+import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
+import { DATAGRAM_HEADER_BYTES, decodeControl, encodeControl, endPayloadSchema, type Datagram } from '@lab/protocol';
+import { StreamStats, type StreamSummary } from './stream-stats.ts';
+import type { UdpMember } from './udp-member.ts';
+
+export interface StreamShape {
+  datagrams: number;
+  /** Bytes per datagram, header included. */
+  datagramBytes: number;
+  /** Datagrams per second. */
+  rate: number;
+}
+
+export interface SentStream {
+  /** Datagrams the sender tried to send. */
+  attempted: number;
+  /** Datagrams the local kernel refused (ENOBUFS…): never on the network, so not counted as loss. */
+  sendErrors: number;
+  /** attempted - sendErrors: what receivers are measured against. */
+  sent: number;
+  sendMs: number;
+}
+
+/** How many times, and how far apart, the end-of-stream datagram is sent: it can be lost too. */
+const END_COPIES = 3;
+const END_SPACING_MS = 20;
+
+/**
+ * Sends a numbered stream through the relay, paced: datagram i is due at start + i/rate. A timer that
+ * wakes late lets the datagrams that fell due meanwhile go out back to back (yielding to I/O between
+ * each), so bursts are as short as the timer's lateness allows (about 1 ms, so ~rate/1000 datagrams):
+ * a long burst can overflow a queue and create loss that is the sender's doing, not the network's.
+ * Nothing is retransmitted. Ends with END_COPIES `end` datagrams that tell receivers the count.
+ */
+export async function sendStream(sender: UdpMember, shape: StreamShape): Promise<SentStream> {
+  const payload = Buffer.alloc(shape.datagramBytes - DATAGRAM_HEADER_BYTES, 0x55);
+  const intervalMs = 1000 / shape.rate;
+  let sendErrors = 0;
+  let pending = 0;
+  const started = performance.now();
+  for (let i = 0; i < shape.datagrams; i++) {
+    const waitMs = started + i * intervalMs - performance.now();
+    if (waitMs >= 1) await sleep(waitMs);
+    else await yieldToIo();
+    pending++;
+    sender.send('data', BigInt(i), payload, (error) => {
+      pending--;
+      if (error) sendErrors++;
+    });
+  }
+  while (pending > 0) await yieldToIo();
+  const sendMs = performance.now() - started;
+  const sent = shape.datagrams - sendErrors;
+  for (let copy = 0; copy < END_COPIES; copy++) {
+    sender.send('end', BigInt(shape.datagrams), encodeControl({ sent }));
+    await sleep(END_SPACING_MS);
+  }
+  return { attempted: shape.datagrams, sendErrors, sent, sendMs };
+}
+
+/**
+ * One receiver of one stream: counts the stream's data datagrams and learns from `end` how many were
+ * sent. Datagrams of other senders in the room are ignored (counted apart), so two streams never mix.
+ */
+export class StreamReceiver {
+  readonly stats: StreamStats;
+  #sender: number | null;
+  #sent: number | null = null;
+  #lastArrival = 0;
+  otherSenders = 0;
+
+  /** `sender`: the stream to count; null: the first sender heard. */
+  constructor(sender: number | null, lateMs?: number) {
+    this.#sender = sender;
+    this.stats = new StreamStats(lateMs);
+  }
+
+  onDatagram = (datagram: Datagram, arrivalUs: bigint): void => {
+    if (datagram.type !== 'data' && datagram.type !== 'end') return;
+    this.#sender ??= datagram.sender;
+    if (datagram.sender !== this.#sender) {
+      this.otherSenders++;
+      return;
+    }
+    this.#lastArrival = performance.now();
+    if (datagram.type === 'end') this.#sent ??= decodeControl(endPayloadSchema, datagram.payload)?.sent ?? null;
+    else this.stats.record(datagram.seq, datagram.sendTimeUs, arrivalUs);
+  };
+
+  /** How many the sender says it sent, once an `end` arrived. */
+  get sent(): number | null {
+    return this.#sent;
+  }
+
+  /**
+   * Waits until everything announced arrived, or, after the end (or after `idleMs` of silence once the
+   * stream began), `drainMs` more for stragglers; or `timeoutMs` at most.
+   */
+  async finish(options: { drainMs: number; idleMs: number; timeoutMs: number }): Promise<void> {
+    const deadline = performance.now() + options.timeoutMs;
+    let drainUntil = Infinity;
+    while (performance.now() < Math.min(deadline, drainUntil)) {
+      if (this.#sent !== null && this.stats.unique >= this.#sent) return;
+      const silentFor = this.#lastArrival > 0 ? performance.now() - this.#lastArrival : 0;
+      if (drainUntil === Infinity && (this.#sent !== null || silentFor > options.idleMs)) drainUntil = performance.now() + options.drainMs;
+      await sleep(10);
+    }
+  }
+
+  summary(fallbackSent: number): StreamSummary {
+    return this.stats.summary(this.#sent ?? fallbackSent);
+  }
+}
