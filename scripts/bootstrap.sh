@@ -73,6 +73,25 @@ ensure_compose() {
   apt_install docker-compose
 }
 
+# Docker drops, on an `internal: true` network, every bridged packet whose destination is outside the
+# network's subnet (its DOCKER-ISOLATION rules, which bridged traffic meets when br_netfilter is on, as
+# here): that includes IP multicast (239.0.0.0/8), which then never reaches the other containers. This
+# rule, checked first in DOCKER-USER, lets administratively scoped multicast (RFC 2365) pass from a
+# Docker bridge to the same kind of bridge; the kernel does not route multicast between networks, so it
+# stays on the bridge it was sent on. Broadcast needs nothing: it is inside the subnet.
+allow_lab_multicast() {
+  command -v iptables >/dev/null 2>&1 && [ "$(id -u)" = 0 ] || {
+    say "warning: cannot add the iptables rule for multicast between lab containers (needs root and iptables); multicast rooms may lose everything"
+    return 0
+  }
+  iptables -L DOCKER-USER -n >/dev/null 2>&1 || return 0
+  local rule=(-i 'br-+' -o 'br-+' -d 239.0.0.0/8 -j ACCEPT)
+  if ! iptables -C DOCKER-USER "${rule[@]}" 2>/dev/null; then
+    say "allowing multicast 239.0.0.0/8 between containers on the same lab bridge (iptables -I DOCKER-USER ${rule[*]})"
+    iptables -I DOCKER-USER "${rule[@]}"
+  fi
+}
+
 # --- 3. Images ----------------------------------------------------------------------------------
 # The mirror the host itself uses, so that no host name is written into the repository.
 host_debian_mirror() {
@@ -174,5 +193,6 @@ build_app_image() {
 ensure_node
 ensure_docker
 ensure_compose
+allow_lab_multicast
 if [ "${LAB_SKIP_IMAGE:-0}" != 1 ]; then build_app_image; fi
 say "ready"

@@ -9,7 +9,7 @@ const mains = {
   'udp-relay': 'services/udp-relay/src/main.ts',
   client: 'services/client/src/main.ts',
 };
-const clientCommands = ['experiment', 'send', 'get', 'list', 'stat', 'delete', 'chat'];
+const clientCommands = ['experiment', 'send', 'get', 'list', 'stat', 'delete', 'chat', 'udp-chat', 'stream', 'receive'];
 
 function run(main: string, args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [main, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
@@ -36,7 +36,7 @@ describe('command lines', () => {
       const result = run(mains.client, [command, '--help']);
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, new RegExp(`^Usage: node services/client/src/main.ts ${command}`));
-      assert.match(result.stdout, /--server <value> +TCP file server: HOST:PORT, \[IPV6\]:PORT or unix:\/path \(env LAB_SERVER/);
+      assert.match(result.stdout, /--server <value> +TCP file server: HOST:PORT, \[IPV6\]:PORT or unix:\/path \(env LAB_SERVER|--relay <value> +UDP relay host \(env UDP_RELAY_HOST/);
       assert.match(result.stdout, /4 SHA-256 mismatch/);
     });
   }

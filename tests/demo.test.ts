@@ -19,7 +19,8 @@ describe('npm run demo', { timeout: 600_000 }, () => {
     const output = `${result.stdout}\n${result.stderr}`;
     assert.equal(result.status, 0, output);
     assert.match(result.stdout, /IDENTICAL: every byte arrived, in order/);
-    assert.match(result.stdout, /^UDP +1000 datagrams/m);
+    assert.match(result.stdout, /^UDP +numbered datagrams of 512 B at 2000\/s/m);
+    for (const mode of ['unicast', 'broadcast', 'multicast']) assert.match(result.stdout, new RegExp(`^  ${mode} \\(room \\d+\\): 1000 sent`, 'm'));
     assert.match(result.stdout, /^experiment: ok$/m);
     // The servers' lifecycle is shown: listen, accept, close, and the relay's counters at shutdown.
     assert.match(output, /listening on tcp 0\.0\.0\.0:9000/);

@@ -18,7 +18,14 @@ import {
 interface Report {
   ok: boolean;
   tcp: { name: string; bytes: number; sha256: string; identical: boolean; stored: { sha256: string }; downloaded: { sha256: string; size: number } };
-  udp: { sent: number; receivers: { receiver: number; sent: number; received: number; unique: number; lost: number; duplicates: number }[] };
+  udp: {
+    modes: {
+      mode: string;
+      attempted: number;
+      sendErrors: number;
+      receivers: { receiver: number; sent: number; received: number; unique: number; lost: number; duplicates: number }[];
+    }[];
+  };
 }
 
 describe('the lab on containers (internal network)', { timeout: 600_000 }, () => {
@@ -76,11 +83,15 @@ describe('the lab on containers (internal network)', { timeout: 600_000 }, () =>
     assert.deepEqual(listing.output.trim().split('\n'), [report.tcp.name]);
   });
 
-  it('delivers every datagram to each of three receivers through the relay on an unimpaired network', () => {
-    assert.equal(report.udp.sent, 2000);
-    assert.equal(report.udp.receivers.length, 3);
-    for (const r of report.udp.receivers) {
-      assert.deepEqual({ receiver: r.receiver, unique: r.unique, lost: r.lost, duplicates: r.duplicates }, { receiver: r.receiver, unique: 2000, lost: 0, duplicates: 0 });
+  it('delivers every datagram to each of three receivers in unicast, broadcast and multicast mode (unimpaired)', () => {
+    assert.deepEqual(report.udp.modes.map((m) => m.mode), ['unicast', 'broadcast', 'multicast']);
+    for (const mode of report.udp.modes) {
+      assert.equal(mode.attempted, 2000);
+      assert.equal(mode.sendErrors, 0);
+      assert.equal(mode.receivers.length, 3);
+      for (const r of mode.receivers) {
+        assert.deepEqual({ mode: mode.mode, unique: r.unique, lost: r.lost, duplicates: r.duplicates }, { mode: mode.mode, unique: 2000, lost: 0, duplicates: 0 });
+      }
     }
   });
 
@@ -90,13 +101,14 @@ describe('the lab on containers (internal network)', { timeout: 600_000 }, () =>
     assert.match(builder.text(), /client: LAB_ERR_CONFIG: invalid --datagram-bytes/);
   });
 
-  it('stops the relay cleanly on SIGTERM, and its counters show one copy per receiver per datagram', async () => {
+  it('stops the relay cleanly on SIGTERM, and its counters show one copy per receiver (unicast) or one send (broadcast, multicast)', async () => {
     const { exitCode } = await stopAndInspect(relay);
     started.splice(started.indexOf(relay), 1);
     assert.equal(exitCode, 0);
     const stats = jsonLines(relayBuilder.text()).filter((line) => line.event === 'stats').at(-1);
     assert.ok(stats, relayBuilder.text());
-    assert.equal(stats.forwarded, 2000 * 3);
+    // 2000 datagrams and 3 end markers per mode: a copy per receiver in unicast, one send otherwise.
+    assert.equal(stats.forwarded, 2003 * 3 + 2003 + 2003);
     assert.deepEqual(stats.dropped, {});
   });
 

@@ -61,6 +61,42 @@ export const experimentOptions = {
   ...jsonOption,
 } satisfies OptionSpecs;
 
+/** Options of the UDP commands: where the relay is, which room, which mode. */
+export const udpRoomOptions = {
+  relay: { description: 'UDP relay host', env: 'UDP_RELAY_HOST', default: 'udp-relay', schema: z.string().min(1) },
+  relayPort: { description: 'UDP relay port', env: 'UDP_RELAY_PORT', default: '9001', schema: portSchema.min(1) },
+  room: { description: 'relay room number', env: 'LAB_ROOM', default: '1', schema: z.coerce.number().int().min(0).max(2 ** 32 - 1) },
+  mode: { description: `delivery mode: ${deliveryModes.join(', ')}`, env: 'LAB_MODE', default: 'unicast', schema: z.enum(deliveryModes) },
+  joinTimeoutMs: { description: 'how long to retry joining, in ms', env: 'LAB_CONNECT_TIMEOUT_MS', default: '20000', schema: positiveIntSchema },
+  ...loggingOptions,
+} satisfies OptionSpecs;
+
+export const streamOptions = {
+  ...udpRoomOptions,
+  datagrams: { description: 'number of datagrams to send', env: 'LAB_DATAGRAMS', default: '1000', schema: positiveIntSchema },
+  datagramBytes: {
+    description: `bytes per datagram, ${DATAGRAM_HEADER_BYTES}-byte header included`,
+    env: 'LAB_DATAGRAM_BYTES',
+    default: '512',
+    schema: z.coerce.number().int().min(DATAGRAM_HEADER_BYTES).max(1472),
+  },
+  rate: { description: 'datagrams per second', env: 'LAB_RATE', default: '2000', schema: z.coerce.number().positive().max(1_000_000) },
+  ...jsonOption,
+} satisfies OptionSpecs;
+
+export const receiveOptions = {
+  ...udpRoomOptions,
+  ...udpMeasureOptions,
+  timeoutMs: { description: 'give up waiting for a stream after this many ms', env: 'LAB_RECEIVE_TIMEOUT_MS', default: '60000', schema: positiveIntSchema },
+  drainMs: { description: 'after the end (or 2 s of silence), listen this much longer, in ms', env: 'LAB_DRAIN_MS', default: '1000', schema: nonNegativeIntSchema },
+  ...jsonOption,
+} satisfies OptionSpecs;
+
+export const udpChatOptions = {
+  ...udpRoomOptions,
+  name: { description: 'your name in the chat', env: 'LAB_CHAT_NAME', default: 'anonymous', schema: z.string().min(1).max(40) },
+} satisfies OptionSpecs;
+
 export const chatOptions = {
   ...connectionOptions,
   room: { description: 'chat room to join', env: 'LAB_CHAT_ROOM', default: 'lobby', schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/) },

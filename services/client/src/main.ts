@@ -3,10 +3,11 @@ import { LabError } from '@lab/protocol';
 import { formatHelp, parseOptions, runMain, type OptionSpecs } from '@lab/runtime';
 import { z } from 'zod';
 import { chat } from './chat-command.ts';
-import { chatOptions, connectionOptions, experimentOptions, jsonOption, transferOptions } from './config.ts';
+import { chatOptions, connectionOptions, experimentOptions, jsonOption, receiveOptions, streamOptions, transferOptions, udpChatOptions } from './config.ts';
 import { exitStatusFor, ExitStatus } from './exit-status.ts';
 import { experiment } from './experiment-command.ts';
 import { deleteCommand, get, list, send, statCommand } from './file-commands.ts';
+import { receive, stream, udpChat } from './udp-commands.ts';
 
 interface Command {
   summary: string;
@@ -55,6 +56,27 @@ const commands: Record<string, Command> = {
     run: deleteCommand,
   },
   chat: { summary: 'TCP chat in a room: lines from stdin, others\' lines to stdout', usage: 'chat [--room ROOM] [options]', options: chatOptions, args: [], run: chat },
+  'udp-chat': {
+    summary: 'UDP chat in a relay room: shows lost, duplicated and late messages as they happen',
+    usage: 'udp-chat [--room N] [--mode MODE] [--name NAME] [options]',
+    options: udpChatOptions,
+    args: [],
+    run: udpChat,
+  },
+  stream: {
+    summary: 'send one paced, numbered UDP stream into a relay room',
+    usage: 'stream [--room N] [--mode MODE] [--datagrams N] [--rate N] [options]',
+    options: streamOptions,
+    args: [],
+    run: stream,
+  },
+  receive: {
+    summary: 'join a relay room and count one stream: received, lost, duplicated, reordered, late, jitter',
+    usage: 'receive [--room N] [--mode MODE] [options]',
+    options: receiveOptions,
+    args: [],
+    run: receive,
+  },
 };
 
 const program = 'node services/client/src/main.ts';

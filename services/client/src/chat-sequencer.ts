@@ -1,0 +1,40 @@
+/**
+ * What a UDP chat receiver can tell from sequence numbers alone (nothing is acknowledged or resent):
+ * per sender, a jump forward means messages were lost, a number seen before is a duplicate, and a
+ * number below the highest seen that was not seen before arrived late (reordered). The first message
+ * heard from a sender is the baseline: a member that joins mid-conversation has lost nothing.
+ */
+export type ChatVerdict =
+  | { kind: 'in-order' }
+  | { kind: 'gap'; missing: number; from: bigint; to: bigint }
+  | { kind: 'duplicate' }
+  | { kind: 'late'; highest: bigint };
+
+interface SenderState {
+  highest: bigint;
+  /** Numbers seen within the window below `highest`, to tell a duplicate from a late arrival. */
+  seen: Set<bigint>;
+}
+
+/** How far back duplicates are recognised; older numbers are reported as late. */
+const WINDOW = 1024n;
+
+export class ChatSequencer {
+  readonly #senders = new Map<number, SenderState>();
+
+  accept(sender: number, seq: bigint): ChatVerdict {
+    const state = this.#senders.get(sender);
+    if (!state) {
+      this.#senders.set(sender, { highest: seq, seen: new Set([seq]) });
+      return { kind: 'in-order' };
+    }
+    if (state.seen.has(seq)) return { kind: 'duplicate' };
+    state.seen.add(seq);
+    if (seq < state.highest) return { kind: 'late', highest: state.highest };
+    const previous = state.highest;
+    state.highest = seq;
+    for (const old of state.seen) if (old + WINDOW < seq) state.seen.delete(old);
+    if (seq === previous + 1n) return { kind: 'in-order' };
+    return { kind: 'gap', missing: Number(seq - previous - 1n), from: previous + 1n, to: seq - 1n };
+  }
+}

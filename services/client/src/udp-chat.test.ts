@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Writable } from 'node:stream';
+import { Logger } from '@lab/runtime';
+import { UdpRelay } from '../../udp-relay/src/relay.ts';
+import { UdpChat, type ChatSender } from './udp-chat.ts';
+import { UdpMember } from './udp-member.ts';
+
+const quiet = new Logger({ service: 'test', level: 'error', stream: new Writable({ write: (_c, _e, done) => done() }) });
+
+/** A sender that loses some datagrams before they reach the socket, as an impaired network would. */
+function dropping(member: UdpMember, drop: (seq: bigint) => boolean): ChatSender {
+  return { sender: member.sender, send: (type, seq, payload) => (drop(seq) ? undefined : member.send(type, seq, payload)) };
+}
+
+describe('UDP chat through a real relay on loopback (unicast)', () => {
+  let relay: UdpRelay;
+  let port: number;
+
+  before(async () => {
+    relay = new UdpRelay({
+      log: quiet,
+      limits: { maxDatagramBytes: 1472, maxRooms: 8, maxMembersPerRoom: 8, memberTtlMs: 30_000, keepaliveMs: 5000, packetsPerSecond: 1e5, bytesPerSecond: 1e8 },
+      delivery: { broadcast: null, multicast: null },
+      multicastInterface: null,
+      multicastTtl: 1,
+      statsIntervalMs: 0,
+    });
+    ({ port } = await relay.bind('127.0.0.1', 0));
+  });
+
+  after(() => relay.close());
+
+  it('shows the receiver a gap where messages were dropped, and every message that arrived', async () => {
+    const lines: string[] = [];
+    const options = { relay: { address: '127.0.0.1', port }, room: 42, mode: 'unicast' as const, log: quiet };
+    const alice = await UdpMember.open(options);
+    let bobChat: UdpChat | null = null;
+    const bob = await UdpMember.open({ ...options, onDatagram: (d) => bobChat?.onDatagram(d) });
+    bobChat = new UdpChat(bob, 'bob', (line) => lines.push(line));
+    try {
+      await Promise.all([alice.join(), bob.join()]);
+      const aliceChat = new UdpChat(dropping(alice, (seq) => seq === 2n || seq === 3n || seq === 7n), 'alice', () => {});
+      for (let i = 0; i < 10; i++) {
+        aliceChat.say(`line ${i}`);
+        await sleep(5);
+      }
+      for (let i = 0; i < 100 && bobChat.seen.messages < 7; i++) await sleep(10);
+      const who = (line: string) => line.replace(/alice#[0-9a-f]{4}/, 'alice');
+      assert.deepEqual(lines.map(who), [
+        '[0] alice: line 0',
+        '[1] alice: line 1',
+        '  ! 2 messages from alice lost (2-3)',
+        '[4] alice: line 4',
+        '[5] alice: line 5',
+        '[6] alice: line 6',
+        '  ! 1 message from alice lost (7)',
+        '[8] alice: line 8',
+        '[9] alice: line 9',
+      ]);
+      assert.deepEqual(bobChat.seen, { messages: 7, lost: 3, duplicates: 0, late: 0 });
+    } finally {
+      await Promise.all([alice.close(), bob.close()]);
+    }
+  });
+});
