@@ -236,7 +236,7 @@ describe('TCP file server stopping on SIGTERM', { timeout: 120_000 }, () => {
 });
 
 describe('TCP file service memory on a 1 GiB file', { timeout: 300_000 }, () => {
-  it('keeps the server under 200 MiB of resident memory moving 1 GiB up and down', async () => {
+  it('keeps the server under 256 MiB of resident memory (a quarter of the file) moving 1 GiB up and down', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lab-tcp-gib-'));
     const server = await startService(TCP_SERVER, ['--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data')]);
     try {
@@ -257,7 +257,7 @@ describe('TCP file service memory on a 1 GiB file', { timeout: 300_000 }, () => 
       assert.equal(await sha256File(source), sha);
       const peak = await server.peakRss();
       process.stderr.write(`tcp-server peak RSS: ${(before / 2 ** 20).toFixed(1)} MiB at start, ${(peak / 2 ** 20).toFixed(1)} MiB after 1 GiB up and down\n`);
-      assert.ok(peak < 200 * 2 ** 20, `peak RSS ${peak} bytes`);
+      assert.ok(peak < 256 * 2 ** 20, `peak RSS ${peak} bytes`);
     } finally {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
