@@ -70,7 +70,9 @@ describe('UDP relay delivery modes across containers', { timeout: 600_000 }, () 
           { mode, announced: DATAGRAMS, unique: DATAGRAMS, lost: 0, duplicates: 0, otherSenders: 0 },
           `receiver ${i + 1}`,
         );
-        if (mode !== 'unicast') assert.match(String(result.listen), mode === 'multicast' ? /^239\.\d+\.\d+\.\d+:9003$/ : /^\d+\.\d+\.\d+\.255:9002$/);
+        // Where it listened shows the mode took effect: its own socket, the subnet broadcast, or the group.
+        const where = { unicast: /^:\d+$/, broadcast: /^\d+\.\d+\.\d+\.255:9002$/, multicast: /^239\.\d+\.\d+\.\d+:9003$/ }[mode];
+        assert.match(String(result.listen), where);
       }
     });
   }

@@ -39,6 +39,9 @@ export const errorCatalogue = {
   LAB_ERR_BAD_PAYLOAD: 'A control datagram\'s payload is not the JSON its type requires.',
   LAB_ERR_MODE_MISMATCH: 'A join asked for a delivery mode other than the one the room already has.',
   LAB_ERR_RATE_LIMITED: 'A source sent more packets or bytes per second than the relay allows.',
+  LAB_ERR_BAD_SOURCE: 'A datagram came from port 0, to which nothing can be sent back.',
+  LAB_ERR_BAD_TOKEN: 'A keepalive or leave did not carry the member token the relay gave in joined.',
+  LAB_ERR_TOO_MANY_MEMBERSHIPS: 'A source address is already a member of as many rooms as the relay allows.',
   LAB_ERR_TOO_MANY_ROOMS: 'A join was refused because the relay has the maximum number of rooms.',
   // client and services
   LAB_ERR_CONFIG: 'A command-line flag or environment variable is invalid.',

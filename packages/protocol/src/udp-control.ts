@@ -33,8 +33,16 @@ export const joinedPayloadSchema = z.strictObject({
   port: z.number().int().min(1).max(65_535).optional(),
   /** Send a keepalive at least this often, or the membership expires. */
   keepaliveMs: z.number().int().positive(),
+  /**
+   * A secret of this membership: keepalive and leave must carry it, so that someone forging this
+   * member's address can neither keep a departed member alive nor make it leave.
+   */
+  token: z.string().regex(/^[0-9a-f]{32}$/),
 });
 export type JoinedPayload = z.infer<typeof joinedPayloadSchema>;
+
+/** The payload of keepalive and leave. */
+export const memberTokenPayloadSchema = z.strictObject({ token: z.string().regex(/^[0-9a-f]{32}$/) });
 
 export const chatPayloadSchema = z.strictObject({ name: z.string().max(40), text: z.string().min(1).max(1000) });
 export type ChatPayload = z.infer<typeof chatPayloadSchema>;

@@ -11,10 +11,19 @@ describe('ChatSequencer', () => {
       { kind: 'in-order' },
       { kind: 'gap', missing: 2, from: 7n, to: 8n },
       { kind: 'duplicate' },
-      { kind: 'late', highest: 9n },
+      { kind: 'late', highest: 9n, wasCountedLost: true },
       { kind: 'in-order' }, // another sender has its own numbers
       { kind: 'in-order' },
       { kind: 'duplicate' }, // 7 again, after it came late
     ]);
+  });
+
+  it('does not take a late arrival off the lost count unless it was counted lost', () => {
+    const seq = new ChatSequencer();
+    seq.accept(1, 10n);
+    assert.deepEqual(seq.accept(1, 4n), { kind: 'late', highest: 10n, wasCountedLost: false }, 'before the first message heard');
+    seq.accept(1, 13n); // 11, 12 lost
+    assert.deepEqual(seq.accept(1, 12n), { kind: 'late', highest: 13n, wasCountedLost: true });
+    assert.deepEqual(seq.accept(2, 0n), { kind: 'in-order' });
   });
 });

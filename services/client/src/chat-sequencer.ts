@@ -8,12 +8,15 @@ export type ChatVerdict =
   | { kind: 'in-order' }
   | { kind: 'gap'; missing: number; from: bigint; to: bigint }
   | { kind: 'duplicate' }
-  | { kind: 'late'; highest: bigint };
+  /** `wasCountedLost`: it fell in a gap reported before, so that gap is one smaller than it said. */
+  | { kind: 'late'; highest: bigint; wasCountedLost: boolean };
 
 interface SenderState {
   highest: bigint;
   /** Numbers seen within the window below `highest`, to tell a duplicate from a late arrival. */
   seen: Set<bigint>;
+  /** Numbers reported lost within the window (a gap larger than the window is not tracked). */
+  missing: Set<bigint>;
 }
 
 /** How far back duplicates are recognised; older numbers are reported as late. */
@@ -25,16 +28,18 @@ export class ChatSequencer {
   accept(sender: number, seq: bigint): ChatVerdict {
     const state = this.#senders.get(sender);
     if (!state) {
-      this.#senders.set(sender, { highest: seq, seen: new Set([seq]) });
+      this.#senders.set(sender, { highest: seq, seen: new Set([seq]), missing: new Set() });
       return { kind: 'in-order' };
     }
     if (state.seen.has(seq)) return { kind: 'duplicate' };
     state.seen.add(seq);
-    if (seq < state.highest) return { kind: 'late', highest: state.highest };
+    if (seq < state.highest) return { kind: 'late', highest: state.highest, wasCountedLost: state.missing.delete(seq) };
     const previous = state.highest;
     state.highest = seq;
     for (const old of state.seen) if (old + WINDOW < seq) state.seen.delete(old);
+    for (const old of state.missing) if (old + WINDOW < seq) state.missing.delete(old);
     if (seq === previous + 1n) return { kind: 'in-order' };
+    if (seq - previous <= WINDOW) for (let n = previous + 1n; n < seq; n++) state.missing.add(n);
     return { kind: 'gap', missing: Number(seq - previous - 1n), from: previous + 1n, to: seq - 1n };
   }
 }

@@ -51,6 +51,11 @@ export class StreamStats {
     return this.#seen.size;
   }
 
+  /** How many were sent at least, judging by the highest number seen (streams count from 0). */
+  get atLeastSent(): number {
+    return this.#highest === null ? 0 : Number(this.#highest) + 1;
+  }
+
   summary(sent: number): StreamSummary {
     const unique = this.#seen.size;
     const lost = Math.max(0, sent - unique);

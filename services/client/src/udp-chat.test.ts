@@ -21,7 +21,7 @@ describe('UDP chat through a real relay on loopback (unicast)', () => {
   before(async () => {
     relay = new UdpRelay({
       log: quiet,
-      limits: { maxDatagramBytes: 1472, maxRooms: 8, maxMembersPerRoom: 8, memberTtlMs: 30_000, keepaliveMs: 5000, packetsPerSecond: 1e5, bytesPerSecond: 1e8 },
+      limits: { maxDatagramBytes: 1472, maxRooms: 8, maxMembersPerRoom: 8, maxRoomsPerSource: 8, memberTtlMs: 30_000, keepaliveMs: 5000, packetsPerSecond: 1e5, bytesPerSecond: 1e8 },
       delivery: { broadcast: null, multicast: null },
       multicastInterface: null,
       multicastTtl: 1,
@@ -63,5 +63,55 @@ describe('UDP chat through a real relay on loopback (unicast)', () => {
     } finally {
       await Promise.all([alice.close(), bob.close()]);
     }
+  });
+
+  it('shows duplicates and late arrivals, and takes a late one off the lost count', async () => {
+    const lines: string[] = [];
+    const options = { relay: { address: '127.0.0.1', port }, room: 43, mode: 'unicast' as const, log: quiet };
+    const alice = await UdpMember.open(options);
+    let bobChat: UdpChat | null = null;
+    const bob = await UdpMember.open({ ...options, onDatagram: (d) => bobChat?.onDatagram(d) });
+    bobChat = new UdpChat(bob, 'bob', (line) => lines.push(line));
+    try {
+      await Promise.all([alice.join(), bob.join()]);
+      // A network that duplicates message 1 and holds message 2 back until after 3.
+      let held: Buffer | null = null;
+      const messy: ChatSender = {
+        sender: alice.sender,
+        send: (type, seq, payload) => {
+          if (seq === 2n) return void (held = payload);
+          alice.send(type, seq, payload);
+          if (seq === 1n) alice.send(type, seq, payload);
+          if (seq === 3n && held) alice.send(type, 2n, held);
+        },
+      };
+      const aliceChat = new UdpChat(messy, 'alice', () => {});
+      for (let i = 0; i < 5; i++) {
+        aliceChat.say(`line ${i}`);
+        await sleep(15);
+      }
+      for (let i = 0; i < 100 && bobChat.seen.messages < 5; i++) await sleep(10);
+      const who = (line: string) => line.replace(/alice#[0-9a-f]{4}/, 'alice');
+      assert.deepEqual(lines.map(who), [
+        '[0] alice: line 0',
+        '[1] alice: line 1',
+        '  ! duplicate of message 1 from alice (not shown again)',
+        '  ! 1 message from alice lost (2)',
+        '[3] alice: line 3',
+        '  ! late: message 2 from alice arrived after 3',
+        '[2] alice: line 2',
+        '[4] alice: line 4',
+      ]);
+      assert.deepEqual(bobChat.seen, { messages: 5, lost: 0, duplicates: 1, late: 1 });
+    } finally {
+      await Promise.all([alice.close(), bob.close()]);
+    }
+  });
+
+  it('cuts a line to what one datagram carries', () => {
+    const sent: Buffer[] = [];
+    const chat = new UdpChat({ sender: 1, send: (_t, _s, payload) => void sent.push(payload) }, 'ann', () => {});
+    const kept = chat.say('"'.repeat(1000));
+    assert.ok(sent[0]!.length <= 1400 && kept.length < 1000);
   });
 });

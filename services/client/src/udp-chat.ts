@@ -1,6 +1,9 @@
 import { chatPayloadSchema, decodeControl, encodeControl, type Datagram } from '@lab/protocol';
 import { ChatSequencer } from './chat-sequencer.ts';
 
+/** Chat payload bytes that fit one datagram within the relay's default 1472-byte limit, with room to spare. */
+const MAX_CHAT_PAYLOAD_BYTES = 1400;
+
 /** The one thing the chat needs from a room member: sending a chat datagram. */
 export interface ChatSender {
   readonly sender: number;
@@ -27,8 +30,19 @@ export class UdpChat {
     this.#print = print;
   }
 
-  say(text: string): void {
-    this.#member.send('chat', this.#seq++, encodeControl({ name: this.#name, text: text.slice(0, 1000) }));
+  /**
+   * Sends one line as one datagram. A line longer than one datagram can carry (the relay drops what is
+   * above its limit, and UDP would not say so) is cut, and the cut is returned.
+   */
+  say(text: string): string {
+    let line = text.slice(0, 1000);
+    let payload = encodeControl({ name: this.#name, text: line });
+    while (payload.length > MAX_CHAT_PAYLOAD_BYTES) {
+      line = line.slice(0, Math.floor(line.length * 0.9));
+      payload = encodeControl({ name: this.#name, text: line });
+    }
+    this.#member.send('chat', this.#seq++, payload);
+    return line;
   }
 
   onDatagram = (datagram: Datagram): void => {
@@ -50,7 +64,7 @@ export class UdpChat {
     if (verdict.kind === 'late') {
       this.seen.late++;
       this.#print(`  ! late: message ${datagram.seq} from ${who} arrived after ${verdict.highest}`);
-      if (this.seen.lost > 0) this.seen.lost--; // counted as lost when the gap showed; it came after all
+      if (verdict.wasCountedLost) this.seen.lost--; // reported lost when the gap showed; it came after all
     }
     this.seen.messages++;
     this.#print(`[${datagram.seq}] ${who}: ${chat.text}`);

@@ -47,7 +47,8 @@ export async function receive(config: OptionValues<typeof receiveOptions>): Prom
     log.info('receiving', { msg: `receiving room ${config.room} (${config.mode}) on ${listen}`, room: config.room, mode: config.mode });
     await receiver.finish({ drainMs: config.drainMs, idleMs: 2000, timeoutMs: config.timeoutMs });
     const host = counterDelta(before, await readUdpHostCounters());
-    const summary = receiver.summary(receiver.stats.unique);
+    // Without an `end` (all its copies lost), the highest number seen is the best lower bound of what was sent.
+    const summary = receiver.summary(receiver.stats.atLeastSent);
     const result = { mode: config.mode, room: config.room, listen, announced: receiver.sent, ...summary, otherSenders: receiver.otherSenders, host };
     print(
       config.json,

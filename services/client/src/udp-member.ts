@@ -54,7 +54,10 @@ export class UdpMember {
   readonly #socket: Socket;
   #listener: Socket | null = null;
   #cookie: string | undefined;
+  /** Wakes the join loop when a challenge arrives, so the join is repeated at once with its cookie. */
+  #challenged: (() => void) | null = null;
   #joined: ((payload: JoinedPayload) => void) | null = null;
+  #token = '';
   #keepalive: NodeJS.Timeout | null = null;
   #closed = false;
   /** Datagrams ignored: from another address than the relay's, for another room, or malformed. */
@@ -92,30 +95,43 @@ export class UdpMember {
     const deadline = Date.now() + joinTimeoutMs;
     let attempts = 0;
     while (!joined) {
+      if (this.#closed) throw new LabError('LAB_ERR_JOIN_TIMEOUT', 'closed while joining');
       if (Date.now() >= deadline) {
         throw new LabError('LAB_ERR_JOIN_TIMEOUT', `no answer from relay ${this.#options.relay.address}:${this.#options.relay.port} for room ${room} (${mode}) after ${attempts} joins; is the relay up, and does it offer ${mode}?`);
       }
       const cookie = this.#cookie;
+      const challenge = new Promise<void>((resolve) => (this.#challenged = resolve));
       this.#send('join', BigInt(attempts++), encodeControl(cookie ? { mode, cookie } : { mode }, JOIN_MIN_BYTES));
-      // A challenge answers quickly; resend at once with its cookie, else wait a little before retrying.
-      await Promise.race([confirmed, sleep(200), this.#cookieArrived(cookie)]);
+      // A challenge answers quickly: repeat the join at once with its cookie; else retry after 200 ms.
+      const timer = new AbortController();
+      await Promise.race([confirmed, challenge, sleep(200, undefined, { signal: timer.signal }).catch(() => {})]);
+      timer.abort();
+      this.#challenged = null;
     }
     const payload = joined as JoinedPayload;
+    this.#token = payload.token;
     if (payload.mode !== 'unicast') await this.#openListener(payload);
-    this.#keepalive = setInterval(() => this.#send('keepalive', 0n, Buffer.alloc(0)), Math.max(100, payload.keepaliveMs / 2));
+    this.#keepalive = setInterval(() => {
+      if (!this.#closed) this.#send('keepalive', 0n, encodeControl({ token: this.#token }));
+    }, Math.max(100, payload.keepaliveMs / 2));
     this.#keepalive.unref();
     log.debug('udp-joined', { room, mode, localPort: this.localPort, attempts, listen: payload.address ? `${payload.address}:${payload.port}` : undefined });
     return payload;
   }
 
-  async #cookieArrived(previous: string | undefined): Promise<void> {
-    while (this.#cookie === previous && !this.#closed) await sleep(5);
-  }
-
   async #openListener(payload: JoinedPayload): Promise<void> {
     const listener = await bound(payload.port!, true);
-    if (this.#options.receiveBufferBytes) listener.setRecvBufferSize(this.#options.receiveBufferBytes);
-    if (payload.mode === 'multicast') listener.addMembership(payload.address!);
+    try {
+      if (this.#options.receiveBufferBytes) listener.setRecvBufferSize(this.#options.receiveBufferBytes);
+      if (payload.mode === 'multicast') listener.addMembership(payload.address!);
+    } catch (error) {
+      listener.close();
+      throw new LabError('LAB_ERR_CONNECTION', `cannot listen on ${payload.address}:${payload.port}: ${(error as Error).message}`, { cause: error });
+    }
+    if (this.#closed) {
+      listener.close();
+      return;
+    }
     this.#listen(listener);
     this.#listener = listener;
   }
@@ -145,6 +161,7 @@ export class UdpMember {
     const datagram = decoded.datagram;
     if (datagram.type === 'challenge' && datagram.sender === this.sender) {
       this.#cookie = decodeControl(challengePayloadSchema, datagram.payload)?.cookie ?? this.#cookie;
+      this.#challenged?.();
     } else if (datagram.type === 'joined' && datagram.sender === this.sender) {
       const payload = decodeControl(joinedPayloadSchema, datagram.payload);
       if (payload) this.#joined?.(payload);
@@ -158,7 +175,7 @@ export class UdpMember {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#keepalive) clearInterval(this.#keepalive);
-    await new Promise<void>((resolve) => this.#send('leave', 0n, Buffer.alloc(0), () => resolve()));
+    if (this.#token) await new Promise<void>((resolve) => this.#send('leave', 0n, encodeControl({ token: this.#token }), () => resolve()));
     await Promise.all([this.#socket, this.#listener].filter((s): s is Socket => s !== null).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 

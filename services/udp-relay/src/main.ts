@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { LabError } from '@lab/protocol';
 import { createLogger, formatAddress, onShutdown, parseCommandLine, runMain } from '@lab/runtime';
 import { udpRelayOptions } from './config.ts';
 import { findLabInterface } from './lab-interface.ts';
@@ -16,6 +17,9 @@ async function main(): Promise<void> {
   const cli = parseCommandLine(udpRelayOptions, { usage, description });
   if (!cli) return;
   const config = cli.values;
+  if (config.memberTtlMs < 2 * config.keepaliveMs) {
+    throw new LabError('LAB_ERR_CONFIG', `--member-ttl-ms (${config.memberTtlMs}) must be at least twice --keepalive-ms (${config.keepaliveMs}), or healthy members expire between keepalives`);
+  }
   const log = createLogger('udp-relay', config);
   const lab = findLabInterface();
   const offers = new Set(config.modes);
@@ -27,6 +31,7 @@ async function main(): Promise<void> {
       maxDatagramBytes: config.maxDatagramBytes,
       maxRooms: config.maxRooms,
       maxMembersPerRoom: config.maxMembersPerRoom,
+      maxRoomsPerSource: config.maxRoomsPerSource,
       memberTtlMs: config.memberTtlMs,
       keepaliveMs: config.keepaliveMs,
       packetsPerSecond: config.ratePackets,

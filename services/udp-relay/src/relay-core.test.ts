@@ -20,6 +20,7 @@ const limits: RelayLimits = {
   maxDatagramBytes: 1500,
   maxRooms: 2,
   maxMembersPerRoom: 3,
+  maxRoomsPerSource: 4,
   memberTtlMs: 30_000,
   keepaliveMs: 5000,
   packetsPerSecond: 1e6,
@@ -56,8 +57,12 @@ function joinFully(relay: RelayCore, from: Endpoint, room = 1, mode: DeliveryMod
   assert.equal(joined.drop, null);
   const reply = decodeDatagram(joined.outgoing[0]!.bytes);
   assert.ok(reply.ok && reply.datagram.type === 'joined');
+  assert.ok(joined.outgoing[0]!.bytes.length <= JOIN_MIN_BYTES, 'joined is not larger than the join');
   return decodeControl(joinedPayloadSchema, reply.datagram.payload)!;
 }
+
+const withoutToken = ({ token, ...rest }: { token: string } & Record<string, unknown>) => (assert.match(token, /^[0-9a-f]{32}$/), rest);
+const proof = (token: string) => encodeControl({ token });
 
 const chat = (room = 1) => datagram('chat', room, encodeControl({ name: 'ann', text: 'hi' }));
 
@@ -70,18 +75,31 @@ describe('RelayCore', () => {
     assert.deepEqual(verdict.outgoing[0]!.to, a);
     assert.ok(verdict.outgoing[0]!.bytes.length <= first.length, 'the challenge is not larger than the join');
     assert.equal(relay.isMember(1, a), false, 'a challenge creates no membership');
-    assert.deepEqual(joinFully(relay, a), { mode: 'unicast', address: a.address, port: a.port, keepaliveMs: 5000 });
+    assert.deepEqual(withoutToken(joinFully(relay, a)), { mode: 'unicast', address: a.address, port: a.port, keepaliveMs: 5000 });
     assert.equal(relay.isMember(1, a), true);
   });
 
-  it('creates no membership for a join with a wrong, foreign or expired cookie', () => {
+  it('answers a wrong, foreign or expired cookie with a fresh challenge, and creates no membership', () => {
     const relay = core();
     const cookies = new JoinCookies(Buffer.alloc(32, 1));
-    assert.equal(relay.handle(joinBytes(1, 'unicast', 'ab'.repeat(22)), a, 0).drop, 'LAB_ERR_BAD_COOKIE');
-    assert.equal(relay.handle(joinBytes(1, 'unicast', cookies.issue(b, 0)), a, 0).drop, 'LAB_ERR_BAD_COOKIE', 'another address\'s cookie');
-    assert.equal(relay.handle(joinBytes(1, 'unicast', cookies.issue(a, 0)), a, 25_000).drop, 'LAB_ERR_BAD_COOKIE', 'expired');
+    const attempts = [
+      relay.handle(joinBytes(1, 'unicast', 'ab'.repeat(22)), a, 0),
+      relay.handle(joinBytes(1, 'unicast', cookies.issue(b, 0)), a, 0), // another address's cookie
+      relay.handle(joinBytes(1, 'unicast', cookies.issue(a, 0)), a, 25_000), // expired
+    ];
+    for (const verdict of attempts) {
+      const reply = decodeDatagram(verdict.outgoing[0]!.bytes);
+      assert.ok(reply.ok && reply.datagram.type === 'challenge');
+      assert.deepEqual(verdict.outgoing[0]!.to, a);
+    }
+    assert.equal(relay.counters.badCookies, 3);
     assert.equal(relay.isMember(1, a), false);
     assert.deepEqual(relay.rooms(), []);
+  });
+
+  it('ignores port 0 (nothing can be answered there) instead of failing on it', () => {
+    const relay = core();
+    assert.deepEqual(relay.handle(joinBytes(1, 'unicast'), { address: a.address, port: 0 }, 0), { outgoing: [], drop: 'LAB_ERR_BAD_SOURCE' });
   });
 
   it('never sends a spoofed source more bytes than the join that named it carried', () => {
@@ -107,10 +125,10 @@ describe('RelayCore', () => {
 
   it('sends one copy to the broadcast address or the room\'s multicast group, and says where to listen', () => {
     const relay = core();
-    assert.deepEqual(joinFully(relay, a, 0, 'broadcast'), { mode: 'broadcast', address: '10.0.0.255', port: 9002, keepaliveMs: 5000 });
+    assert.deepEqual(withoutToken(joinFully(relay, a, 0, 'broadcast')), { mode: 'broadcast', address: '10.0.0.255', port: 9002, keepaliveMs: 5000 });
     joinFully(relay, b, 0, 'broadcast');
     assert.deepEqual(relay.handle(datagram('data', 0), a, 0).outgoing.map((o) => o.to), [delivery.broadcast]);
-    assert.deepEqual(joinFully(relay, a, 1, 'multicast'), { mode: 'multicast', address: '239.0.0.2', port: 9003, keepaliveMs: 5000 });
+    assert.deepEqual(withoutToken(joinFully(relay, a, 1, 'multicast')), { mode: 'multicast', address: '239.0.0.2', port: 9003, keepaliveMs: 5000 });
     assert.deepEqual(relay.handle(datagram('data', 1), a, 0).outgoing.map((o) => o.to), [{ address: '239.0.0.2', port: 9003 }]);
   });
 
@@ -133,19 +151,30 @@ describe('RelayCore', () => {
     assert.deepEqual(relay.rooms().find((r) => r.room === 1)?.dropped, { LAB_ERR_NOT_MEMBER: 2 });
   });
 
-  it('stops delivering to a member that left, or that went silent past the TTL; keepalives keep it', () => {
+  it('stops delivering to a member that left, or that sent no keepalive within the TTL', () => {
     const relay = core({ memberTtlMs: 1000 });
-    joinFully(relay, a);
+    const tokenA = joinFully(relay, a).token;
     joinFully(relay, b);
-    joinFully(relay, c);
-    assert.equal(relay.handle(datagram('leave'), c, 0).drop, null);
-    assert.equal(relay.handle(datagram('keepalive'), a, 900).drop, null);
-    assert.equal(relay.expire(1500), 1, 'b was silent since 0');
+    const tokenC = joinFully(relay, c).token;
+    assert.equal(relay.handle(datagram('leave', 1, proof(tokenC)), c, 0).drop, null);
+    assert.equal(relay.handle(datagram('keepalive', 1, proof(tokenA)), a, 900).drop, null);
+    assert.equal(relay.handle(datagram('data'), b, 950).drop, null, 'b may still send…');
+    assert.equal(relay.expire(1500), 1, '…but data does not keep a membership alive: b expires');
     assert.equal(relay.isMember(1, a), true);
     assert.equal(relay.isMember(1, b), false);
     assert.equal(relay.expire(3000), 1);
     assert.deepEqual(relay.rooms(), [], 'an empty room is forgotten');
     assert.equal(relay.counters.expired, 2);
+  });
+
+  it('lets nobody without the member\'s token keep it alive or make it leave', () => {
+    const relay = core({ memberTtlMs: 1000 });
+    const token = joinFully(relay, a).token;
+    const forged = [datagram('keepalive'), datagram('keepalive', 1, proof('0'.repeat(32))), datagram('leave', 1, proof('f'.repeat(32)))];
+    for (const bytes of forged) assert.equal(relay.handle(bytes, a, 500).drop, 'LAB_ERR_BAD_TOKEN');
+    assert.equal(relay.isMember(1, a), true, 'a forged leave does not evict');
+    assert.equal(relay.expire(1200), 1, 'forged keepalives did not keep it alive');
+    assert.equal(relay.handle(datagram('keepalive', 1, proof(token)), a, 1300).drop, 'LAB_ERR_NOT_MEMBER');
   });
 
   it('validates chat and end payloads before relaying them', () => {
@@ -163,9 +192,18 @@ describe('RelayCore', () => {
     for (const port of [1, 2, 3]) joinFully(relay, { address: a.address, port });
     const cookie = new JoinCookies(Buffer.alloc(32, 1)).issue({ address: a.address, port: 4 }, 0);
     assert.equal(relay.handle(joinBytes(1, 'unicast', cookie), { address: a.address, port: 4 }, 0).drop, 'LAB_ERR_ROOM_FULL');
-    joinFully(relay, a, 2);
-    const cookie3 = new JoinCookies(Buffer.alloc(32, 1)).issue(a, 0);
-    assert.equal(relay.handle(joinBytes(3, 'unicast', cookie3), a, 0).drop, 'LAB_ERR_TOO_MANY_ROOMS');
+    joinFully(relay, b, 2);
+    const cookie3 = new JoinCookies(Buffer.alloc(32, 1)).issue(b, 0);
+    assert.equal(relay.handle(joinBytes(3, 'unicast', cookie3), b, 0).drop, 'LAB_ERR_TOO_MANY_ROOMS');
+  });
+
+  it('limits how many rooms one source address may hold', () => {
+    const relay = core({ maxRooms: 100 });
+    for (let room = 1; room <= 4; room++) joinFully(relay, { address: a.address, port: room }, room);
+    const fifth = { address: a.address, port: 5 };
+    const cookie = new JoinCookies(Buffer.alloc(32, 1)).issue(fifth, 0);
+    assert.equal(relay.handle(joinBytes(5, 'unicast', cookie), fifth, 0).drop, 'LAB_ERR_TOO_MANY_MEMBERSHIPS');
+    joinFully(relay, b, 5); // another address is not affected
   });
 
   it('drops and counts what a source sends beyond its packet rate', () => {
@@ -189,7 +227,7 @@ describe('RelayCore', () => {
     });
   });
 
-  it('survives 10,000 random and mutated datagrams: every one delivered, answered or counted; no member it did not admit (property)', () => {
+  it('survives 10,000 random and mutated datagrams: never answers more than it got, admits nobody, counts every drop (property)', () => {
     const seeds = [joinBytes(1, 'unicast'), joinBytes(2, 'multicast'), datagram('data', 1, Buffer.from('payload')), chat(1), datagram('leave', 1), datagram('keepalive', 2)];
     const mutated = fc
       .tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat())
@@ -199,26 +237,34 @@ describe('RelayCore', () => {
         return cut % 5 === 0 ? copy.subarray(0, cut % copy.length) : copy;
       });
     const input = fc.oneof(mutated, fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)));
-    const endpoint = fc.record({ address: fc.constantFrom('10.0.0.2', '10.0.0.3', '192.0.2.9'), port: fc.integer({ min: 1, max: 3 }) });
+    const endpoint = fc.record({ address: fc.constantFrom('10.0.0.2', '10.0.0.3', '192.0.2.9'), port: fc.integer({ min: 0, max: 3 }) });
+    const member = { address: '10.0.0.9', port: 9 };
     fc.assert(
-      fc.property(fc.array(fc.tuple(input, endpoint), { minLength: 10, maxLength: 20 }), (inputs) => {
-        const relay = core();
-        joinFully(relay, { address: '10.0.0.9', port: 9 }, 1); // one real member, so data has somewhere to go
-        const before = { ...relay.counters, dropped: { ...relay.counters.dropped } };
-        let answered = 0;
-        let delivered = 0;
-        for (const [bytes, from] of inputs) {
-          const verdict = relay.handle(bytes, from, 0);
-          if (verdict.drop) assert.deepEqual(verdict.outgoing, []);
-          const toSource = verdict.outgoing.filter((o) => o.to.address === from.address && o.to.port === from.port);
-          for (const o of toSource) assert.ok(o.bytes.length <= bytes.length, 'an answer is never larger than what it answers');
-          if (!verdict.drop) (toSource.length > 0 && toSource.length === verdict.outgoing.length ? answered++ : delivered++);
-          // No random bytes carry a valid cookie, so nobody but the real member is ever admitted.
-          assert.equal(relay.isMember(1, from) || relay.isMember(2, from), false);
+      fc.property(fc.array(fc.tuple(input, endpoint, fc.integer({ min: 0, max: 50 })), { minLength: 10, maxLength: 20 }), (inputs) => {
+        // A low packet rate, and time moving on, so that rate limiting and expiry are part of the run.
+        const relay = core({ packetsPerSecond: 8, memberTtlMs: 60_000 });
+        joinFully(relay, member, 1);
+        let nowMs = 0;
+        for (const [bytes, from, stepMs] of inputs) {
+          nowMs += stepMs;
+          const droppedBefore = Object.values(relay.counters.dropped).reduce((n, v) => n + (v ?? 0), 0);
+          const verdict = relay.handle(bytes, from, nowMs);
+          const droppedAfter = Object.values(relay.counters.dropped).reduce((n, v) => n + (v ?? 0), 0);
+          if (verdict.drop) {
+            assert.deepEqual(verdict.outgoing, [], 'a dropped datagram causes no send');
+            assert.equal(droppedAfter, droppedBefore + 1, 'and is counted once');
+          } else assert.equal(droppedAfter, droppedBefore);
+          // Random sources are never members, so the only thing ever sent is an answer to a join:
+          // one datagram, to the source, no larger than what the source sent.
+          for (const out of verdict.outgoing) {
+            assert.deepEqual(out.to, from);
+            assert.ok(out.bytes.length <= bytes.length, `${out.bytes.length} bytes answered to ${bytes.length}`);
+          }
+          assert.ok(verdict.outgoing.length <= 1);
+          assert.equal(relay.isMember(1, from) || relay.isMember(2, from), false, 'nobody is admitted without a cookie');
+          relay.expire(nowMs);
         }
-        const dropped = Object.values(relay.counters.dropped).reduce((n, v) => n + (v ?? 0), 0) - Object.values(before.dropped).reduce((n, v) => n + (v ?? 0), 0);
-        assert.equal(relay.counters.received - before.received, inputs.length);
-        assert.equal(dropped + answered + delivered, inputs.length, 'each datagram is delivered, answered or counted as dropped');
+        assert.equal(relay.isMember(1, member), true, 'the real member was neither evicted nor expired by anything random');
       }),
       { numRuns: 1000 }, // at least 10,000 datagrams
     );

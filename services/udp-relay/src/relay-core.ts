@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   chatPayloadSchema,
   decodeControl,
@@ -7,6 +8,7 @@ import {
   endPayloadSchema,
   joinPayloadSchema,
   JOIN_MIN_BYTES,
+  memberTokenPayloadSchema,
   type Datagram,
   type DeliveryMode,
   type ErrorCode,
@@ -29,6 +31,8 @@ export interface RelayLimits {
   maxDatagramBytes: number;
   maxRooms: number;
   maxMembersPerRoom: number;
+  /** How many rooms one source address may be a member of (so one client cannot hoard every room). */
+  maxRoomsPerSource: number;
   /** A member that sent nothing (not even a keepalive) for this long is dropped. */
   memberTtlMs: number;
   /** Told to members in `joined`: how often to send a keepalive. */
@@ -53,6 +57,7 @@ export interface Verdict {
 
 interface Member extends Endpoint {
   sender: number;
+  token: string;
   lastSeenMs: number;
 }
 
@@ -67,7 +72,10 @@ interface Room {
 export interface RelayCounters {
   received: number;
   forwarded: number;
+  /** Joins answered with a challenge: first tries, and tries with a stale or foreign cookie. */
   challenged: number;
+  /** Of those, joins whose cookie was not valid (a relay restart, an old cookie, a forgery). */
+  badCookies: number;
   expired: number;
   dropped: Partial<Record<ErrorCode, number>>;
 }
@@ -83,7 +91,10 @@ const count = (table: Partial<Record<ErrorCode, number>>, code: ErrorCode) => (t
  * Not an amplifier: the only datagrams sent to an address that is not (yet) a member are the answers to
  * its join (challenge, joined), and a join must be padded to JOIN_MIN_BYTES, larger than either answer.
  * Membership needs the return-path cookie (join-cookie.ts), so a forged source address cannot be made a
- * member, and so cannot be sent the room's traffic.
+ * member, and so cannot be sent the room's traffic; keepalive and leave need the member's token, so a
+ * forger can neither keep a departed member alive nor evict a present one. What a forger who knows a
+ * member's address and sender id can still do is inject data into the room: UDP has no authentication,
+ * and the lab's datagrams carry none.
  */
 export class RelayCore {
   readonly #limits: RelayLimits;
@@ -91,7 +102,8 @@ export class RelayCore {
   readonly #cookies: JoinCookies;
   readonly #rate: RateLimiter;
   readonly #rooms = new Map<number, Room>();
-  readonly counters: RelayCounters = { received: 0, forwarded: 0, challenged: 0, expired: 0, dropped: {} };
+  readonly #roomsOfSource = new Map<string, number>();
+  readonly counters: RelayCounters = { received: 0, forwarded: 0, challenged: 0, badCookies: 0, expired: 0, dropped: {} };
 
   constructor(limits: RelayLimits, delivery: Delivery, cookies: JoinCookies) {
     this.#limits = limits;
@@ -102,6 +114,8 @@ export class RelayCore {
 
   handle(bytes: Buffer, from: Endpoint, nowMs: number): Verdict {
     this.counters.received++;
+    // Port 0 is a source nothing can answer (sendto fails); only a forger or a broken stack uses it.
+    if (from.port === 0) return this.#drop('LAB_ERR_BAD_SOURCE');
     if (!this.#rate.allow(from.address, bytes.length, nowMs)) return this.#drop('LAB_ERR_RATE_LIMITED');
     const decoded = decodeDatagram(bytes, this.#limits.maxDatagramBytes);
     if (!decoded.ok) return this.#drop(decoded.code);
@@ -115,7 +129,7 @@ export class RelayCore {
       case 'data':
       case 'chat':
       case 'end':
-        return this.#deliver(datagram, bytes, from, nowMs);
+        return this.#deliver(datagram, bytes, from);
       case 'joined':
       case 'challenge':
         // Only the relay sends these; accepting them would let two relays ping-pong forever.
@@ -129,11 +143,13 @@ export class RelayCore {
     if (!join) return this.#drop('LAB_ERR_BAD_PAYLOAD');
     if (join.mode === 'broadcast' && !this.#delivery.broadcast) return this.#drop('LAB_ERR_MODE_MISMATCH');
     if (join.mode === 'multicast' && !this.#delivery.multicast) return this.#drop('LAB_ERR_MODE_MISMATCH');
-    if (join.cookie === undefined) {
+    // No cookie, or one that is stale or not ours (the relay restarted, or a forger guessed): a fresh
+    // challenge, smaller than the join. Only a source that receives at its address can go on.
+    if (join.cookie === undefined || !this.#cookies.verify(join.cookie, from, nowMs)) {
+      if (join.cookie !== undefined) this.counters.badCookies++;
       this.counters.challenged++;
       return this.#reply(datagram, 'challenge', { cookie: this.#cookies.issue(from, nowMs) }, from);
     }
-    if (!this.#cookies.verify(join.cookie, from, nowMs)) return this.#drop('LAB_ERR_BAD_COOKIE');
 
     let room = this.#rooms.get(datagram.room);
     if (!room) {
@@ -143,18 +159,24 @@ export class RelayCore {
     }
     if (room.mode !== join.mode) return this.#drop('LAB_ERR_MODE_MISMATCH', room);
     const key = keyOf(from);
-    const existing = room.members.get(key);
-    if (existing) existing.lastSeenMs = nowMs;
-    else if (room.members.size >= this.#limits.maxMembersPerRoom) return this.#drop('LAB_ERR_ROOM_FULL', room);
-    else room.members.set(key, { ...from, sender: datagram.sender, lastSeenMs: nowMs });
-    return this.#reply(datagram, 'joined', this.#whereToListen(room.mode, datagram.room, from), from);
+    let member = room.members.get(key);
+    if (member) member.lastSeenMs = nowMs;
+    else {
+      if (room.members.size >= this.#limits.maxMembersPerRoom) return this.#drop('LAB_ERR_ROOM_FULL', room);
+      const held = this.#roomsOfSource.get(from.address) ?? 0;
+      if (held >= this.#limits.maxRoomsPerSource) return this.#drop('LAB_ERR_TOO_MANY_MEMBERSHIPS', room);
+      this.#roomsOfSource.set(from.address, held + 1);
+      member = { ...from, sender: datagram.sender, token: randomBytes(16).toString('hex'), lastSeenMs: nowMs };
+      room.members.set(key, member);
+    }
+    return this.#reply(datagram, 'joined', this.#whereToListen(room.mode, datagram.room, member), from);
   }
 
-  #whereToListen(mode: DeliveryMode, room: number, from: Endpoint): JoinedPayload {
-    const keepaliveMs = this.#limits.keepaliveMs;
-    if (mode === 'broadcast') return { mode, address: this.#delivery.broadcast!.address, port: this.#delivery.broadcast!.port, keepaliveMs };
-    if (mode === 'multicast') return { mode, address: this.#delivery.multicast!.groupFor(room), port: this.#delivery.multicast!.port, keepaliveMs };
-    return { mode, address: from.address, port: from.port, keepaliveMs };
+  #whereToListen(mode: DeliveryMode, room: number, member: Member): JoinedPayload {
+    const common = { keepaliveMs: this.#limits.keepaliveMs, token: member.token };
+    if (mode === 'broadcast') return { mode, address: this.#delivery.broadcast!.address, port: this.#delivery.broadcast!.port, ...common };
+    if (mode === 'multicast') return { mode, address: this.#delivery.multicast!.groupFor(room), port: this.#delivery.multicast!.port, ...common };
+    return { mode, address: member.address, port: member.port, ...common };
   }
 
   /** An answer to a join: its own header with another type and a JSON payload, never larger than the join. */
@@ -163,23 +185,29 @@ export class RelayCore {
     return { outgoing: [{ to, bytes }], drop: null };
   }
 
-  #member(datagram: Datagram, from: Endpoint, nowMs: number): { room: Room; member: Member } | ErrorCode {
+  #member(datagram: Datagram, from: Endpoint): { room: Room; member: Member } | ErrorCode {
     const room = this.#rooms.get(datagram.room);
     const member = room?.members.get(keyOf(from));
-    if (!room || !member) return 'LAB_ERR_NOT_MEMBER';
-    member.lastSeenMs = nowMs;
+    if (!room || !member || member.sender !== datagram.sender) return 'LAB_ERR_NOT_MEMBER';
     return { room, member };
   }
 
+  /**
+   * Keepalive and leave change a membership, so they must prove it is theirs: the token from `joined`.
+   * Data does not keep a membership alive: a forger of a departed member's address could otherwise keep
+   * the room's traffic flowing to it.
+   */
   #stay(datagram: Datagram, from: Endpoint, nowMs: number): Verdict {
-    const found = this.#member(datagram, from, nowMs);
+    const found = this.#member(datagram, from);
     if (typeof found === 'string') return this.#drop(found, this.#rooms.get(datagram.room));
+    if (decodeControl(memberTokenPayloadSchema, datagram.payload)?.token !== found.member.token) return this.#drop('LAB_ERR_BAD_TOKEN', found.room);
+    found.member.lastSeenMs = nowMs;
     if (datagram.type === 'leave') this.#remove(datagram.room, found.room, keyOf(from));
     return { outgoing: [], drop: null };
   }
 
-  #deliver(datagram: Datagram, bytes: Buffer, from: Endpoint, nowMs: number): Verdict {
-    const found = this.#member(datagram, from, nowMs);
+  #deliver(datagram: Datagram, bytes: Buffer, from: Endpoint): Verdict {
+    const found = this.#member(datagram, from);
     if (typeof found === 'string') return this.#drop(found, this.#rooms.get(datagram.room));
     const { room } = found;
     if (datagram.type === 'chat' && !decodeControl(chatPayloadSchema, datagram.payload)) return this.#drop('LAB_ERR_BAD_PAYLOAD', room);
@@ -213,7 +241,12 @@ export class RelayCore {
   }
 
   #remove(id: number, room: Room, key: string): void {
+    const member = room.members.get(key);
+    if (!member) return;
     room.members.delete(key);
+    const held = (this.#roomsOfSource.get(member.address) ?? 1) - 1;
+    if (held > 0) this.#roomsOfSource.set(member.address, held);
+    else this.#roomsOfSource.delete(member.address);
     if (room.members.size === 0) this.#rooms.delete(id);
   }
 

@@ -17,6 +17,9 @@ export interface UdpRelayOptions {
 
 type State = 'idle' | 'bound' | 'closed';
 
+/** Expiry, rate buckets and cookie slots use a clock that never steps back (unlike Date.now()). */
+const monotonicMs = () => Math.floor(performance.now());
+
 /** Glues RelayCore to one UDP socket: every datagram in goes through the core, every send it asks for goes out. */
 export class UdpRelay {
   readonly core: RelayCore;
@@ -38,13 +41,18 @@ export class UdpRelay {
     const socket = createSocket({ type: 'udp4' });
     this.#socket = socket;
     socket.on('message', (bytes, rinfo) => {
-      const verdict = this.core.handle(bytes, rinfo, Date.now());
+      const verdict = this.core.handle(bytes, rinfo, monotonicMs());
       if (verdict.drop) log.debug('drop', { code: verdict.drop, from: `${rinfo.address}:${rinfo.port}`, bytes: bytes.length });
       for (const out of verdict.outgoing) {
-        socket.send(out.bytes, out.to.port, out.to.address, (error) => {
-          // udp(7): a send can fail (ENOBUFS, or ECONNREFUSED reported from an earlier ICMP); UDP does not retry.
-          if (error) this.#sendErrors++;
-        });
+        try {
+          socket.send(out.bytes, out.to.port, out.to.address, (error) => {
+            // udp(7): a send can fail (ENOBUFS, or ECONNREFUSED reported from an earlier ICMP); UDP does not retry.
+            if (error) this.#sendErrors++;
+          });
+        } catch {
+          // A destination Node refuses outright (a bad port) must not take the relay down.
+          this.#sendErrors++;
+        }
       }
     });
     socket.on('error', (error) => log.error('socket-error', { error }));
@@ -61,7 +69,7 @@ export class UdpRelay {
     if (this.#options.multicastInterface) socket.setMulticastInterface(this.#options.multicastInterface);
     this.#state = 'bound';
     const sweep = setInterval(() => {
-      const expired = this.core.expire(Date.now());
+      const expired = this.core.expire(monotonicMs());
       if (expired > 0) log.info('expired', { members: expired, msg: `${expired} silent member(s) expired` });
     }, 1000);
     this.#timers.push(sweep);
