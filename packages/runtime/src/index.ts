@@ -4,3 +4,4 @@ export * from './shutdown.ts';
 export * from './frame-reader.ts';
 export * from './run-main.ts';
 export * from './write-stream.ts';
+export * from './udp-host-counters.ts';

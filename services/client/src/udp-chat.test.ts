@@ -26,6 +26,7 @@ describe('UDP chat through a real relay on loopback (unicast)', () => {
       multicastInterface: null,
       multicastTtl: 1,
       statsIntervalMs: 0,
+      receiveBufferBytes: 1 << 20,
     });
     ({ port } = await relay.bind('127.0.0.1', 0));
   });

@@ -1,9 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import { createInterface } from 'node:readline';
-import { createLogger, type Logger, type OptionValues } from '@lab/runtime';
+import { counterDelta, createLogger, readUdpHostCounters, type Logger, type OptionValues } from '@lab/runtime';
 import type { receiveOptions, streamOptions, udpChatOptions, udpRoomOptions } from './config.ts';
 import { UdpChat } from './udp-chat.ts';
-import { counterDelta, readUdpHostCounters } from './udp-host-counters.ts';
+
 import { UdpMember, type UdpMemberOptions } from './udp-member.ts';
 import { sendStream, StreamReceiver } from './udp-stream.ts';
 

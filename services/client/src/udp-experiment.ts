@@ -1,8 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import type { DeliveryMode } from '@lab/protocol';
-import type { Logger } from '@lab/runtime';
 import type { StreamSummary } from './stream-stats.ts';
-import { counterDelta, readUdpHostCounters, type UdpHostCounters } from './udp-host-counters.ts';
+import { counterDelta, readUdpHostCounters, type Logger, type UdpHostCounters } from '@lab/runtime';
 import { UdpMember } from './udp-member.ts';
 import { sendStream, StreamReceiver, type StreamShape } from './udp-stream.ts';
 

@@ -45,6 +45,7 @@ export const udpRelayOptions = {
   keepaliveMs: { description: 'how often members are told to send a keepalive, in ms', env: 'UDP_RELAY_KEEPALIVE_MS', default: '5000', schema: positiveIntSchema },
   ratePackets: { description: 'most datagrams per second from one source address', env: 'UDP_RELAY_RATE_PACKETS', default: '20000', schema: positiveIntSchema },
   rateBytes: { description: 'most bytes per second from one source address', env: 'UDP_RELAY_RATE_BYTES', default: '50000000', schema: positiveIntSchema },
+  receiveBufferBytes: { description: 'SO_RCVBUF of the relay socket in bytes (the kernel caps it at net.core.rmem_max)', env: 'UDP_RELAY_RCVBUF', default: String(4 * 1024 * 1024), schema: positiveIntSchema },
   statsIntervalMs: { description: 'period of the counters log line in ms (0: only at shutdown)', env: 'UDP_RELAY_STATS_INTERVAL_MS', default: '10000', schema: nonNegativeIntSchema },
   ...loggingOptions,
 } satisfies OptionSpecs;

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     multicastInterface: lab?.address ?? null,
     multicastTtl: config.multicastTtl,
     statsIntervalMs: config.statsIntervalMs,
+    receiveBufferBytes: config.receiveBufferBytes,
   });
   const address = await relay.bind(config.host, config.port);
   log.info('modes', {

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@lab/runtime';
+import { counterDelta, readUdpHostCounters, type Logger, type UdpHostCounters } from '@lab/runtime';
 import { JoinCookies } from './join-cookie.ts';
 import { RelayCore, type Delivery, type RelayLimits } from './relay-core.ts';
 
@@ -13,6 +13,8 @@ export interface UdpRelayOptions {
   multicastTtl: number;
   /** Period of the per-room counters line; 0 turns it off. */
   statsIntervalMs: number;
+  /** SO_RCVBUF asked for; the kernel caps it at net.core.rmem_max (socket(7)). */
+  receiveBufferBytes: number;
 }
 
 type State = 'idle' | 'bound' | 'closed';
@@ -28,6 +30,7 @@ export class UdpRelay {
   #timers: NodeJS.Timeout[] = [];
   #state: State = 'idle';
   #sendErrors = 0;
+  #hostAtStart: UdpHostCounters | null = null;
 
   constructor(options: UdpRelayOptions) {
     this.#options = options;
@@ -63,6 +66,11 @@ export class UdpRelay {
         resolve();
       });
     });
+    // A relay reads for a whole room: a burst that outruns it waits in this buffer, or is dropped by the
+    // kernel (counted in RcvbufErrors, shown in the stats as host drops, not network loss).
+    socket.setRecvBufferSize(this.#options.receiveBufferBytes);
+    log.info('receive-buffer', { asked: this.#options.receiveBufferBytes, got: socket.getRecvBufferSize() });
+    this.#hostAtStart = await readUdpHostCounters();
     // socket(7) SO_BROADCAST: without it, sending to a broadcast address fails with EACCES.
     if (delivery.broadcast) socket.setBroadcast(true);
     socket.setMulticastTTL(this.#options.multicastTtl);
@@ -73,13 +81,16 @@ export class UdpRelay {
       if (expired > 0) log.info('expired', { members: expired, msg: `${expired} silent member(s) expired` });
     }, 1000);
     this.#timers.push(sweep);
-    if (this.#options.statsIntervalMs > 0) this.#timers.push(setInterval(() => this.logStats(), this.#options.statsIntervalMs));
+    if (this.#options.statsIntervalMs > 0) this.#timers.push(setInterval(() => void this.logStats(), this.#options.statsIntervalMs));
     for (const timer of this.#timers) timer.unref();
     return socket.address();
   }
 
-  logStats(): void {
-    this.#options.log.info('stats', { ...this.core.counters, sendErrors: this.#sendErrors, rooms: this.core.rooms() });
+  async logStats(): Promise<void> {
+    // This host's UDP counters since the relay started: datagrams the kernel dropped before the relay
+    // could read them are loss caused here, whatever the network did.
+    const host = counterDelta(this.#hostAtStart, await readUdpHostCounters());
+    this.#options.log.info('stats', { ...this.core.counters, sendErrors: this.#sendErrors, host, rooms: this.core.rooms() });
   }
 
   /** Idempotent; logs the final counters once. */
@@ -89,7 +100,7 @@ export class UdpRelay {
     this.#state = 'closed';
     for (const timer of this.#timers) clearInterval(timer);
     if (!wasBound || !this.#socket) return;
-    this.logStats();
+    await this.logStats();
     const socket = this.#socket;
     await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
