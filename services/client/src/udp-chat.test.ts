@@ -14,6 +14,31 @@ function dropping(member: UdpMember, drop: (seq: bigint) => boolean): ChatSender
   return { sender: member.sender, send: (type, seq, payload) => (drop(seq) ? undefined : member.send(type, seq, payload)) };
 }
 
+/**
+ * Alice and Bob in `room` through the relay; Alice sends `count` lines through `network` (which may
+ * drop, duplicate or delay them); returns what Bob's chat printed, with Alice's id made readable.
+ */
+async function converse(port: number, room: number, count: number, network: (alice: UdpMember) => ChatSender, expectMessages: number) {
+  const lines: string[] = [];
+  const options = { relay: { address: '127.0.0.1', port }, room, mode: 'unicast' as const, log: quiet };
+  const alice = await UdpMember.open(options);
+  let bobChat: UdpChat | null = null;
+  const bob = await UdpMember.open({ ...options, onDatagram: (d) => bobChat?.onDatagram(d) });
+  bobChat = new UdpChat(bob, 'bob', (line) => lines.push(line));
+  try {
+    await Promise.all([alice.join(), bob.join()]);
+    const aliceChat = new UdpChat(network(alice), 'alice', () => {});
+    for (let i = 0; i < count; i++) {
+      aliceChat.say(`line ${i}`);
+      await sleep(15);
+    }
+    for (let i = 0; i < 100 && bobChat.seen.messages < expectMessages; i++) await sleep(10);
+    return { lines: lines.map((line) => line.replace(/alice#[0-9a-f]{4}/, 'alice')), seen: bobChat.seen };
+  } finally {
+    await Promise.all([alice.close(), bob.close()]);
+  }
+}
+
 describe('UDP chat through a real relay on loopback (unicast)', () => {
   let relay: UdpRelay;
   let port: number;
@@ -34,50 +59,26 @@ describe('UDP chat through a real relay on loopback (unicast)', () => {
   after(() => relay.close());
 
   it('shows the receiver a gap where messages were dropped, and every message that arrived', async () => {
-    const lines: string[] = [];
-    const options = { relay: { address: '127.0.0.1', port }, room: 42, mode: 'unicast' as const, log: quiet };
-    const alice = await UdpMember.open(options);
-    let bobChat: UdpChat | null = null;
-    const bob = await UdpMember.open({ ...options, onDatagram: (d) => bobChat?.onDatagram(d) });
-    bobChat = new UdpChat(bob, 'bob', (line) => lines.push(line));
-    try {
-      await Promise.all([alice.join(), bob.join()]);
-      const aliceChat = new UdpChat(dropping(alice, (seq) => seq === 2n || seq === 3n || seq === 7n), 'alice', () => {});
-      for (let i = 0; i < 10; i++) {
-        aliceChat.say(`line ${i}`);
-        await sleep(5);
-      }
-      for (let i = 0; i < 100 && bobChat.seen.messages < 7; i++) await sleep(10);
-      const who = (line: string) => line.replace(/alice#[0-9a-f]{4}/, 'alice');
-      assert.deepEqual(lines.map(who), [
-        '[0] alice: line 0',
-        '[1] alice: line 1',
-        '  ! 2 messages from alice lost (2-3)',
-        '[4] alice: line 4',
-        '[5] alice: line 5',
-        '[6] alice: line 6',
-        '  ! 1 message from alice lost (7)',
-        '[8] alice: line 8',
-        '[9] alice: line 9',
-      ]);
-      assert.deepEqual(bobChat.seen, { messages: 7, lost: 3, duplicates: 0, late: 0 });
-    } finally {
-      await Promise.all([alice.close(), bob.close()]);
-    }
+    const { lines, seen } = await converse(port, 42, 10, (alice) => dropping(alice, (seq) => seq === 2n || seq === 3n || seq === 7n), 7);
+    assert.deepEqual(lines, [
+      '[0] alice: line 0',
+      '[1] alice: line 1',
+      '  ! 2 messages from alice lost (2-3)',
+      '[4] alice: line 4',
+      '[5] alice: line 5',
+      '[6] alice: line 6',
+      '  ! 1 message from alice lost (7)',
+      '[8] alice: line 8',
+      '[9] alice: line 9',
+    ]);
+    assert.deepEqual(seen, { messages: 7, lost: 3, duplicates: 0, late: 0 });
   });
 
   it('shows duplicates and late arrivals, and takes a late one off the lost count', async () => {
-    const lines: string[] = [];
-    const options = { relay: { address: '127.0.0.1', port }, room: 43, mode: 'unicast' as const, log: quiet };
-    const alice = await UdpMember.open(options);
-    let bobChat: UdpChat | null = null;
-    const bob = await UdpMember.open({ ...options, onDatagram: (d) => bobChat?.onDatagram(d) });
-    bobChat = new UdpChat(bob, 'bob', (line) => lines.push(line));
-    try {
-      await Promise.all([alice.join(), bob.join()]);
-      // A network that duplicates message 1 and holds message 2 back until after 3.
+    // A network that duplicates message 1 and holds message 2 back until after 3.
+    const messy = (alice: UdpMember): ChatSender => {
       let held: Buffer | null = null;
-      const messy: ChatSender = {
+      return {
         sender: alice.sender,
         send: (type, seq, payload) => {
           if (seq === 2n) return void (held = payload);
@@ -86,27 +87,19 @@ describe('UDP chat through a real relay on loopback (unicast)', () => {
           if (seq === 3n && held) alice.send(type, 2n, held);
         },
       };
-      const aliceChat = new UdpChat(messy, 'alice', () => {});
-      for (let i = 0; i < 5; i++) {
-        aliceChat.say(`line ${i}`);
-        await sleep(15);
-      }
-      for (let i = 0; i < 100 && bobChat.seen.messages < 5; i++) await sleep(10);
-      const who = (line: string) => line.replace(/alice#[0-9a-f]{4}/, 'alice');
-      assert.deepEqual(lines.map(who), [
-        '[0] alice: line 0',
-        '[1] alice: line 1',
-        '  ! duplicate of message 1 from alice (not shown again)',
-        '  ! 1 message from alice lost (2)',
-        '[3] alice: line 3',
-        '  ! late: message 2 from alice arrived after 3',
-        '[2] alice: line 2',
-        '[4] alice: line 4',
-      ]);
-      assert.deepEqual(bobChat.seen, { messages: 5, lost: 0, duplicates: 1, late: 1 });
-    } finally {
-      await Promise.all([alice.close(), bob.close()]);
-    }
+    };
+    const { lines, seen } = await converse(port, 43, 5, messy, 5);
+    assert.deepEqual(lines, [
+      '[0] alice: line 0',
+      '[1] alice: line 1',
+      '  ! duplicate of message 1 from alice (not shown again)',
+      '  ! 1 message from alice lost (2)',
+      '[3] alice: line 3',
+      '  ! late: message 2 from alice arrived after 3',
+      '[2] alice: line 2',
+      '[4] alice: line 4',
+    ]);
+    assert.deepEqual(seen, { messages: 5, lost: 0, duplicates: 1, late: 1 });
   });
 
   it('cuts a line to what one datagram carries', () => {
