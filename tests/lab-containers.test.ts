@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StartedTestContainer } from 'testcontainers';
 import {
+  assertNothingLeft,
   buildLabImage,
   client,
   createInternalNetwork,
@@ -50,7 +51,7 @@ describe('the lab on containers (internal network)', { timeout: 600_000 }, () =>
 
   after(async () => {
     // Every resource is removed here even when a test failed; Ryuk is not available without a registry.
-    for (const container of started.reverse()) await container.stop({ timeout: 5 }).catch(() => {});
+    for (const container of started.reverse()) await container.stop({ timeout: 5, remove: true }).catch(() => {});
     await network?.remove().catch(() => {});
   });
 
@@ -123,4 +124,9 @@ describe('the lab on containers (internal network)', { timeout: 600_000 }, () =>
     assert.equal(exitCode, 0);
     assert.ok(jsonLines(serverBuilder.text()).some((line) => line.event === 'shutdown'), serverBuilder.text());
   });
+});
+
+// Runs after the suite above, its after-hook included.
+describe('after the container tests', () => {
+  it('left no container or test network behind', () => assertNothingLeft());
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
-import { buildLabImage, createInternalNetwork, jsonLines, LabContainer, udpRelay } from './support/lab-containers.ts';
+import { assertNothingLeft, buildLabImage, createInternalNetwork, jsonLines, LabContainer, udpRelay } from './support/lab-containers.ts';
 
 const DATAGRAMS = 1500;
 
@@ -36,7 +36,7 @@ describe('UDP relay delivery modes across containers', { timeout: 600_000 }, () 
   });
 
   after(async () => {
-    for (const container of started.reverse()) await container.stop({ timeout: 5 }).catch(() => {});
+    for (const container of started.reverse()) await container.stop({ timeout: 5, remove: true }).catch(() => {});
     await network?.remove().catch(() => {});
   });
 
@@ -76,4 +76,9 @@ describe('UDP relay delivery modes across containers', { timeout: 600_000 }, () 
       }
     });
   }
+});
+
+// Runs after the suite above, its after-hook included.
+describe('after the container tests', () => {
+  it('left no container or test network behind', () => assertNothingLeft());
 });

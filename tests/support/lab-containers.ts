@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -102,4 +103,14 @@ export function jsonLines(text: string): Record<string, unknown>[] {
         return [];
       }
     });
+}
+
+/**
+ * Fails when a container testcontainers made, or a test network, is still there: the tests must leave
+ * nothing behind (Ryuk, which would clean up, cannot run without an image registry).
+ */
+export function assertNothingLeft(): void {
+  const list = (args: string[]) => spawnSync('docker', args, { encoding: 'utf8' }).stdout.trim();
+  assert.equal(list(['ps', '-aq', '--filter', 'label=org.testcontainers=true']), '', 'containers left behind');
+  assert.equal(list(['network', 'ls', '-q', '--filter', 'label=org.tcp-udp-lab.test=true']), '', 'networks left behind');
 }
