@@ -43,6 +43,9 @@ export const errorCatalogue = {
   LAB_ERR_BAD_TOKEN: 'A keepalive or leave did not carry the member token the relay gave in joined.',
   LAB_ERR_TOO_MANY_MEMBERSHIPS: 'A source address is already a member of as many rooms as the relay allows.',
   LAB_ERR_TOO_MANY_ROOMS: 'A join was refused because the relay has the maximum number of rooms.',
+  // impairment
+  LAB_ERR_BAD_PROFILE: 'An impairment profile is not in the netem-style syntax the lab accepts.',
+  LAB_ERR_IMPAIRMENT_UNSUPPORTED: 'The impairment backend in use cannot apply an option of the profile (e.g. delay without netem).',
   // client and services
   LAB_ERR_CONFIG: 'A command-line flag or environment variable is invalid.',
   LAB_ERR_CONNECT: 'A TCP connection could not be established within the retry budget.',

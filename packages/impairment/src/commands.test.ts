@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { iptablesSteps, netemSteps, readBackSteps } from './commands.ts';
+import { parseProfile } from './profile.ts';
+
+const target = { dev: 'eth0', ifb: 'ifb0' };
+
+describe('impairment commands', () => {
+  it('installs netem on egress and, through an ifb device, on ingress, idempotently', () => {
+    const steps = netemSteps(parseProfile('loss 5% 25% delay 20ms 5ms'), target).map((s) => s.argv.join(' '));
+    assert.deepEqual(steps, [
+      'tc qdisc replace dev eth0 root netem delay 20ms 5ms loss random 5% 25%',
+      'ip link add ifb0 type ifb',
+      'ip link set ifb0 up',
+      'tc qdisc replace dev eth0 handle ffff: ingress',
+      'tc filter replace dev eth0 parent ffff: protocol all prio 1 matchall action mirred egress redirect dev ifb0',
+      'tc qdisc replace dev ifb0 root netem delay 20ms 5ms loss random 5% 25%',
+    ]);
+  });
+
+  it('removes netem for an empty profile, tolerating what is not there', () => {
+    const steps = netemSteps(parseProfile('none'), target);
+    assert.deepEqual(steps.map((s) => s.argv.join(' ')), ['tc qdisc del dev eth0 root', 'tc qdisc del dev eth0 ingress', 'ip link del ifb0']);
+    assert.ok(steps.every((s) => s.tolerate?.test('Error: Cannot delete qdisc with handle of zero.') || s.tolerate?.test('Cannot find device "ifb0"')));
+  });
+
+  it('drops at random on input and output with iptables, in its own chain, jumps added once', () => {
+    const steps = iptablesSteps(parseProfile('loss 10%'), target);
+    assert.deepEqual(steps.map((s) => s.argv.join(' ')), [
+      'iptables -w -N LAB-IMPAIR',
+      'iptables -w -F LAB-IMPAIR',
+      'iptables -w -I INPUT -i eth0 -j LAB-IMPAIR',
+      'iptables -w -I OUTPUT -o eth0 -j LAB-IMPAIR',
+      'iptables -w -A LAB-IMPAIR -m statistic --mode random --probability 0.1 -j DROP',
+    ]);
+    assert.deepEqual(steps[2]!.unless, ['iptables', '-w', '-C', 'INPUT', '-i', 'eth0', '-j', 'LAB-IMPAIR']);
+    assert.equal(iptablesSteps(parseProfile('loss 0.5%'), target).at(-1)!.argv.join(' ').includes('--probability 0.005 '), true);
+    assert.equal(iptablesSteps(parseProfile('none'), target).length, 4, 'no loss: an empty chain');
+  });
+
+  it('refuses, by name, every option the iptables backend cannot apply', () => {
+    for (const [profile, named] of [
+      ['delay 20ms', /delay needs tc netem/],
+      ['loss 5% 25%', /loss correlation needs tc netem/],
+      ['loss gemodel 1% 10%', /loss gemodel needs tc netem/],
+      ['loss 5% duplicate 1% rate 1mbit', /duplicate, rate need tc netem/],
+    ] as const) {
+      assert.throws(() => iptablesSteps(parseProfile(profile), target), { code: 'LAB_ERR_IMPAIRMENT_UNSUPPORTED', message: named }, profile);
+    }
+  });
+
+  it('reads back what the kernel has installed', () => {
+    assert.deepEqual(readBackSteps('netem', target).map((s) => s.argv.join(' ')), ['tc qdisc show dev eth0', 'tc qdisc show dev ifb0']);
+    assert.deepEqual(readBackSteps('iptables', target).map((s) => s.argv.join(' ')), ['iptables -w -S LAB-IMPAIR']);
+  });
+});

@@ -1,0 +1,3 @@
+export * from './commands.ts';
+export * from './models.ts';
+export * from './profile.ts';

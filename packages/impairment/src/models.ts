@@ -1,0 +1,50 @@
+/**
+ * The models the measurements are put beside. Pure functions; every formula cites its source.
+ */
+
+/**
+ * Loss over a path that crosses `hops` impaired points, each dropping independently with probability
+ * `perHop`: a packet survives only if it survives every one, so loss = 1 - (1 - p)^hops.
+ */
+export function pathLoss(perHop: number, hops: number): number {
+  return 1 - (1 - perHop) ** hops;
+}
+
+/**
+ * The central interval of the binomial distribution: the counts of lost datagrams out of `n`, each lost
+ * with probability `p`, that a correct measurement falls in with probability `confidence` (at least).
+ * Exact: built from the probability mass function, not from a normal approximation, so it stays right
+ * for small n and for p near 0. Returns [low, high] counts; P(X < low) and P(X > high) are each at most
+ * (1 - confidence) / 2.
+ */
+export function binomialInterval(n: number, p: number, confidence: number): [number, number] {
+  if (p <= 0) return [0, 0];
+  if (p >= 1) return [n, n];
+  const tail = (1 - confidence) / 2;
+  const logP = Math.log(p);
+  const logQ = Math.log(1 - p);
+  const logN = logFactorial(n);
+  const pmf = Array.from({ length: n + 1 }, (_, k) => Math.exp(logN - logFactorial(k) - logFactorial(n - k) + k * logP + (n - k) * logQ));
+  let low = 0;
+  for (let below = 0; low <= n && below + pmf[low]! <= tail; low++) below += pmf[low]!;
+  let high = n;
+  for (let above = 0; high >= 0 && above + pmf[high]! <= tail; high--) above += pmf[high]!;
+  return [low, high];
+}
+
+/** ln(n!), cached: the interval needs it for every count from 0 to n. */
+const factorialCache: number[] = [0];
+function logFactorial(n: number): number {
+  for (let k = factorialCache.length; k <= n; k++) factorialCache.push(factorialCache[k - 1]! + Math.log(k));
+  return factorialCache[n]!;
+}
+
+/**
+ * The Mathis model of TCP throughput under random loss (Mathis, Semke, Mahdavi, Ott, "The Macroscopic
+ * Behavior of the TCP Congestion Avoidance Algorithm", 1997): rate <= (MSS / RTT) * (C / sqrt(p)),
+ * with C = sqrt(3/2) for periodic loss and delayed ACKs off. Bits per second; Infinity for p = 0.
+ */
+export function mathisBitsPerSecond(mssBytes: number, rttSeconds: number, lossRate: number): number {
+  if (lossRate <= 0) return Infinity;
+  return ((mssBytes * 8) / rttSeconds) * (Math.sqrt(3 / 2) / Math.sqrt(lossRate));
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatProfile, lossProbability, netemArguments, parseProfile } from './profile.ts';
+
+describe('impairment profiles (tc-netem(8) syntax)', () => {
+  it('parses every option, and formats back to the same profile', () => {
+    const cases: [string, string[]][] = [
+      ['loss 10%', ['loss', 'random', '10%']],
+      ['loss random 5 25%', ['loss', 'random', '5%', '25%']],
+      ['loss gemodel 1% 10% 70% 0.1%', ['loss', 'gemodel', '1%', '10%', '70%', '0.1%']],
+      ['delay 100ms', ['delay', '100ms']],
+      ['delay 100ms 10ms', ['delay', '100ms', '10ms']],
+      ['delay 100ms 10ms 25%', ['delay', '100ms', '10ms', '25%']],
+      ['delay 1s 500us distribution normal', ['delay', '1000ms', '500us', 'distribution', 'normal']],
+      ['duplicate 1%', ['duplicate', '1%']],
+      ['corrupt 0.1% 5%', ['corrupt', '0.1%', '5%']],
+      ['delay 10ms reorder 25% 50%', ['delay', '10ms', 'reorder', '25%', '50%']],
+      ['rate 10mbit', ['rate', '10000000bit']],
+      ['rate 2mbps', ['rate', '16000000bit']],
+      ['loss 1% delay 20ms 5ms distribution pareto duplicate 2% corrupt 1% reorder 10% rate 500kbit', ['delay', '20ms', '5ms', 'distribution', 'pareto', 'loss', 'random', '1%', 'duplicate', '2%', 'corrupt', '1%', 'reorder', '10%', 'rate', '500000bit']],
+    ];
+    for (const [text, args] of cases) {
+      const profile = parseProfile(text);
+      assert.deepEqual(netemArguments(profile), args, text);
+      assert.deepEqual(parseProfile(formatProfile(profile)), profile, `round trip of ${text}`);
+    }
+  });
+
+  it('reads "none" and nothing as no impairment', () => {
+    assert.deepEqual(parseProfile('none'), {});
+    assert.deepEqual(parseProfile('  '), {});
+    assert.equal(formatProfile({}), 'none');
+  });
+
+  it('refuses what netem would refuse, with LAB_ERR_BAD_PROFILE', () => {
+    for (const bad of ['loss', 'loss 101%', 'loss ten', 'delay', 'delay 10', 'delay 10ms distribution normal', 'delay 10ms 1ms distribution gauss', 'reorder 10%', 'rate fast', 'rate 0mbit', 'jitter 5ms', 'loss 1% loss 2%']) {
+      assert.throws(() => parseProfile(bad), { code: 'LAB_ERR_BAD_PROFILE' }, bad);
+    }
+  });
+
+  it('gives the per-hop loss probability of random and Gilbert-Elliott loss', () => {
+    assert.equal(lossProbability(parseProfile('loss 10%')), 0.1);
+    assert.equal(lossProbability(parseProfile('delay 10ms')), 0);
+    // p = 1%, r = 10%: the bad state holds 1/11 of the time, and loses everything there by default.
+    assert.ok(Math.abs(lossProbability(parseProfile('loss gemodel 1% 10%')) - 1 / 11) < 1e-12);
+  });
+});
