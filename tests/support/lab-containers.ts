@@ -56,9 +56,11 @@ export class LabContainer extends GenericContainer {
   }
 }
 
+/** NET_ADMIN lets `docker exec --user 0` impair the container's interface; the service itself runs as uid 10001. */
 export function tcpServer(network: string): LabContainer {
   return new LabContainer(['node', 'services/tcp-server/src/main.ts'])
     .onNetwork(network, 'tcp-server')
+    .withAddedCapabilities('NET_ADMIN')
     .withEnvironment({ TCP_SERVER_LISTEN: `0.0.0.0:${TCP_PORT}`, LOG_FORMAT: 'json' })
     .withWaitStrategy(Wait.forLogMessage(/listening on tcp/))
     .withStartupTimeout(30_000);
@@ -67,6 +69,7 @@ export function tcpServer(network: string): LabContainer {
 export function udpRelay(network: string): LabContainer {
   return new LabContainer(['node', 'services/udp-relay/src/main.ts'])
     .onNetwork(network, 'udp-relay')
+    .withAddedCapabilities('NET_ADMIN')
     .withEnvironment({ UDP_RELAY_PORT: String(UDP_PORT), UDP_RELAY_MODES: 'unicast,broadcast,multicast', UDP_RELAY_STATS_INTERVAL_MS: '0', LOG_FORMAT: 'json' })
     .withWaitStrategy(Wait.forLogMessage(/listening on udp/))
     .withStartupTimeout(30_000);

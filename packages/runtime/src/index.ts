@@ -5,3 +5,4 @@ export * from './frame-reader.ts';
 export * from './run-main.ts';
 export * from './write-stream.ts';
 export * from './udp-host-counters.ts';
+export * from './tcp-host-counters.ts';

@@ -29,6 +29,7 @@ function tcpLines(tcp: ExperimentReport['tcp'], target: string): string[] {
     `  file          ${mib(tcp.bytes)} of random bytes, sha256 ${tcp.sha256.slice(0, 12)}…`,
     `  upload        ${ms(tcp.uploadMs).padStart(8)}  ${rate(tcp.uploadMbitPerS).padStart(14)}   stored sha256 ${yes(tcp.stored.sha256 === tcp.sha256)}`,
     `  download      ${ms(tcp.downloadMs).padStart(8)}  ${rate(tcp.downloadMbitPerS).padStart(14)}   received sha256 ${yes(tcp.downloaded.sha256 === tcp.sha256)}, ${tcp.downloaded.size} bytes`,
+    `  kernel        ${tcp.segments ? `${tcp.segments.out} segments sent, ${tcp.segments.retransmitted} retransmitted` : 'segment counters unavailable'}${tcp.connection ? `; rtt ${tcp.connection.rttMs} ms, mss ${tcp.connection.mss} B` : ''}`,
     `  result        ${tcp.identical ? 'IDENTICAL: every byte arrived, in order' : 'DIFFERENT: the copy does not match the original'}`,
   ];
 }

@@ -178,6 +178,11 @@ export class TcpFileClient {
     return { size: header.size, declaredSha256: header.sha256, sha256: hash.digest('hex'), received };
   }
 
+  /** The connection's local (ephemeral) port; 0 over a Unix socket. */
+  get localPort(): number {
+    return this.#socket.localPort ?? 0;
+  }
+
   async list(): Promise<Message<'listing'>['files']> {
     this.send({ type: 'list' });
     return (await this.expect('listing')).files;

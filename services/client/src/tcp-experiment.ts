@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Endpoint } from '@lab/protocol';
-import { writeChunk, type Logger } from '@lab/runtime';
+import { readTcpHostCounters, tcpConnectionInfo, writeChunk, type Logger, type TcpConnectionInfo } from '@lab/runtime';
 import { TcpFileClient } from './tcp-client.ts';
 
 export interface TcpExperimentOptions {
@@ -27,6 +27,13 @@ export interface TcpExperimentResult {
   downloaded: { size: number; sha256: string; declaredSha256: string };
   /** The downloaded bytes hash to the original's SHA-256, and the server stored exactly that. */
   identical: boolean;
+  /**
+   * Segments this network namespace sent, and sent again, during the transfers (/proc/net/snmp): in
+   * the lab's client container that is this connection alone. Null where the counters cannot be read.
+   */
+  segments: { out: number; retransmitted: number } | null;
+  /** The kernel's view of the connection after the upload (ss -ti): smoothed RTT, and the MSS. */
+  connection: TcpConnectionInfo | null;
 }
 
 /** Writes `bytes` of random data to `path` in 1 MiB blocks and returns their SHA-256. */
@@ -57,17 +64,24 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
     const sha256 = await writeRandomFile(source, options.fileBytes);
     log.info('tcp-file', { msg: `generated ${options.fileBytes} random bytes, sha256 ${sha256.slice(0, 16)}…`, name, bytes: options.fileBytes, sha256 });
 
+    const countersBefore = await readTcpHostCounters();
     const client = await TcpFileClient.connect({ endpoint: options.endpoint, log, connectTimeoutMs: options.connectTimeoutMs });
     try {
       let started = performance.now();
       const stored = await client.upload(source, { name, size: options.fileBytes, sha256, offset: 0 });
       const uploadMs = performance.now() - started;
-      log.info('tcp-uploaded', { name, bytes: stored.size, ms: Math.round(uploadMs) });
+      const connection = await tcpConnectionInfo(client.localPort);
+      log.info('tcp-uploaded', { name, bytes: stored.size, ms: Math.round(uploadMs), rttMs: connection?.rttMs, mss: connection?.mss });
 
       started = performance.now();
       const downloaded = await client.download(name, copy, 0);
       const downloadMs = performance.now() - started;
       log.info('tcp-downloaded', { name, bytes: downloaded.received, ms: Math.round(downloadMs) });
+      const countersAfter = await readTcpHostCounters();
+      const segments =
+        countersBefore && countersAfter
+          ? { out: countersAfter.outSegs - countersBefore.outSegs, retransmitted: countersAfter.retransSegs - countersBefore.retransSegs }
+          : null;
 
       return {
         name,
@@ -81,6 +95,8 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
         downloaded: { size: downloaded.received, sha256: downloaded.sha256, declaredSha256: downloaded.declaredSha256 },
         identical:
           stored.sha256 === sha256 && downloaded.sha256 === sha256 && downloaded.declaredSha256 === sha256 && downloaded.received === options.fileBytes,
+        segments,
+        connection,
       };
     } finally {
       await client.close();
