@@ -6,3 +6,4 @@ export * from './run-main.ts';
 export * from './write-stream.ts';
 export * from './udp-host-counters.ts';
 export * from './tcp-host-counters.ts';
+export * from './proc-net-snmp.ts';

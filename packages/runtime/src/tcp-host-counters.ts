@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { parseSnmpCounters, readSnmpCounters } from './proc-net-snmp.ts';
 
 /**
  * TCP segment counters of this network namespace (/proc/net/snmp, "Tcp:" lines; see tcp(7)):
@@ -11,16 +11,17 @@ export interface TcpHostCounters {
 }
 
 export function parseTcpSnmp(text: string): TcpHostCounters | null {
-  const lines = text.split('\n').filter((line) => line.startsWith('Tcp:'));
-  if (lines.length < 2) return null;
-  const names = lines[0]!.trim().split(/\s+/).slice(1);
-  const values = lines[1]!.trim().split(/\s+/).slice(1).map(Number);
-  const get = (name: string) => values[names.indexOf(name)] ?? 0;
-  return { outSegs: get('OutSegs'), retransSegs: get('RetransSegs') };
+  const counters = parseSnmpCounters(text, 'Tcp');
+  return counters && fromCounters(counters);
 }
 
 export async function readTcpHostCounters(): Promise<TcpHostCounters | null> {
-  return parseTcpSnmp(await readFile('/proc/net/snmp', 'utf8').catch(() => ''));
+  const counters = await readSnmpCounters('Tcp');
+  return counters && fromCounters(counters);
+}
+
+function fromCounters(counters: Map<string, number>): TcpHostCounters {
+  return { outSegs: counters.get('OutSegs') ?? 0, retransSegs: counters.get('RetransSegs') ?? 0 };
 }
 
 /** What `ss -ti` tells of one connection: smoothed RTT and its variation in ms, and the MSS. */

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { parseSnmpCounters, readSnmpCounters } from './proc-net-snmp.ts';
 
 /**
  * The kernel's UDP counters for this network namespace (/proc/net/snmp, "Udp:" lines; see udp(7)).
@@ -12,16 +12,17 @@ export interface UdpHostCounters {
 }
 
 export function parseUdpSnmp(text: string): UdpHostCounters | null {
-  const lines = text.split('\n').filter((line) => line.startsWith('Udp:'));
-  if (lines.length < 2) return null;
-  const names = lines[0]!.trim().split(/\s+/).slice(1);
-  const values = lines[1]!.trim().split(/\s+/).slice(1).map(Number);
-  const get = (name: string) => values[names.indexOf(name)] ?? 0;
-  return { inDatagrams: get('InDatagrams'), inErrors: get('InErrors'), rcvbufErrors: get('RcvbufErrors') };
+  const counters = parseSnmpCounters(text, 'Udp');
+  return counters && fromCounters(counters);
 }
 
 export async function readUdpHostCounters(): Promise<UdpHostCounters | null> {
-  return parseUdpSnmp(await readFile('/proc/net/snmp', 'utf8').catch(() => ''));
+  const counters = await readSnmpCounters('Udp');
+  return counters && fromCounters(counters);
+}
+
+function fromCounters(counters: Map<string, number>): UdpHostCounters {
+  return { inDatagrams: counters.get('InDatagrams') ?? 0, inErrors: counters.get('InErrors') ?? 0, rcvbufErrors: counters.get('RcvbufErrors') ?? 0 };
 }
 
 export function counterDelta(before: UdpHostCounters | null, after: UdpHostCounters | null): UdpHostCounters | null {
