@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StartedTestContainer } from 'testcontainers';
+import { experimentReportSchema } from '../services/client/src/report-schema.ts';
 import {
   assertNothingLeft,
   buildLabImage,
@@ -64,6 +65,9 @@ describe('the lab on containers (internal network)', { timeout: 600_000 }, () =>
     }
     const report = jsonLines(builder.text()).find((line) => line.schema === 'tcp-udp-lab/experiment');
     assert.ok(report, `no JSON report in the client's output:\n${builder.text()}`);
+    // The real output, against the documented contract (docs/experiment-result.schema.json).
+    const valid = experimentReportSchema.safeParse(report);
+    assert.ok(valid.success, valid.success ? '' : JSON.stringify(valid.error.issues.slice(0, 3)));
     return report as unknown as Report;
   };
 

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { deliveryModes, errorCodes } from '@lab/protocol';
+import type { ExperimentReport } from './report.ts';
+
+/**
+ * The contract of `client experiment --json` (docs/experiment-result.md; the JSON Schema beside it is
+ * generated from this with `npm run schema`). Strict objects: a field added to the report without being
+ * added here fails the container test that validates real output against it. `version` changes when a
+ * field changes meaning.
+ */
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const count = z.number().int().nonnegative();
+const failure = z.strictObject({ error: z.strictObject({ code: z.enum([...errorCodes, 'UNEXPECTED']), message: z.string() }) });
+
+const tcpResult = z.strictObject({
+  name: z.string(),
+  bytes: count,
+  sha256,
+  uploadMs: z.number().nonnegative(),
+  uploadMbitPerS: z.number().nonnegative(),
+  stored: z.strictObject({ size: count, sha256 }),
+  downloadMs: z.number().nonnegative(),
+  downloadMbitPerS: z.number().nonnegative(),
+  downloaded: z.strictObject({ size: count, sha256, declaredSha256: sha256 }),
+  identical: z.boolean(),
+  segments: z.strictObject({ out: count, retransmitted: count }).nullable(),
+  connection: z.strictObject({ rttMs: z.number().nonnegative(), rttVarMs: z.number().nonnegative(), mss: count }).nullable(),
+});
+
+const hostCounters = z.strictObject({ inDatagrams: z.number().int(), inErrors: z.number().int(), rcvbufErrors: z.number().int() }).nullable();
+
+const receiver = z.strictObject({
+  receiver: z.number().int().positive(),
+  listen: z.string(),
+  sent: count,
+  received: count,
+  unique: count,
+  lost: count,
+  lossPercent: z.number().min(0).max(100),
+  duplicates: count,
+  outOfOrder: count,
+  late: count,
+  jitterMs: z.number().nonnegative(),
+});
+
+const udpResult = z.strictObject({
+  relay: z.string(),
+  datagramBytes: count,
+  rate: z.number().positive(),
+  modes: z.array(
+    z.strictObject({
+      mode: z.enum(deliveryModes),
+      room: count,
+      attempted: count,
+      sendErrors: count,
+      sendMs: z.number().nonnegative(),
+      receivers: z.array(receiver),
+      host: hostCounters,
+    }),
+  ),
+});
+
+export const experimentReportSchema = z.strictObject({
+  schema: z.literal('tcp-udp-lab/experiment'),
+  version: z.literal(1),
+  ok: z.boolean(),
+  tcp: z.union([tcpResult, failure]),
+  udp: z.union([udpResult, failure]),
+});
+
+/** The JSON Schema (draft 2020-12) of the report, for readers outside TypeScript. */
+export function experimentReportJsonSchema(): object {
+  return { title: 'tcp-udp-lab experiment result, version 1', ...z.toJSONSchema(experimentReportSchema) };
+}
+
+// The TypeScript type and the schema describe the same thing: this fails to compile if they drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShape: Same<z.infer<typeof experimentReportSchema>, ExperimentReport> = true;
+void sameShape;
