@@ -90,6 +90,19 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
     assert.ok(retransmitted(10) > retransmitted(0), `${retransmitted(10)} segments retransmitted at 10% against ${retransmitted(0)} at 0%`);
   });
 
+  it('applies a netem profile with delay in both directions where the kernel has netem', async (t) => {
+    if (impairer.backend !== 'netem') return t.skip(`no netem here: ${impairer.reason}`);
+    await impairer.apply(parseProfile('delay 20ms'));
+    const installed = Object.values(await impairer.readBack()).join('\n');
+    assert.equal(installed.split('delay 20ms').length - 1 >= 4, true, `egress and ifb ingress on both servers: ${installed}`);
+    const builder = client(network!.name, ['--json', '--file-bytes', String(256 * 1024), '--modes', 'unicast', '--receivers', '1', '--datagrams', '200']);
+    started.push(await builder.start());
+    const report = jsonLines(builder.text()).find((line) => line.schema === 'tcp-udp-lab/experiment') as unknown as { tcp: { connection: { rttMs: number } | null } };
+    // 20 ms out of the server and 20 ms into it: a round trip of at least 40 ms, seen by the kernel.
+    assert.ok((report.tcp.connection?.rttMs ?? 0) >= 40, JSON.stringify(report.tcp.connection));
+    await impairer.apply(parseProfile('none'));
+  });
+
   it('refuses what the backend cannot do, by name', async () => {
     if (impairer.backend === 'netem') return;
     await assert.rejects(impairer.apply(parseProfile('delay 20ms')), { code: 'LAB_ERR_IMPAIRMENT_UNSUPPORTED', message: /delay needs tc netem/ });
