@@ -3,17 +3,15 @@
 // (loopback) in one run. iperf3 moves bytes from memory to memory; the lab moves a file from disk to disk
 // with SHA-256 on both ends, fsync and an atomic rename, so the ratio is the price of those guarantees.
 // Prints a table and the server's peak memory; results are written down in docs/benchmarks.md.
-import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Logger } from '@lab/runtime';
 import { TcpFileClient } from '../services/client/src/tcp-client.ts';
+import { freePort, iperf3, requireIperf3, startService, stopService } from './bench-support.ts';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, runs: { type: 'string', default: '3' } } });
 const mib = Number(values.mib);
@@ -22,37 +20,13 @@ if (!(mib > 0) || !(runs > 0)) throw new Error('--mib and --runs must be positiv
 const bytes = mib * 1024 * 1024;
 const quiet = new Logger({ service: 'bench', level: 'error', stream: new Writable({ write: (_c, _e, done) => done() }) });
 
-function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => (error ? reject(new Error(`${command}: ${stderr || error.message}`)) : resolve(stdout)));
-  });
-}
-
-/** A free port on loopback (bind port 0, read it, close). */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
 async function iperf3Gbits(): Promise<number> {
-  const port = await freePort();
-  const server = spawn('iperf3', ['-s', '-1', '-B', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const report = JSON.parse(await run('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-n', String(bytes), '-J'])) as { end: { sum_received: { bits_per_second: number } } };
-    return report.end.sum_received.bits_per_second / 1e9;
-  } finally {
-    server.kill();
-  }
+  const report = (await iperf3(['-n', String(bytes)])) as { end: { sum_received: { bits_per_second: number } } };
+  return report.end.sum_received.bits_per_second / 1e9;
 }
 
 async function main(): Promise<void> {
-  await run('iperf3', ['--version']).catch(() => {
-    throw new Error('iperf3 is not installed: apt-get install iperf3');
-  });
+  await requireIperf3();
   const dir = await mkdtemp(join(tmpdir(), 'lab-bench-'));
   const source = join(dir, 'source.bin');
   const handle = await open(source, 'w');
@@ -64,8 +38,7 @@ async function main(): Promise<void> {
   const sha256 = hash.digest('hex');
 
   const port = await freePort();
-  const server = spawn(process.execPath, ['services/tcp-server/src/main.ts', '--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'), '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => server.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('listening on tcp') && resolve()));
+  const server = await startService('services/tcp-server/src/main.ts', ['--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data')], 'listening on tcp');
   const rows: { run: number; iperf3: number; upload: number; download: number }[] = [];
   try {
     for (let i = 1; i <= runs; i++) {
@@ -94,8 +67,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    server.kill('SIGTERM');
-    await once(server, 'exit');
+    await stopService(server);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -2,14 +2,12 @@
 // `npm run bench:udp`: a paced UDP stream through the lab's relay (sender -> relay -> receiver, unicast)
 // against iperf3 -u (sender -> receiver) on the same link (loopback), at the same packet rates and sizes,
 // in one run: achieved rate, loss and jitter (both by RFC 3550). Results go into docs/benchmarks.md.
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { counterDelta, Logger, readUdpHostCounters } from '@lab/runtime';
 import { UdpMember } from '../services/client/src/udp-member.ts';
 import { sendStream, StreamReceiver } from '../services/client/src/udp-stream.ts';
+import { freePort, iperf3, requireIperf3, startService, stopService } from './bench-support.ts';
 
 const { values } = parseArgs({ options: { rates: { type: 'string', default: '2000,10000,40000' }, seconds: { type: 'string', default: '3' }, bytes: { type: 'string', default: '512' } } });
 const rates = values.rates.split(',').map(Number);
@@ -17,20 +15,6 @@ const seconds = Number(values.seconds);
 const datagramBytes = Number(values.bytes);
 if (rates.some((r) => !(r > 0)) || !(seconds > 0) || !(datagramBytes >= 32 && datagramBytes <= 1472)) throw new Error('bad --rates, --seconds or --bytes');
 const quiet = new Logger({ service: 'bench', level: 'error', stream: new Writable({ write: (_c, _e, done) => done() }) });
-
-function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => (error ? reject(new Error(`${command}: ${stderr || error.message}`)) : resolve(stdout)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 interface Row {
   pps: number;
@@ -40,20 +24,13 @@ interface Row {
 }
 
 /** iperf3 -u at `pps` datagrams of `datagramBytes` per second (iperf3's -l is the UDP payload, as ours). */
-async function iperf3(pps: number): Promise<Row> {
-  const port = await freePort();
-  const server = spawn('iperf3', ['-s', '-1', '-B', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const bits = pps * datagramBytes * 8;
-    const out = JSON.parse(await run('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-u', '-b', String(bits), '-l', String(datagramBytes), '-t', String(seconds), '-J'])) as {
-      end: { sum: { packets: number; lost_percent: number; jitter_ms: number; seconds: number } };
-    };
-    const sum = out.end.sum;
-    return { pps, sentPps: sum.packets / sum.seconds, lossPercent: sum.lost_percent, jitterMs: sum.jitter_ms };
-  } finally {
-    server.kill();
-  }
+async function reference(pps: number): Promise<Row> {
+  const bits = pps * datagramBytes * 8;
+  const out = (await iperf3(['-u', '-b', String(bits), '-l', String(datagramBytes), '-t', String(seconds)])) as {
+    end: { sum: { packets: number; lost_percent: number; jitter_ms: number; seconds: number } };
+  };
+  const sum = out.end.sum;
+  return { pps, sentPps: sum.packets / sum.seconds, lossPercent: sum.lost_percent, jitterMs: sum.jitter_ms };
 }
 
 async function lab(pps: number, relayPort: number, room: number): Promise<Row & { hostDrops: number | null }> {
@@ -75,33 +52,29 @@ async function lab(pps: number, relayPort: number, room: number): Promise<Row & 
 }
 
 async function main(): Promise<void> {
-  await run('iperf3', ['--version']).catch(() => {
-    throw new Error('iperf3 is not installed: apt-get install iperf3');
-  });
+  await requireIperf3();
   const relayPort = await freePort();
-  const relay = spawn(
-    process.execPath,
-    ['services/udp-relay/src/main.ts', '--host', '127.0.0.1', '--port', String(relayPort), '--rate-packets', '1000000', '--rate-bytes', '2000000000', '--log-format', 'json'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  const relay = await startService(
+    'services/udp-relay/src/main.ts',
+    ['--host', '127.0.0.1', '--port', String(relayPort), '--rate-packets', '1000000', '--rate-bytes', '2000000000'],
+    'listening on udp',
   );
-  await new Promise<void>((resolve) => relay.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('listening on udp') && resolve()));
   const lines = [
     `UDP, loopback, ${datagramBytes}-byte datagrams, ${seconds} s per rate; iperf3: sender -> receiver; lab: sender -> relay -> receiver (unicast)`,
     'asked pps  iperf3 sent pps  loss %  jitter ms  |  lab sent pps  loss %  jitter ms  host drops',
   ];
   try {
     for (const [i, pps] of rates.entries()) {
-      const reference = await iperf3(pps);
+      const theirs = await reference(pps);
       const ours = await lab(pps, relayPort, 500 + i);
       lines.push(
-        `${String(pps).padStart(9)}  ${reference.sentPps.toFixed(0).padStart(15)}  ${reference.lossPercent.toFixed(2).padStart(6)}  ${reference.jitterMs.toFixed(3).padStart(9)}  |  ${ours.sentPps.toFixed(0).padStart(12)}  ${ours.lossPercent.toFixed(2).padStart(6)}  ${ours.jitterMs.toFixed(3).padStart(9)}  ${String(ours.hostDrops ?? '?').padStart(10)}`,
+        `${String(pps).padStart(9)}  ${theirs.sentPps.toFixed(0).padStart(15)}  ${theirs.lossPercent.toFixed(2).padStart(6)}  ${theirs.jitterMs.toFixed(3).padStart(9)}  |  ${ours.sentPps.toFixed(0).padStart(12)}  ${ours.lossPercent.toFixed(2).padStart(6)}  ${ours.jitterMs.toFixed(3).padStart(9)}  ${String(ours.hostDrops ?? '?').padStart(10)}`,
       );
       process.stderr.write(`bench-udp: ${pps} pps done\n`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    relay.kill('SIGTERM');
-    await once(relay, 'exit');
+    await stopService(relay);
   }
 }
 
