@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { endpointListSchema, endpointSchema, formatEndpoint } from './endpoint.ts';
+import { endpointListSchema, endpointSchema, formatEndpoint, formatHostPort } from './endpoint.ts';
 
 describe('endpointSchema', () => {
   it('parses IPv4, host names, bracketed IPv6 and Unix socket paths', () => {
@@ -19,6 +19,8 @@ describe('endpointSchema', () => {
   it('parses a list and formats endpoints back', () => {
     const list = endpointListSchema.parse('0.0.0.0:9000, [::]:9000,unix:/tmp/x.sock');
     assert.deepEqual(list.map(formatEndpoint), ['0.0.0.0:9000', '[::]:9000', 'unix:/tmp/x.sock']);
+    assert.equal(formatHostPort('::1', 53), '[::1]:53');
+    assert.equal(formatHostPort('10.0.0.2', 53), '10.0.0.2:53');
     assert.equal(endpointListSchema.safeParse('').success, false);
   });
 });

@@ -34,7 +34,11 @@ export const endpointListSchema = z
   .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean))
   .pipe(z.array(endpointSchema).min(1));
 
+/** "1.2.3.4:80" or "[::1]:80", as in URLs (RFC 3986 §3.2.2). */
+export function formatHostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 export function formatEndpoint(endpoint: Endpoint): string {
-  if (endpoint.kind === 'unix') return `unix:${endpoint.path}`;
-  return isIP(endpoint.host) === 6 ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
+  return endpoint.kind === 'unix' ? `unix:${endpoint.path}` : formatHostPort(endpoint.host, endpoint.port);
 }

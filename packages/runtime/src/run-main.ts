@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import { LabError, type ErrorCode } from '@lab/protocol';
 
 /** Exit status for a configuration error, as sysexits' EX_USAGE is for usage errors in spirit: 2. */
@@ -25,9 +24,4 @@ export function runMain(
       process.exit(statusFor(code));
     },
   );
-}
-
-/** "1.2.3.4:80" or "[::1]:80", as in URLs (RFC 3986 §3.2.2). */
-export function formatAddress(address: Pick<AddressInfo, 'address' | 'port' | 'family'>): string {
-  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
 }

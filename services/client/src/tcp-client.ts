@@ -8,6 +8,7 @@ import {
   bodyLengthOf,
   encodeFrameHeader,
   formatEndpoint,
+  formatHostPort,
   FrameDecoder,
   LabError,
   serverMessageSchema,
@@ -84,7 +85,7 @@ export class TcpFileClient {
         continue;
       }
       // connect(2) picked an ephemeral local port (ip(7): ip_local_port_range); show it for teaching.
-      const local = socket.localPort ? formatEndpoint({ kind: 'tcp', host: socket.localAddress ?? '', port: socket.localPort }) : 'unix socket';
+      const local = socket.localPort ? formatHostPort(socket.localAddress ?? '', socket.localPort) : 'unix socket';
       log.info('connect', { msg: `connected ${local} -> ${target}`, localPort: socket.localPort, attempt });
       // Errors also surface through the frame reader while a request waits; this listener covers the
       // moments when nothing is reading (an uncaught 'error' event would end the process).

@@ -35,8 +35,8 @@ export interface ConnectionContext {
 
 /** What the server needs to know about a connection to stop gracefully. */
 export interface ConnectionState {
-  /** Unique per server run; names Unix-socket peers, which have no address. */
-  id: number;
+  /** How logs and chat name the peer: its address and port, or unix#N for a Unix-socket client. */
+  peer: string;
   /** A request is in progress (between its header and its reply). */
   busy: boolean;
 }
@@ -99,7 +99,7 @@ class Output {
  * because the body that follows would otherwise have to be read and thrown away.
  */
 export async function serveConnection(socket: Socket, ctx: ConnectionContext, state: ConnectionState): Promise<void> {
-  const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : `unix#${state.id}`;
+  const { peer } = state;
   const { log } = ctx;
   const decoder = new FrameDecoder<ClientMessage>({
     schema: clientMessageSchema,

@@ -102,7 +102,7 @@ export class TcpFileServer {
       const how = hadError || closedBy === undefined ? 'reset' : 'clean';
       log.info('close', { ...peer, msg: `closed ${peerText} by the ${by} (${how})`, by, clean: how === 'clean' });
     });
-    const state: ConnectionState = { id, busy: false };
+    const state: ConnectionState = { peer: peerText, busy: false };
     const context = {
       store: this.#options.store,
       chat: this.#chat,

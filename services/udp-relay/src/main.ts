@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { LabError } from '@lab/protocol';
-import { createLogger, formatAddress, onShutdown, parseCommandLine, runMain } from '@lab/runtime';
+import { formatHostPort, LabError } from '@lab/protocol';
+import { createLogger, onShutdown, parseCommandLine, runMain } from '@lab/runtime';
 import { udpRelayOptions } from './config.ts';
 import { findLabInterface } from './lab-interface.ts';
 import { multicastGroupFor } from './multicast-group.ts';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     interface: lab?.name ?? null,
   });
   // The fixed readiness line: testcontainers cannot port-check UDP, so tests wait for this text.
-  log.info('listening', { msg: `listening on udp ${formatAddress(address)}`, address: address.address, port: address.port });
+  log.info('listening', { msg: `listening on udp ${formatHostPort(address.address, address.port)}`, address: address.address, port: address.port });
   onShutdown(() => relay.close(), (signal) => log.info('shutdown', { signal }));
 }
 
