@@ -1,46 +1,69 @@
 #!/usr/bin/env node
-// `npm run demo`: brings the lab up (after scripts/bootstrap.sh built the image), runs the client's
-// experiment in its own container, prints the servers' lifecycle logs and the report, and tears the lab
-// down again, also on failure or Ctrl-C, so no container or network is left behind.
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+// `npm run demo`: the contrast experiment. Brings the lab up (after scripts/bootstrap.sh built the
+// image), sweeps packet loss over the servers' links, prints a block per step and a summary, writes the
+// JSON result, an SVG chart and an HTML page, and tears the lab down again, also on failure or Ctrl-C.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { composeCommand } from './compose-command.ts';
+import { parseCommandLine, runMain } from '@lab/runtime';
+import { ComposeProject } from '../lab/compose-lab.ts';
+import { renderSweepSvg, sweepHtml } from '../lab/sweep-chart.ts';
+import { sweepOptions } from '../lab/sweep-options.ts';
+import { formatSweep } from '../lab/sweep-table.ts';
+import { runSweep } from '../lab/sweep.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const project = 'tcp-udp-lab-demo';
-const [bin, ...baseArgs] = composeCommand();
+const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
 
-function compose(args: string[], stdio: 'inherit' | 'pipe' = 'inherit'): number {
-  const result = spawnSync(bin!, [...baseArgs, '-p', project, ...args], { cwd: root, stdio, encoding: 'utf8' });
-  if (result.error) throw result.error;
-  return result.status ?? 1;
-}
-
-function tearDown(): void {
-  process.stderr.write('demo: tearing the lab down\n');
-  compose(['down', '--volumes', '--remove-orphans', '--timeout', '10'], 'pipe');
-}
-
-let status = 1;
-process.on('SIGINT', () => {
-  tearDown();
-  process.exit(130);
-});
-try {
-  process.stderr.write(`demo: starting tcp-server and udp-relay on the internal network (${[bin, ...baseArgs].join(" ")})\n`);
-  if (compose(['up', '--detach', '--no-build', 'tcp-server', 'udp-relay']) !== 0) throw new Error('the servers did not start');
-  process.stderr.write('demo: running the experiment in the client container\n\n');
-  // -T: no pseudo-terminal, so that the exit status and output are the same in CI and on a terminal.
-  status = compose(['run', '--rm', '-T', 'client']);
-  // SIGTERM first, so the logs end with each server's clean shutdown and the relay's final counters.
-  compose(['stop', '--timeout', '10'], 'pipe');
-  process.stderr.write('\ndemo: what the servers logged (socket lifecycle, then shutdown on SIGTERM):\n');
-  compose(['logs', '--no-color', 'tcp-server', 'udp-relay']);
-} catch (error) {
-  process.stderr.write(`demo: ${(error as Error).message}\n`);
-} finally {
-  tearDown();
-}
-process.stderr.write(status === 0 ? 'demo: done\n' : `demo: FAILED (client exit status ${status})\n`);
-process.exitCode = status;
+runMain(
+  'demo',
+  async () => {
+    const parsed = parseCommandLine(sweepOptions, {
+      usage: 'npm run demo -- [options]',
+      description:
+        'Starts the lab (tcp-server, udp-relay, client) on an internal Docker network and, for each loss step, impairs the servers\n' +
+        "and runs the client's experiment: a file up and down over TCP, numbered datagrams through the relay over UDP in each mode.\n" +
+        'Prints a TCP | UDP block per step and a summary; writes sweep-<time>.json, .svg and .html into --out.',
+    });
+    if (!parsed) return 0;
+    const options = parsed.values;
+    const compose = new ComposeProject(root, 'tcp-udp-lab-demo');
+    let stopping = false;
+    process.on('SIGINT', () => {
+      if (stopping) return;
+      stopping = true;
+      say('interrupted: tearing the lab down');
+      compose.down();
+      process.exit(130);
+    });
+    say(`starting tcp-server, udp-relay and a client container on an internal network (${compose.commandLine})`);
+    try {
+      const lab = await compose.start();
+      try {
+        const result = await runSweep(lab, { ...options, lossPercents: options.loss, extraProfile: options.profile }, say);
+        const table = formatSweep(result);
+        const stamp = result.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+        const dir = resolve(root, options.out);
+        mkdirSync(dir, { recursive: true });
+        const base = join(dir, `sweep-${stamp}`);
+        const svg = await renderSweepSvg(result);
+        writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+        writeFileSync(`${base}.svg`, svg);
+        writeFileSync(`${base}.html`, sweepHtml(result, svg, table));
+        process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `\n${table}`);
+        say(`wrote ${base}.json, ${base}.svg and ${base}.html`);
+        return result.ok ? 0 : 1;
+      } finally {
+        await lab.close();
+        if (options.logs) {
+          say("what the servers logged (socket lifecycle, then shutdown on SIGTERM):");
+          compose.stopAndShowLogs();
+        }
+      }
+    } finally {
+      say('tearing the lab down');
+      compose.down();
+    }
+  },
+  (code) => (code === 'LAB_ERR_CONFIG' ? 2 : code === 'LAB_ERR_IMPAIRMENT_UNSUPPORTED' ? 3 : 1),
+);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+export { jsonLines } from '../../lab/json-lines.ts';
 import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -92,20 +93,6 @@ export async function stopAndInspect(container: StartedTestContainer): Promise<{
   const info = await handle.inspect();
   await runtime.container.remove(handle, { removeVolumes: true });
   return { exitCode: info.State.ExitCode };
-}
-
-/** Parses each line of container output that is a JSON object; other lines are skipped. */
-export function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
 }
 
 /**

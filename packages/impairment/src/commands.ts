@@ -14,11 +14,36 @@ export interface Step {
 
 export type Backend = 'netem' | 'iptables';
 
+/**
+ * Which packets of the interface the profile applies to: those arriving (in), those leaving (out), or
+ * both. Loss on both directions of one hop hits a TCP segment and its ACK independently, which at
+ * 30% leaves a round trip a 49% chance and TCP in retransmission-timeout backoff for minutes.
+ */
+export const directions = ['in', 'out', 'both'] as const;
+export type Direction = (typeof directions)[number];
+
 export interface Target {
   /** The container's lab interface, e.g. eth0. */
   dev: string;
   /** The ifb device that ingress traffic is redirected to, so netem can shape it (tc-mirred(8)). */
   ifb?: string;
+  /** Default both. */
+  direction?: Direction;
+}
+
+/** How many impaired points a packet crosses going into and then out of one impaired host (a relay). */
+export function hopsThrough(direction: Direction): number {
+  return direction === 'both' ? 2 : 1;
+}
+
+/**
+ * Cuts the interface's TCP output into one-segment packets (ip-link(8) gso_max_segs). With generic
+ * segmentation offload a veth carries up to 64 KiB of TCP as one packet, so one random drop would take
+ * some 45 segments at once; on a real wire each segment is a packet of its own, and so it is here.
+ * Run in every lab container, so that what arrives at an impaired interface is segment-sized too.
+ */
+export function segmentSizedPacketSteps({ dev }: Target): Step[] {
+  return [{ argv: ['ip', 'link', 'set', 'dev', dev, 'gso_max_segs', '1'] }];
 }
 
 const absent = /Cannot find device|No such file or directory|Cannot delete qdisc with handle of zero|does not exist|Invalid handle|No such device/;
@@ -28,17 +53,21 @@ const absent = /Cannot find device|No such file or directory|Cannot delete qdisc
  * is egress again: netem only shapes what leaves a device). `replace` makes every step idempotent, so a
  * sweep changes the profile between steps without restarting anything.
  */
-export function netemSteps(profile: ImpairmentProfile, { dev, ifb = 'ifb0' }: Target): Step[] {
+export function netemSteps(profile: ImpairmentProfile, { dev, ifb = 'ifb0', direction = 'both' }: Target): Step[] {
   const args = netemArguments(profile);
   if (args.length === 0) return clearNetemSteps({ dev, ifb });
-  return [
-    { argv: ['tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...args] },
+  const egress: Step[] = [{ argv: ['tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...args] }];
+  const ingress: Step[] = [
     { argv: ['ip', 'link', 'add', ifb, 'type', 'ifb'], tolerate: /File exists/ },
     { argv: ['ip', 'link', 'set', ifb, 'up'] },
     { argv: ['tc', 'qdisc', 'replace', 'dev', dev, 'handle', 'ffff:', 'ingress'] },
     { argv: ['tc', 'filter', 'replace', 'dev', dev, 'parent', 'ffff:', 'protocol', 'all', 'prio', '1', 'matchall', 'action', 'mirred', 'egress', 'redirect', 'dev', ifb] },
     { argv: ['tc', 'qdisc', 'replace', 'dev', ifb, 'root', 'netem', ...args] },
   ];
+  const [clearEgress, clearIngress, clearIfb] = clearNetemSteps({ dev, ifb });
+  if (direction === 'out') return [...egress, clearIngress!, clearIfb!];
+  if (direction === 'in') return [clearEgress!, ...ingress];
+  return [...egress, ...ingress];
 }
 
 export function clearNetemSteps({ dev, ifb = 'ifb0' }: Target): Step[] {
@@ -57,7 +86,7 @@ export const IPTABLES_CHAIN = 'LAB-IMPAIR';
  * lab interface, so both directions lose packets independently with probability P. Anything else in
  * the profile cannot be done this way and is refused, never silently dropped.
  */
-export function iptablesSteps(profile: ImpairmentProfile, { dev }: Target): Step[] {
+export function iptablesSteps(profile: ImpairmentProfile, { dev, direction = 'both' }: Target): Step[] {
   const unsupported = Object.keys(profile).filter((key) => key !== 'loss');
   if (profile.loss?.kind === 'gemodel') unsupported.push('loss gemodel');
   if (profile.loss?.kind === 'random' && profile.loss.correlation !== undefined) unsupported.push('loss correlation');
@@ -67,11 +96,18 @@ export function iptablesSteps(profile: ImpairmentProfile, { dev }: Target): Step
       `"${formatProfile(profile)}": ${unsupported.join(', ')} need${unsupported.length === 1 ? 's' : ''} tc netem, which this kernel does not have; the iptables backend can only drop packets at random ("loss N%")`,
     );
   }
+  const jump = (chain: 'INPUT' | 'OUTPUT', wanted: boolean): Step => {
+    const rule = [chain, chain === 'INPUT' ? '-i' : '-o', dev, '-j', IPTABLES_CHAIN];
+    // Added once (checked with -C first), or removed when this direction is not wanted (any more).
+    return wanted
+      ? { argv: ['iptables', '-w', '-I', ...rule], unless: ['iptables', '-w', '-C', ...rule] }
+      : { argv: ['iptables', '-w', '-D', ...rule], tolerate: /does a matching rule exist|Bad rule/ };
+  };
   const steps: Step[] = [
     { argv: ['iptables', '-w', '-N', IPTABLES_CHAIN], tolerate: /Chain already exists/ },
     { argv: ['iptables', '-w', '-F', IPTABLES_CHAIN] },
-    { argv: ['iptables', '-w', '-I', 'INPUT', '-i', dev, '-j', IPTABLES_CHAIN], unless: ['iptables', '-w', '-C', 'INPUT', '-i', dev, '-j', IPTABLES_CHAIN] },
-    { argv: ['iptables', '-w', '-I', 'OUTPUT', '-o', dev, '-j', IPTABLES_CHAIN], unless: ['iptables', '-w', '-C', 'OUTPUT', '-o', dev, '-j', IPTABLES_CHAIN] },
+    jump('INPUT', direction !== 'out'),
+    jump('OUTPUT', direction !== 'in'),
   ];
   const percent = profile.loss?.kind === 'random' ? profile.loss.percent : 0;
   if (percent > 0) {
@@ -85,5 +121,9 @@ export function iptablesSteps(profile: ImpairmentProfile, { dev }: Target): Step
 export function readBackSteps(backend: Backend, { dev, ifb = 'ifb0' }: Target): Step[] {
   return backend === 'netem'
     ? [{ argv: ['tc', 'qdisc', 'show', 'dev', dev] }, { argv: ['tc', 'qdisc', 'show', 'dev', ifb], tolerate: absent }]
-    : [{ argv: ['iptables', '-w', '-S', IPTABLES_CHAIN], tolerate: /No chain/ }];
+    : [
+        { argv: ['iptables', '-w', '-S', 'INPUT'] },
+        { argv: ['iptables', '-w', '-S', 'OUTPUT'] },
+        { argv: ['iptables', '-w', '-S', IPTABLES_CHAIN], tolerate: /No chain/ },
+      ];
 }

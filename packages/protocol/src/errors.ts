@@ -51,6 +51,7 @@ export const errorCatalogue = {
   LAB_ERR_CONNECT: 'A TCP connection could not be established within the retry budget.',
   LAB_ERR_JOIN_TIMEOUT: 'The relay did not confirm a join within the retry budget.',
   LAB_ERR_TIMEOUT: 'The peer did not answer or send within the allowed time.',
+  LAB_ERR_DEADLINE: 'The experiment\'s time limit for a transfer passed before it completed (it was cut, not failed by the peer).',
   LAB_ERR_CONNECTION: 'The connection failed (reset, refused, or closed early by the peer).',
   LAB_ERR_LOCAL_FILE: 'The client could not read or write a local file.',
 } as const;

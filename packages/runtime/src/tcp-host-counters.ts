@@ -24,10 +24,14 @@ function fromCounters(counters: Map<string, number>): TcpHostCounters {
   return { outSegs: counters.get('OutSegs') ?? 0, retransSegs: counters.get('RetransSegs') ?? 0 };
 }
 
-/** What `ss -ti` tells of one connection: smoothed RTT and its variation in ms, and the MSS. */
+/**
+ * What `ss -ti` tells of one connection: smoothed RTT and its variation, the retransmission timeout
+ * (RFC 6298; Linux never goes below 200 ms), all in ms, and the MSS.
+ */
 export interface TcpConnectionInfo {
   rttMs: number;
   rttVarMs: number;
+  rtoMs: number;
   mss: number;
 }
 
@@ -35,8 +39,9 @@ export interface TcpConnectionInfo {
 export function parseSsInfo(text: string): TcpConnectionInfo | null {
   const rtt = /\brtt:([\d.]+)\/([\d.]+)/.exec(text);
   const mss = /\bmss:(\d+)/.exec(text);
-  if (!rtt || !mss) return null;
-  return { rttMs: Number(rtt[1]), rttVarMs: Number(rtt[2]), mss: Number(mss[1]) };
+  const rto = /\brto:([\d.]+)/.exec(text);
+  if (!rtt || !mss || !rto) return null;
+  return { rttMs: Number(rtt[1]), rttVarMs: Number(rtt[2]), rtoMs: Number(rto[1]), mss: Number(mss[1]) };
 }
 
 /**

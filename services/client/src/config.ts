@@ -37,6 +37,12 @@ export const experimentOptions = {
   relay: { description: 'UDP relay host', env: 'UDP_RELAY_HOST', default: 'udp-relay', schema: z.string().min(1) },
   relayPort: { description: 'UDP relay port', env: 'UDP_RELAY_PORT', default: '9001', schema: portSchema.min(1) },
   fileBytes: { description: 'size of the file sent over TCP, in bytes', env: 'LAB_FILE_BYTES', default: String(8 * 1024 * 1024), schema: nonNegativeIntSchema },
+  tcpDeadlineMs: {
+    description: 'cut the TCP upload and download after this many ms in all and report LAB_ERR_DEADLINE (0: no limit)',
+    env: 'LAB_TCP_DEADLINE_MS',
+    default: '0',
+    schema: nonNegativeIntSchema,
+  },
   datagrams: { description: 'number of datagrams sent over UDP', env: 'LAB_DATAGRAMS', default: '1000', schema: positiveIntSchema },
   datagramBytes: {
     description: `bytes per datagram, ${DATAGRAM_HEADER_BYTES}-byte header included (1472 fills a 1500-byte Ethernet MTU)`,

@@ -17,6 +17,7 @@ export async function experiment(config: OptionValues<typeof experimentOptions>)
     endpoint: config.server,
     fileBytes: config.fileBytes,
     connectTimeoutMs: config.connectTimeoutMs,
+    deadlineMs: config.tcpDeadlineMs,
     log,
   }).catch((error: unknown) => ({ error: failure(error) }));
   const udp = await runUdpExperiment({

@@ -24,7 +24,7 @@ const tcpResult = z.strictObject({
   downloaded: z.strictObject({ size: count, sha256, declaredSha256: sha256 }),
   identical: z.boolean(),
   segments: z.strictObject({ out: count, retransmitted: count }).nullable(),
-  connection: z.strictObject({ rttMs: z.number().nonnegative(), rttVarMs: z.number().nonnegative(), mss: count }).nullable(),
+  connection: z.strictObject({ rttMs: z.number().nonnegative(), rttVarMs: z.number().nonnegative(), rtoMs: z.number().nonnegative(), mss: count }).nullable(),
 });
 
 const hostCounters = z.strictObject({ inDatagrams: z.number().int(), inErrors: z.number().int(), rcvbufErrors: z.number().int() }).nullable();

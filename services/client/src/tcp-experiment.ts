@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Endpoint } from '@lab/protocol';
+import { LabError, type Endpoint } from '@lab/protocol';
 import { readTcpHostCounters, tcpConnectionInfo, writeChunk, type Logger, type TcpConnectionInfo } from '@lab/runtime';
 import { TcpFileClient } from './tcp-client.ts';
 
@@ -13,6 +13,8 @@ export interface TcpExperimentOptions {
   fileBytes: number;
   log: Logger;
   connectTimeoutMs: number;
+  /** Cut the transfers after this many ms (0: never) and say so: at high loss TCP can take minutes. */
+  deadlineMs: number;
 }
 
 export interface TcpExperimentResult {
@@ -66,16 +68,32 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
 
     const countersBefore = await readTcpHostCounters();
     const client = await TcpFileClient.connect({ endpoint: options.endpoint, log, connectTimeoutMs: options.connectTimeoutMs });
+    let phase = 'upload';
+    let cut = false;
+    const timer =
+      options.deadlineMs > 0
+        ? setTimeout(() => {
+            cut = true;
+            client.abort();
+          }, options.deadlineMs)
+        : undefined;
+    const withinDeadline = <T>(transfer: Promise<T>): Promise<T> =>
+      transfer.catch((error: unknown) => {
+        if (!cut) throw error;
+        throw new LabError('LAB_ERR_DEADLINE', `the ${phase} did not complete within ${options.deadlineMs / 1000} s (the time limit of the TCP part)`, { cause: error });
+      });
     try {
       let started = performance.now();
-      const stored = await client.upload(source, { name, size: options.fileBytes, sha256, offset: 0 });
+      const stored = await withinDeadline(client.upload(source, { name, size: options.fileBytes, sha256, offset: 0 }));
       const uploadMs = performance.now() - started;
       const connection = await tcpConnectionInfo(client.localPort);
       log.info('tcp-uploaded', { name, bytes: stored.size, ms: Math.round(uploadMs), rttMs: connection?.rttMs, mss: connection?.mss });
 
+      phase = 'download';
       started = performance.now();
-      const downloaded = await client.download(name, copy, 0);
+      const downloaded = await withinDeadline(client.download(name, copy, 0));
       const downloadMs = performance.now() - started;
+      clearTimeout(timer);
       log.info('tcp-downloaded', { name, bytes: downloaded.received, ms: Math.round(downloadMs) });
       const countersAfter = await readTcpHostCounters();
       const segments =
@@ -99,6 +117,7 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
         connection,
       };
     } finally {
+      clearTimeout(timer);
       await client.close();
     }
   } finally {

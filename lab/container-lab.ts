@@ -1,0 +1,29 @@
+import type { Lab } from './lab.ts';
+import { dockerExecRun, dockerRootExec } from './docker-exec.ts';
+
+export interface LabContainers {
+  tcpServer: string;
+  udpRelay: string;
+  /** A long-lived client container (its command just waits) that experiments are exec'd in. */
+  client: string;
+}
+
+/**
+ * The lab as Docker containers that are already running (started by Compose for the demo, by
+ * testcontainers in the tests): impaired and driven with `docker exec`.
+ */
+export function containerLab(ids: LabContainers, description: string, close: () => Promise<void>, names = { tcpServer: 'tcp-server', udpRelay: 'udp-relay', client: 'client' }): Lab {
+  let closed: Promise<void> | undefined;
+  return {
+    backend: 'containers',
+    description,
+    servers: [
+      { name: names.tcpServer, exec: dockerRootExec(ids.tcpServer) },
+      { name: names.udpRelay, exec: dockerRootExec(ids.udpRelay) },
+    ],
+    client: { name: names.client, exec: dockerRootExec(ids.client) },
+    // No timeout here: the client has its own (connect, join, the TCP part's deadline).
+    runClient: (args) => dockerExecRun(ids.client, ['node', 'services/client/src/main.ts', ...args], { timeoutMs: 0 }),
+    close: () => (closed ??= close()),
+  };
+}

@@ -1,0 +1,130 @@
+import { formatProfile, hopsThrough, Impairer, useSegmentSizedPackets, type Direction, type ImpairedHost, type ImpairmentProfile } from '@lab/impairment';
+import { LabError, type DeliveryMode } from '@lab/protocol';
+import { parseTcpSnmp } from '@lab/runtime';
+import { jsonLines } from './json-lines.ts';
+import type { Lab } from './lab.ts';
+import { experimentReportSchema } from '../services/client/src/report-schema.ts';
+import { analyseStep, stepOk } from './step-analysis.ts';
+import type { SweepResult, SweepStep } from './sweep-result.ts';
+
+export interface SweepSettings {
+  lossPercents: number[];
+  /** Applied at every step besides the loss (e.g. "delay 20ms"); needs netem for anything but loss. */
+  extraProfile: ImpairmentProfile;
+  direction: Direction;
+  fileBytes: number;
+  datagrams: number;
+  datagramBytes: number;
+  rate: number;
+  receivers: number;
+  modes: DeliveryMode[];
+  tcpDeadlineMs: number;
+}
+
+export type Progress = (line: string) => void;
+
+/** The profile of one step: the extra profile plus random loss (none at 0%). */
+export function stepProfile(extra: ImpairmentProfile, lossPercent: number): ImpairmentProfile {
+  return lossPercent > 0 ? { ...extra, loss: { kind: 'random', percent: lossPercent } } : extra;
+}
+
+/** Segments the TCP server retransmitted so far (its /proc/net/snmp); null where it cannot be read. */
+async function serverRetransmissions(host: ImpairedHost): Promise<number | null> {
+  const run = await host.exec(['cat', '/proc/net/snmp']);
+  return run.code === 0 ? (parseTcpSnmp(run.output)?.retransSegs ?? null) : null;
+}
+
+function clientArgs(settings: SweepSettings): string[] {
+  return [
+    'experiment',
+    '--json',
+    `--file-bytes=${settings.fileBytes}`,
+    `--tcp-deadline-ms=${settings.tcpDeadlineMs}`,
+    `--datagrams=${settings.datagrams}`,
+    `--datagram-bytes=${settings.datagramBytes}`,
+    `--rate=${settings.rate}`,
+    `--receivers=${settings.receivers}`,
+    `--modes=${settings.modes.join(',')}`,
+  ];
+}
+
+/**
+ * The contrast experiment: for each loss step, impair the servers, run the client's experiment (TCP
+ * file up and down, a UDP stream per mode), read back what the kernel had installed, and put the models
+ * beside the measurements. Every profile is checked against the backend before the first step, so a
+ * profile the kernel cannot apply fails at once rather than after minutes.
+ */
+export async function runSweep(lab: Lab, settings: SweepSettings, progress: Progress): Promise<SweepResult> {
+  const startedAt = new Date().toISOString();
+  // Without this, a dropped "packet" on a veth is up to 64 KiB of TCP: see segmentSizedPacketSteps.
+  await useSegmentSizedPackets([...lab.servers, lab.client]);
+  const impairer = await Impairer.create(lab.servers, { direction: settings.direction });
+  progress(`impairment backend: ${impairer.backend} (${impairer.reason}); loss on ${impairer.describe({}).replace(/^none on /, '')}`);
+  const profiles = settings.lossPercents.map((loss) => stepProfile(settings.extraProfile, loss));
+  for (const profile of profiles) impairer.check(profile);
+
+  const udpPathHops = hopsThrough(settings.direction);
+  const steps: SweepStep[] = [];
+  try {
+    for (const [index, lossPercent] of settings.lossPercents.entries()) {
+      const profile = profiles[index]!;
+      progress(`step ${index + 1}/${settings.lossPercents.length}: ${impairer.describe(profile)}`);
+      const started = performance.now();
+      await impairer.apply(profile);
+      const installed = await impairer.readBack();
+      const retransmittedBefore = await serverRetransmissions(lab.servers[0]);
+      const run = await lab.runClient(clientArgs(settings));
+      const retransmittedAfter = await serverRetransmissions(lab.servers[0]);
+      const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
+      if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);
+      const experiment = experimentReportSchema.parse(line);
+      const step: SweepStep = {
+        lossPercent,
+        profile: formatProfile(profile),
+        installed,
+        durationMs: performance.now() - started,
+        experiment,
+        serverRetransmittedSegments: retransmittedBefore !== null && retransmittedAfter !== null ? retransmittedAfter - retransmittedBefore : null,
+        ...analyseStep(experiment, { lossPercent, direction: settings.direction, udpPathHops }),
+      };
+      steps.push(step);
+      progress(`step ${index + 1}/${settings.lossPercents.length}: done in ${(step.durationMs / 1000).toFixed(1)} s: ${stepSummary(step)}`);
+    }
+  } finally {
+    await impairer.apply({}).catch(() => {});
+  }
+  return {
+    schema: 'tcp-udp-lab/sweep',
+    version: 1,
+    startedAt,
+    lab: { backend: lab.backend, description: lab.description },
+    impairment: {
+      backend: impairer.backend,
+      reason: impairer.reason,
+      direction: settings.direction,
+      hosts: lab.servers.map((host) => host.name),
+      udpPathHops,
+      segmentSizedPackets: true,
+    },
+    settings: { ...settings, extraProfile: formatProfile(settings.extraProfile) },
+    steps,
+    ok: steps.every(stepOk),
+  };
+}
+
+/** One line of progress: did TCP get the file back, and how much of each UDP stream arrived. */
+function stepSummary(step: SweepStep): string {
+  const { tcp, udp } = step.experiment;
+  const tcpText = 'error' in tcp ? `TCP ${tcp.error.code}` : `TCP ${tcp.identical ? 'identical' : 'MISMATCH'} in ${((tcp.uploadMs + tcp.downloadMs) / 1000).toFixed(1)} s`;
+  const udpText =
+    'error' in udp
+      ? `UDP ${udp.error.code}`
+      : `UDP delivered ${udp.modes.map((m) => `${m.mode} ${deliveredPercent(m.receivers).toFixed(1)}%`).join(', ')}`;
+  return `${tcpText}; ${udpText}`;
+}
+
+/** Share of the sent datagrams the receivers of one mode got (each counted once), in percent. */
+export function deliveredPercent(receivers: { sent: number; unique: number }[]): number {
+  const sent = receivers.reduce((sum, r) => sum + r.sent, 0);
+  return sent === 0 ? 0 : (100 * receivers.reduce((sum, r) => sum + r.unique, 0)) / sent;
+}
