@@ -4,7 +4,10 @@ import { deliveredPercent } from './sweep.ts';
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
 const mbit = (value: number | null) => (value === null ? '-' : value >= 100 ? `${Math.round(value)}` : value >= 1 ? value.toFixed(1) : value.toFixed(3));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s`;
-const pct = (value: number) => `${value.toFixed(value >= 10 || value === 0 ? 1 : 2)}%`;
+const pct = (value: number) => {
+  const rounded = Math.round(value * 100) / 100; // 9.999999999999998 (from 1 - 0.9) is 10
+  return `${rounded.toFixed(rounded >= 10 || rounded === 0 ? 1 : 2)}%`;
+};
 
 /** Width of the TCP column, so that every step's blocks line up. */
 const LEFT = 50;

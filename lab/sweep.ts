@@ -5,7 +5,7 @@ import { jsonLines } from './json-lines.ts';
 import type { Lab } from './lab.ts';
 import { experimentReportSchema } from '../services/client/src/report-schema.ts';
 import { analyseStep, stepOk } from './step-analysis.ts';
-import type { SweepResult, SweepStep } from './sweep-result.ts';
+import { sweepResultSchema, type SweepResult, type SweepStep } from './sweep-result.ts';
 
 export interface SweepSettings {
   lossPercents: number[];
@@ -68,7 +68,7 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
   try {
     for (const [index, lossPercent] of settings.lossPercents.entries()) {
       const profile = profiles[index]!;
-      progress(`step ${index + 1}/${settings.lossPercents.length}: ${impairer.describe(profile)}`);
+      progress(`step ${index + 1}/${settings.lossPercents.length}: loss ${lossPercent}%: ${impairer.describe(profile)}`);
       const started = performance.now();
       await impairer.apply(profile);
       const installed = await impairer.readBack();
@@ -93,7 +93,9 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
   } finally {
     await impairer.apply({}).catch(() => {});
   }
-  return {
+  const { lossPercents, fileBytes, datagrams, datagramBytes, rate, receivers, modes, tcpDeadlineMs } = settings;
+  // Through the schema on the way out: a field added here but not to the documented contract fails now.
+  return sweepResultSchema.parse({
     schema: 'tcp-udp-lab/sweep',
     version: 1,
     startedAt,
@@ -106,10 +108,10 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
       udpPathHops,
       segmentSizedPackets: true,
     },
-    settings: { ...settings, extraProfile: formatProfile(settings.extraProfile) },
+    settings: { lossPercents, extraProfile: formatProfile(settings.extraProfile), fileBytes, datagrams, datagramBytes, rate, receivers, modes, tcpDeadlineMs },
     steps,
     ok: steps.every(stepOk),
-  };
+  } satisfies SweepResult);
 }
 
 /** One line of progress: did TCP get the file back, and how much of each UDP stream arrived. */

@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// `npm run schema`: writes docs/experiment-result.schema.json from the zod schema of the report.
+// `npm run schema`: writes the JSON Schemas in docs/ from the zod schemas of the results.
 import { writeFileSync } from 'node:fs';
+import { sweepResultJsonSchema } from '../lab/sweep-result.ts';
 import { experimentReportJsonSchema } from '../services/client/src/report-schema.ts';
 
-const path = new URL('../docs/experiment-result.schema.json', import.meta.url);
-writeFileSync(path, `${JSON.stringify(experimentReportJsonSchema(), null, 2)}\n`);
-process.stdout.write(`wrote ${path.pathname}\n`);
+for (const [file, schema] of [
+  ['experiment-result.schema.json', experimentReportJsonSchema()],
+  ['sweep-result.schema.json', sweepResultJsonSchema()],
+] as const) {
+  const path = new URL(`../docs/${file}`, import.meta.url);
+  writeFileSync(path, `${JSON.stringify(schema, null, 2)}\n`);
+  process.stdout.write(`wrote ${path.pathname}\n`);
+}

@@ -1,8 +1,12 @@
-// The main command, as a newcomer runs it: `npm run demo` must print both results, exit 0 and leave
-// no container or network of its Compose project behind.
+// The main command, as a newcomer runs it: `npm run demo` must sweep, print the blocks and the summary,
+// write the JSON, SVG and HTML, exit 0, and leave no container or network of its Compose project behind.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { sweepResultSchema } from '../lab/sweep-result.ts';
 import { repoRoot } from './support/lab-containers.ts';
 
 /** IDs of containers or networks whose name contains `name` (Compose prefixes both with the project). */
@@ -13,20 +17,64 @@ function dockerList(kind: 'ps' | 'network', name: string): string[] {
   return result.stdout.split('\n').filter(Boolean);
 }
 
+function demo(args: string[]) {
+  const result = spawnSync('npm', ['run', '--silent', 'demo', '--', ...args], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return { ...result, output: `${result.stdout}\n${result.stderr}` };
+}
+
+function assertCleanedUp(): void {
+  assert.deepEqual(dockerList('ps', 'tcp-udp-lab-demo'), [], 'containers left behind');
+  assert.deepEqual(dockerList('network', 'tcp-udp-lab-demo'), [], 'networks left behind');
+}
+
 describe('npm run demo', { timeout: 600_000 }, () => {
-  it('runs the experiment on the composed lab, prints TCP and UDP results, and cleans up', () => {
-    const result = spawnSync('npm', ['run', '--silent', 'demo'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const output = `${result.stdout}\n${result.stderr}`;
-    assert.equal(result.status, 0, output);
-    assert.match(result.stdout, /IDENTICAL: every byte arrived, in order/);
-    assert.match(result.stdout, /^UDP +numbered datagrams of 512 B at 2000\/s/m);
-    for (const mode of ['unicast', 'broadcast', 'multicast']) assert.match(result.stdout, new RegExp(`^  ${mode} \\(room \\d+\\): 1000 sent`, 'm'));
-    assert.match(result.stdout, /^experiment: ok$/m);
-    // The servers' lifecycle is shown: listen, accept, close, and the relay's counters at shutdown.
-    assert.match(output, /listening on tcp 0\.0\.0\.0:9000/);
-    assert.match(output, /accepted \d+\.\d+\.\d+\.\d+:\d+/);
-    assert.match(output, /udp-relay stats/);
-    assert.deepEqual(dockerList('ps', 'tcp-udp-lab-demo'), [], 'containers left behind');
-    assert.deepEqual(dockerList('network', 'tcp-udp-lab-demo'), [], 'networks left behind');
+  const out = mkdtempSync(join(tmpdir(), 'lab-demo-'));
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  it('sweeps loss on the composed lab, prints a TCP | UDP block per step and a summary, writes JSON, SVG and HTML, and cleans up', () => {
+    const result = demo(['--loss', '0,5', '--file-bytes', String(1024 * 1024), '--datagrams', '500', '--out', out, '--logs']);
+    assert.equal(result.status, 0, result.output);
+    // Progress while it runs (stderr), then the blocks and the summary (stdout).
+    assert.match(result.stderr, /impairment backend: (iptables|netem)/);
+    assert.match(result.stderr, /step 2\/2: done in/);
+    assert.match(result.stdout, /^step 1\/2: loss 0\.0%/m);
+    assert.match(result.stdout, /^step 2\/2: loss 5\.00%/m);
+    assert.match(result.stdout, /TCP: one connection, every byte or nothing +│ UDP: 500 datagrams of 512 B at 2000\/s/);
+    assert.equal(result.stdout.match(/sha256 +IDENTICAL both ways/g)?.length, 2, result.stdout);
+    for (const mode of ['unicast', 'broadcast', 'multicast']) assert.match(result.stdout, new RegExp(`│ ${mode} +1 +\\d+/500`));
+    assert.match(result.stdout, /^ +5\.00% +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +identical/m);
+    assert.match(result.stdout, /^sweep: ok$/m);
+    // The servers' lifecycle, with --logs: listen, accept, and the relay's counters at shutdown.
+    assert.match(result.output, /listening on tcp 0\.0\.0\.0:9000/);
+    assert.match(result.output, /accepted \d+\.\d+\.\d+\.\d+:\d+/);
+    assert.match(result.output, /udp-relay stats/);
+
+    const files = readdirSync(out).sort();
+    assert.equal(files.length, 3, files.join(', '));
+    const [html, json, svg] = files.map((name) => readFileSync(join(out, name), 'utf8'));
+    const parsed = sweepResultSchema.parse(JSON.parse(json!));
+    assert.deepEqual(parsed.steps.map((s) => s.lossPercent), [0, 5]);
+    assert.equal(parsed.lab.backend, 'containers');
+    assert.match(svg!, /^<svg[^>]+class="marks"/);
+    assert.match(svg!, /UDP: datagrams delivered/);
+    // Self-contained: the chart inline, nothing fetched.
+    assert.match(html!, /<svg/);
+    assert.doesNotMatch(html!, /<script|<link|src="http/);
+    assertCleanedUp();
+  });
+
+  it('refuses delay on a kernel without netem with a clear message and exit status 3, and cleans up', (t) => {
+    const result = demo(['--profile', 'delay 20ms', '--loss', '0', '--out', out]);
+    if (/impairment backend: netem/.test(result.stderr)) return t.skip('this kernel has netem: delay is applied, not refused');
+    assert.equal(result.status, 3, result.output);
+    assert.match(result.stderr, /LAB_ERR_IMPAIRMENT_UNSUPPORTED: "delay 20ms": delay needs tc netem, which this kernel does not have/);
+    assert.doesNotMatch(result.stderr, /step 1\/1/);
+    assertCleanedUp();
+  });
+
+  it('refuses a bad option with exit status 2 before starting anything', () => {
+    const result = demo(['--loss', '0,abc']);
+    assert.equal(result.status, 2, result.output);
+    assert.match(result.stderr, /invalid --loss \/ LAB_SWEEP_LOSS/);
   });
 });

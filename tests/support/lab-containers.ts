@@ -85,6 +85,17 @@ export function client(network: string, args: string[]): LabContainer {
     .withStartupTimeout(120_000);
 }
 
+/**
+ * A client container that waits (`sleep infinity`) to have experiments exec'd in it, as the sweep does;
+ * NET_ADMIN for `docker exec --user 0` to make its TCP packets one segment each.
+ */
+export function sweepClient(network: string): LabContainer {
+  return new LabContainer(['sleep', 'infinity'])
+    .onNetwork(network)
+    .withAddedCapabilities('NET_ADMIN')
+    .withEnvironment({ LAB_SERVER: `tcp-server:${TCP_PORT}`, UDP_RELAY_HOST: 'udp-relay', LOG_FORMAT: 'json' });
+}
+
 /** Stops with SIGTERM (docker stop), keeps the container long enough to read its exit status, removes it. */
 export async function stopAndInspect(container: StartedTestContainer): Promise<{ exitCode: number }> {
   await container.stop({ remove: false, timeout: 10 });

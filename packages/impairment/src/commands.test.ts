@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { iptablesSteps, netemSteps, readBackSteps } from './commands.ts';
+import { hopsThrough, iptablesSteps, netemSteps, readBackSteps, segmentSizedPacketSteps } from './commands.ts';
 import { parseProfile } from './profile.ts';
 
 const target = { dev: 'eth0', ifb: 'ifb0' };
@@ -38,6 +38,27 @@ describe('impairment commands', () => {
     assert.equal(iptablesSteps(parseProfile('none'), target).length, 4, 'no loss: an empty chain');
   });
 
+  it('impairs one direction only when asked, and removes the other direction\'s netem or jump', () => {
+    const netemIn = netemSteps(parseProfile('loss 5%'), { ...target, direction: 'in' }).map((s) => s.argv.join(' '));
+    assert.equal(netemIn[0], 'tc qdisc del dev eth0 root');
+    assert.equal(netemIn.at(-1), 'tc qdisc replace dev ifb0 root netem loss random 5%');
+    assert.ok(!netemIn.some((line) => line.includes('dev eth0 root netem')));
+    const netemOut = netemSteps(parseProfile('loss 5%'), { ...target, direction: 'out' }).map((s) => s.argv.join(' '));
+    assert.deepEqual(netemOut, ['tc qdisc replace dev eth0 root netem loss random 5%', 'tc qdisc del dev eth0 ingress', 'ip link del ifb0']);
+    const iptablesIn = iptablesSteps(parseProfile('loss 5%'), { ...target, direction: 'in' });
+    assert.equal(iptablesIn[2]!.argv.join(' '), 'iptables -w -I INPUT -i eth0 -j LAB-IMPAIR');
+    assert.equal(iptablesIn[3]!.argv.join(' '), 'iptables -w -D OUTPUT -o eth0 -j LAB-IMPAIR');
+    assert.ok(iptablesIn[3]!.tolerate?.test('iptables: Bad rule (does a matching rule exist in that chain?).'));
+    const iptablesOut = iptablesSteps(parseProfile('loss 5%'), { ...target, direction: 'out' });
+    assert.equal(iptablesOut[2]!.argv.join(' '), 'iptables -w -D INPUT -i eth0 -j LAB-IMPAIR');
+    assert.equal(iptablesOut[3]!.argv.join(' '), 'iptables -w -I OUTPUT -o eth0 -j LAB-IMPAIR');
+    assert.deepEqual([hopsThrough('in'), hopsThrough('out'), hopsThrough('both')], [1, 1, 2]);
+  });
+
+  it('cuts TCP into one-segment packets', () => {
+    assert.deepEqual(segmentSizedPacketSteps(target).map((s) => s.argv.join(' ')), ['ip link set dev eth0 gso_max_segs 1']);
+  });
+
   it('refuses, by name, every option the iptables backend cannot apply', () => {
     for (const [profile, named] of [
       ['delay 20ms', /delay needs tc netem/],
@@ -51,6 +72,6 @@ describe('impairment commands', () => {
 
   it('reads back what the kernel has installed', () => {
     assert.deepEqual(readBackSteps('netem', target).map((s) => s.argv.join(' ')), ['tc qdisc show dev eth0', 'tc qdisc show dev ifb0']);
-    assert.deepEqual(readBackSteps('iptables', target).map((s) => s.argv.join(' ')), ['iptables -w -S LAB-IMPAIR']);
+    assert.deepEqual(readBackSteps('iptables', target).map((s) => s.argv.join(' ')), ['iptables -w -S INPUT', 'iptables -w -S OUTPUT', 'iptables -w -S LAB-IMPAIR']);
   });
 });
