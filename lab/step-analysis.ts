@@ -5,22 +5,45 @@ import type { SweepStep, TcpDirectionResult } from './sweep-result.ts';
 /** What the models say about one step, next to what the client measured. Pure: numbers in, numbers out. */
 export interface StepContext {
   lossPercent: number;
+  /** The link's figures the models use: one RTT, RTO and MSS for the whole sweep (see linkFigures). */
+  link: LinkFigures | null;
   /** Where the impaired servers lose packets: into them, out of them, or both. */
   direction: Direction;
   /** Impaired points between a UDP sender and a receiver (the relay's way in, its way out, or both). */
   udpPathHops: number;
 }
 
+export interface LinkFigures {
+  rttMs: number;
+  rtoMs: number;
+  mss: number;
+}
+
+/**
+ * One RTT, RTO and MSS for the link: the medians of what the kernel reported for each step's
+ * connection. Sub-millisecond RTTs jump from step to step (0.1 to 1.3 ms on a veth); a model fed each
+ * step's own would jump with them and hide the shape of the curve.
+ */
+export function linkFigures(reports: ExperimentReport[]): LinkFigures | null {
+  const connections = reports.flatMap((report) => ('error' in report.tcp || !report.tcp.connection ? [] : [report.tcp.connection]));
+  if (connections.length === 0) return null;
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
+  return { rttMs: median(connections.map((c) => c.rttMs)), rtoMs: median(connections.map((c) => c.rtoMs)), mss: median(connections.map((c) => c.mss)) };
+}
+
 const finiteMbit = (bitsPerSecond: number) => (Number.isFinite(bitsPerSecond) ? bitsPerSecond / 1e6 : null);
 
-function tcpDirection(report: ExperimentReport, dataLoss: number, measured: number | null): TcpDirectionResult {
-  const connection = 'error' in report.tcp ? null : report.tcp.connection;
-  const model = (f: () => number) => (connection && connection.rttMs > 0 ? finiteMbit(f()) : null);
+function tcpDirection(link: LinkFigures | null, dataLoss: number, measured: number | null): TcpDirectionResult {
+  const model = (f: (link: LinkFigures) => number) => (link && link.rttMs > 0 ? finiteMbit(f(link)) : null);
   return {
     dataLossPercent: dataLoss * 100,
     measuredMbitPerS: measured,
-    mathisMbitPerS: model(() => mathisBitsPerSecond(connection!.mss, connection!.rttMs / 1000, dataLoss)),
-    rfc5348MbitPerS: model(() => rfc5348BitsPerSecond(connection!.mss, connection!.rttMs / 1000, dataLoss, connection!.rtoMs / 1000)),
+    mathisMbitPerS: model(({ mss, rttMs }) => mathisBitsPerSecond(mss, rttMs / 1000, dataLoss)),
+    rfc5348MbitPerS: model(({ mss, rttMs, rtoMs }) => rfc5348BitsPerSecond(mss, rttMs / 1000, dataLoss, rtoMs / 1000)),
   };
 }
 
@@ -33,8 +56,8 @@ export function analyseStep(report: ExperimentReport, context: StepContext): Pic
   const expected = pathLoss(p, context.udpPathHops);
   return {
     tcp: {
-      upload: tcpDirection(report, uploadLoss, tcp ? tcp.uploadMbitPerS : null),
-      download: tcpDirection(report, downloadLoss, tcp ? tcp.downloadMbitPerS : null),
+      upload: tcpDirection(context.link, uploadLoss, tcp ? tcp.uploadMbitPerS : null),
+      download: tcpDirection(context.link, downloadLoss, tcp ? tcp.downloadMbitPerS : null),
     },
     udp:
       'error' in report.udp

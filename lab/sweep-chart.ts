@@ -92,21 +92,18 @@ export function sweepChartSpec(result: SweepResult): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** The two models on a fine grid of loss, from the connection figures the steps measured (medians). */
+/** The two models on a fine grid of loss, with the link's figures the steps' models used. */
 function modelCurves(result: SweepResult): { loss: number; series: string; mbit: number }[] {
-  const connections = result.steps.flatMap((step) => ('error' in step.experiment.tcp || !step.experiment.tcp.connection ? [] : [step.experiment.tcp.connection]));
+  const link = result.models.link;
   const lossy = result.steps.filter((step) => step.tcp.upload.dataLossPercent > 0).map((step) => step.tcp.upload.dataLossPercent);
-  if (connections.length === 0 || lossy.length === 0) return [];
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const rtt = median(connections.map((c) => c.rttMs)) / 1000;
-  const rto = median(connections.map((c) => c.rtoMs)) / 1000;
-  const mss = median(connections.map((c) => c.mss));
+  if (!link || link.rttMs <= 0 || lossy.length === 0) return [];
+  const { rttMs, rtoMs, mss } = link;
   const low = Math.min(...lossy) / 2;
   const high = Math.max(...lossy);
   const points = 60;
   return Array.from({ length: points + 1 }, (_, i) => low * (high / low) ** (i / points)).flatMap((percent) => [
-    { loss: percent, series: 'Mathis model', mbit: mathisBitsPerSecond(mss, rtt, percent / 100) / 1e6 },
-    { loss: percent, series: 'RFC 5348 model', mbit: rfc5348BitsPerSecond(mss, rtt, percent / 100, rto) / 1e6 },
+    { loss: percent, series: 'Mathis model', mbit: mathisBitsPerSecond(mss, rttMs / 1000, percent / 100) / 1e6 },
+    { loss: percent, series: 'RFC 5348 model', mbit: rfc5348BitsPerSecond(mss, rttMs / 1000, percent / 100, rtoMs / 1000) / 1e6 },
   ]);
 }
 

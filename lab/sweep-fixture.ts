@@ -4,6 +4,7 @@ import { analyseStep } from './step-analysis.ts';
 import type { SweepResult, SweepStep } from './sweep-result.ts';
 
 const sha = 'ab'.repeat(32);
+export const FIXTURE_LINK = { rttMs: 0.9, rtoMs: 204, mss: 1448 };
 
 /** The client's report at one loss: TCP at `uploadMbit` (or cut at the deadline), UDP losing `lostOf1000` per receiver. */
 export function experimentAt(uploadMbit: number | 'cut', lostOf1000: number): ExperimentReport {
@@ -23,7 +24,8 @@ export function experimentAt(uploadMbit: number | 'cut', lostOf1000: number): Ex
           downloaded: { size: bytes, sha256: sha, declaredSha256: sha },
           identical: true,
           segments: { out: 800, retransmitted: Math.round(uploadMbit < 100 ? 200 : 0) },
-          connection: { rttMs: 0.9, rttVarMs: 0.1, rtoMs: 204, mss: 1448 },
+          connection: { rttMs: 0.9, rttVarMs: 0.1, rtoMs: 204, mss: 1448, bytesRetransmitted: 0 },
+          wire: { interface: 'eth0', packets: 1000, wireBytes: 1_114_576, payloadBytes: 1_048_576, retransmittedBytes: 0, headerBytesPerPacket: 66 },
         };
   const receiver = (n: number) => ({
     receiver: n,
@@ -55,6 +57,7 @@ export function experimentAt(uploadMbit: number | 'cut', lostOf1000: number): Ex
         sendMs: 500,
         receivers: [receiver(1), receiver(2)],
         host: { inDatagrams: 4000, inErrors: 0, rcvbufErrors: 0 },
+        wire: { interface: 'eth0', packets: 1003, wireBytes: 554_162, payloadBytes: 512_036, retransmittedBytes: 0, headerBytesPerPacket: 42 },
       })),
     },
   };
@@ -68,7 +71,7 @@ export function stepAt(lossPercent: number, experiment: ExperimentReport): Sweep
     durationMs: 3000,
     experiment,
     serverRetransmittedSegments: 0,
-    ...analyseStep(experiment, { lossPercent, direction: 'in', udpPathHops: 1 }),
+    ...analyseStep(experiment, { lossPercent, direction: 'in', udpPathHops: 1, link: FIXTURE_LINK }),
   };
 }
 
@@ -79,6 +82,7 @@ export function sweepFixture(): SweepResult {
     version: 1,
     startedAt: '2026-11-25T18:00:00.000Z',
     lab: { backend: 'containers', description: 'Docker containers on a test network' },
+    models: { link: FIXTURE_LINK },
     impairment: { backend: 'iptables', reason: 'no netem in this kernel', direction: 'in', hosts: ['tcp-server', 'udp-relay'], udpPathHops: 1, segmentSizedPackets: true },
     settings: { lossPercents: [0, 10, 30], extraProfile: 'none', fileBytes: 1024 * 1024, datagrams: 1000, datagramBytes: 512, rate: 2000, receivers: 2, modes: ['unicast', 'multicast'], tcpDeadlineMs: 60_000 },
     steps,

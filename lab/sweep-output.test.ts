@@ -23,11 +23,13 @@ describe('sweep outputs', () => {
     assert.match(text, /data not impaired, its ACKs lost 10\.0%/);
     assert.match(text, /unicast +1 +900\/1000 +10\.0% +10\.0% \(\d+-\d+\)/);
     assert.match(text, /host drops \(receive buffers full, not the network\): 0/);
+    assert.match(text, /headers  66 B\/packet on eth0: 14 Ethernet \+ 20 IPv4 \+ 32 TCP/);
+    assert.match(text, /headers  42 B\/packet on eth0: 14 Ethernet \+ 20 IPv4 \+ 8 UDP \(textbook: UDP 8, TCP 20-60\)/);
   });
 
   it('says plainly when TCP did not complete in time', () => {
     assert.match(formatStep(result.steps[2]!, 2, 3), /DID NOT COMPLETE: LAB_ERR_DEADLINE/);
-    assert.match(formatSummary(result), /30\.0% +- +- +- +- +cut +70\.0 +70\.0 +70\.0/);
+    assert.match(formatSummary(result), /30\.0% +- +28\.8 +0\.048 +- +cut +70\.0 +70\.0 +70\.0/);
   });
 
   it('summarises the sweep in one table', () => {

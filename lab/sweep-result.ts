@@ -59,6 +59,8 @@ export const sweepResultSchema = z.strictObject({
   startedAt: z.string(),
   /** Which lab ran it: "containers" (Docker) today. */
   lab: z.strictObject({ backend: z.string(), description: z.string() }),
+  /** What the TCP models were given: the medians of the steps' connection figures (ss -ti). */
+  models: z.strictObject({ link: z.strictObject({ rttMs: z.number().nonnegative(), rtoMs: z.number().nonnegative(), mss: count }).nullable() }),
   impairment: z.strictObject({
     backend: z.enum(['netem', 'iptables']),
     reason: z.string(),

@@ -1,3 +1,4 @@
+import { describeHeaders } from '@lab/runtime';
 import type { SweepResult, SweepStep, TcpDirectionResult } from './sweep-result.ts';
 import { deliveredPercent } from './sweep.ts';
 
@@ -47,6 +48,7 @@ function tcpColumn(step: SweepStep): string[] {
     `sha256   ${tcp.identical ? 'IDENTICAL both ways' : 'MISMATCH'}`,
     `resent   ${resent}${server} (segments)`,
     tcp.connection ? `kernel   rtt ${tcp.connection.rttMs} ms, rto ${tcp.connection.rtoMs} ms, mss ${tcp.connection.mss} B` : 'kernel   no TCP_INFO',
+    `headers  ${tcp.wire ? describeHeaders(tcp.wire, 'TCP') : 'not measured'}`,
   ];
 }
 
@@ -67,6 +69,8 @@ function udpColumn(step: SweepStep): string[] {
   }
   const hostDrops = udp.modes.reduce((sum, m) => sum + (m.host ? m.host.rcvbufErrors : 0), 0);
   lines.push(`host drops (receive buffers full, not the network): ${hostDrops}`);
+  const wire = udp.modes.find((m) => m.wire)?.wire;
+  lines.push(`headers  ${wire ? describeHeaders(wire, 'UDP') : 'not measured'} (textbook: UDP 8, TCP 20-60)`);
   return lines;
 }
 
@@ -104,7 +108,9 @@ export function formatSummary(result: SweepResult): string {
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `  ${cells.map((cell, i) => cell.padStart(widths[i]!)).join('  ')}`;
-  return [`sweep: UDP delivered (each receiver counted), TCP goodput and what the models allow`, line(header), ...rows.map(line)].join('\n');
+  const link = result.models.link;
+  const models = link ? `models with rtt ${link.rttMs} ms, rto ${link.rtoMs} ms, mss ${link.mss} B (medians of the steps)` : 'no RTT measured: no models';
+  return [`sweep: UDP delivered (each receiver counted), TCP goodput, and what the models allow (${models})`, line(header), ...rows.map(line)].join('\n');
 }
 
 export function formatSweep(result: SweepResult): string {

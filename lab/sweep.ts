@@ -4,7 +4,8 @@ import { parseTcpSnmp } from '@lab/runtime';
 import { jsonLines } from './json-lines.ts';
 import type { Lab } from './lab.ts';
 import { experimentReportSchema } from '../services/client/src/report-schema.ts';
-import { analyseStep, stepOk } from './step-analysis.ts';
+import type { ExperimentReport } from '../services/client/src/report.ts';
+import { analyseStep, linkFigures, stepOk } from './step-analysis.ts';
 import { sweepResultSchema, type SweepResult, type SweepStep } from './sweep-result.ts';
 
 export interface SweepSettings {
@@ -64,7 +65,7 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
   for (const profile of profiles) impairer.check(profile);
 
   const udpPathHops = hopsThrough(settings.direction);
-  const steps: SweepStep[] = [];
+  const measured: Omit<SweepStep, 'tcp' | 'udp'>[] = [];
   try {
     for (const [index, lossPercent] of settings.lossPercents.entries()) {
       const profile = profiles[index]!;
@@ -78,21 +79,26 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
       const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
       if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);
       const experiment = experimentReportSchema.parse(line);
-      const step: SweepStep = {
+      const step = {
         lossPercent,
         profile: formatProfile(profile),
         installed,
         durationMs: performance.now() - started,
         experiment,
         serverRetransmittedSegments: retransmittedBefore !== null && retransmittedAfter !== null ? retransmittedAfter - retransmittedBefore : null,
-        ...analyseStep(experiment, { lossPercent, direction: settings.direction, udpPathHops }),
       };
-      steps.push(step);
-      progress(`step ${index + 1}/${settings.lossPercents.length}: done in ${(step.durationMs / 1000).toFixed(1)} s: ${stepSummary(step)}`);
+      measured.push(step);
+      progress(`step ${index + 1}/${settings.lossPercents.length}: done in ${(step.durationMs / 1000).toFixed(1)} s: ${stepSummary(experiment)}`);
     }
   } finally {
     await impairer.apply({}).catch(() => {});
   }
+  // The models are put beside the measurements once every step is in: they share the link's figures.
+  const link = linkFigures(measured.map((step) => step.experiment));
+  const steps: SweepStep[] = measured.map((step) => ({
+    ...step,
+    ...analyseStep(step.experiment, { lossPercent: step.lossPercent, direction: settings.direction, udpPathHops, link }),
+  }));
   const { lossPercents, fileBytes, datagrams, datagramBytes, rate, receivers, modes, tcpDeadlineMs } = settings;
   // Through the schema on the way out: a field added here but not to the documented contract fails now.
   return sweepResultSchema.parse({
@@ -100,6 +106,7 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
     version: 1,
     startedAt,
     lab: { backend: lab.backend, description: lab.description },
+    models: { link },
     impairment: {
       backend: impairer.backend,
       reason: impairer.reason,
@@ -115,8 +122,7 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
 }
 
 /** One line of progress: did TCP get the file back, and how much of each UDP stream arrived. */
-function stepSummary(step: SweepStep): string {
-  const { tcp, udp } = step.experiment;
+function stepSummary({ tcp, udp }: ExperimentReport): string {
   const tcpText = 'error' in tcp ? `TCP ${tcp.error.code}` : `TCP ${tcp.identical ? 'identical' : 'MISMATCH'} in ${((tcp.uploadMs + tcp.downloadMs) / 1000).toFixed(1)} s`;
   const udpText =
     'error' in udp

@@ -7,3 +7,4 @@ export * from './write-stream.ts';
 export * from './udp-host-counters.ts';
 export * from './tcp-host-counters.ts';
 export * from './proc-net-snmp.ts';
+export * from './interface-counters.ts';

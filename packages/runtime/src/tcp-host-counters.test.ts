@@ -13,7 +13,8 @@ Tcp: 1 200 120000 -1 3177 2814 0 2221 0 632396 624035 1173 0 1534 0
 
   it('reads RTT and MSS from ss -ti output', () => {
     const line = '\t cubic wscale:7,7 rto:204 rtt:1.25/0.625 ato:40 mss:1448 pmtu:1500 rcvmss:536 advmss:1448 cwnd:10';
-    assert.deepEqual(parseSsInfo(line), { rttMs: 1.25, rttVarMs: 0.625, rtoMs: 204, mss: 1448 });
+    assert.deepEqual(parseSsInfo(line), { rttMs: 1.25, rttVarMs: 0.625, rtoMs: 204, mss: 1448, bytesRetransmitted: 0 });
+    assert.equal(parseSsInfo(`${line} bytes_sent:1049000 bytes_retrans:44888 bytes_acked:1004113`)?.bytesRetransmitted, 44888);
     assert.equal(parseSsInfo('no info'), null);
   });
 });

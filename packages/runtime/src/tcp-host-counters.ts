@@ -33,6 +33,8 @@ export interface TcpConnectionInfo {
   rttVarMs: number;
   rtoMs: number;
   mss: number;
+  /** Payload bytes this end has sent again so far (tcpi_bytes_retrans; ss leaves it out while 0). */
+  bytesRetransmitted: number;
 }
 
 /** Parses the info line of `ss -tin` ("… mss:1448 … rtt:0.123/0.05 …"). */
@@ -41,7 +43,8 @@ export function parseSsInfo(text: string): TcpConnectionInfo | null {
   const mss = /\bmss:(\d+)/.exec(text);
   const rto = /\brto:([\d.]+)/.exec(text);
   if (!rtt || !mss || !rto) return null;
-  return { rttMs: Number(rtt[1]), rttVarMs: Number(rtt[2]), rtoMs: Number(rto[1]), mss: Number(mss[1]) };
+  const retransmitted = /\bbytes_retrans:(\d+)/.exec(text);
+  return { rttMs: Number(rtt[1]), rttVarMs: Number(rtt[2]), rtoMs: Number(rto[1]), mss: Number(mss[1]), bytesRetransmitted: Number(retransmitted?.[1] ?? 0) };
 }
 
 /**

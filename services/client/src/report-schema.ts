@@ -12,6 +12,17 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const count = z.number().int().nonnegative();
 const failure = z.strictObject({ error: z.strictObject({ code: z.enum([...errorCodes, 'UNEXPECTED']), message: z.string() }) });
 
+const wire = z
+  .strictObject({
+    interface: z.string(),
+    packets: count,
+    wireBytes: count,
+    payloadBytes: count,
+    retransmittedBytes: count,
+    headerBytesPerPacket: z.number().nonnegative(),
+  })
+  .nullable();
+
 const tcpResult = z.strictObject({
   name: z.string(),
   bytes: count,
@@ -24,7 +35,8 @@ const tcpResult = z.strictObject({
   downloaded: z.strictObject({ size: count, sha256, declaredSha256: sha256 }),
   identical: z.boolean(),
   segments: z.strictObject({ out: count, retransmitted: count }).nullable(),
-  connection: z.strictObject({ rttMs: z.number().nonnegative(), rttVarMs: z.number().nonnegative(), rtoMs: z.number().nonnegative(), mss: count }).nullable(),
+  connection: z.strictObject({ rttMs: z.number().nonnegative(), rttVarMs: z.number().nonnegative(), rtoMs: z.number().nonnegative(), mss: count, bytesRetransmitted: count }).nullable(),
+  wire,
 });
 
 const hostCounters = z.strictObject({ inDatagrams: z.number().int(), inErrors: z.number().int(), rcvbufErrors: z.number().int() }).nullable();
@@ -56,6 +68,7 @@ const udpResult = z.strictObject({
       sendMs: z.number().nonnegative(),
       receivers: z.array(receiver),
       host: hostCounters,
+      wire,
     }),
   ),
 });

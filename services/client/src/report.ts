@@ -1,4 +1,5 @@
 import type { ErrorCode } from '@lab/protocol';
+import { describeHeaders } from '@lab/runtime';
 import type { TcpExperimentResult } from './tcp-experiment.ts';
 import type { UdpExperimentResult } from './udp-experiment.ts';
 
@@ -30,6 +31,7 @@ function tcpLines(tcp: ExperimentReport['tcp'], target: string): string[] {
     `  upload        ${ms(tcp.uploadMs).padStart(8)}  ${rate(tcp.uploadMbitPerS).padStart(14)}   stored sha256 ${yes(tcp.stored.sha256 === tcp.sha256)}`,
     `  download      ${ms(tcp.downloadMs).padStart(8)}  ${rate(tcp.downloadMbitPerS).padStart(14)}   received sha256 ${yes(tcp.downloaded.sha256 === tcp.sha256)}, ${tcp.downloaded.size} bytes`,
     `  kernel        ${tcp.segments ? `${tcp.segments.out} segments sent, ${tcp.segments.retransmitted} retransmitted` : 'segment counters unavailable'}${tcp.connection ? `; rtt ${tcp.connection.rttMs} ms, mss ${tcp.connection.mss} B` : ''}`,
+    `  headers       ${tcp.wire ? `${describeHeaders(tcp.wire, 'TCP')} (sent: ${tcp.wire.packets} packets, ${tcp.wire.wireBytes} bytes on the wire for ${tcp.wire.payloadBytes} written)` : 'not measured'}`,
     `  result        ${tcp.identical ? 'IDENTICAL: every byte arrived, in order' : 'DIFFERENT: the copy does not match the original'}`,
   ];
 }
@@ -60,6 +62,8 @@ function udpLines(udp: ExperimentReport['udp'], target: string): string[] {
       ...rows.map(line),
     );
   }
+  const wire = udp.modes.find((m) => m.wire)?.wire;
+  lines.push(`  headers       ${wire ? `${describeHeaders(wire, 'UDP')} (sent: ${wire.packets} packets, ${wire.wireBytes} bytes on the wire for ${wire.payloadBytes} of datagrams)` : 'not measured'}`);
   lines.push('  what is lost stays lost: nothing is retransmitted');
   return lines;
 }

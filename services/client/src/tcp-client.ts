@@ -179,6 +179,16 @@ export class TcpFileClient {
     return { size: header.size, declaredSha256: header.sha256, sha256: hash.digest('hex'), received };
   }
 
+  /** The server's address as connected to; empty over a Unix socket. */
+  get remoteAddress(): string {
+    return this.#socket.remoteAddress ?? '';
+  }
+
+  /** Bytes handed to the kernel on this connection so far (frames and file bodies, each once). */
+  get bytesWritten(): number {
+    return this.#socket.bytesWritten;
+  }
+
   /** The connection's local (ephemeral) port; 0 over a Unix socket. */
   get localPort(): number {
     return this.#socket.localPort ?? 0;

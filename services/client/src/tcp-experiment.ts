@@ -5,7 +5,17 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError, type Endpoint } from '@lab/protocol';
-import { readTcpHostCounters, tcpConnectionInfo, writeChunk, type Logger, type TcpConnectionInfo } from '@lab/runtime';
+import {
+  interfaceTowards,
+  readInterfaceCounters,
+  readTcpHostCounters,
+  tcpConnectionInfo,
+  wireOverhead,
+  writeChunk,
+  type Logger,
+  type TcpConnectionInfo,
+  type WireOverhead,
+} from '@lab/runtime';
 import { TcpFileClient } from './tcp-client.ts';
 
 export interface TcpExperimentOptions {
@@ -36,6 +46,11 @@ export interface TcpExperimentResult {
   segments: { out: number; retransmitted: number } | null;
   /** The kernel's view of the connection after the upload (ss -ti): smoothed RTT, and the MSS. */
   connection: TcpConnectionInfo | null;
+  /**
+   * What this client sent on its lab interface during both transfers (file data up, ACKs down) against
+   * the bytes it wrote to the socket: the headers per packet, measured. Null where it cannot be read.
+   */
+  wire: WireOverhead | null;
 }
 
 /** Writes `bytes` of random data to `path` in 1 MiB blocks and returns their SHA-256. */
@@ -83,6 +98,9 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
         throw new LabError('LAB_ERR_DEADLINE', `the ${phase} did not complete within ${options.deadlineMs / 1000} s (the time limit of the TCP part)`, { cause: error });
       });
     try {
+      const iface = interfaceTowards(client.remoteAddress);
+      const wireBefore = iface ? await readInterfaceCounters(iface) : null;
+      const writtenBefore = client.bytesWritten;
       let started = performance.now();
       const stored = await withinDeadline(client.upload(source, { name, size: options.fileBytes, sha256, offset: 0 }));
       const uploadMs = performance.now() - started;
@@ -94,6 +112,10 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
       const downloaded = await withinDeadline(client.download(name, copy, 0));
       const downloadMs = performance.now() - started;
       clearTimeout(timer);
+      const wireAfter = iface ? await readInterfaceCounters(iface) : null;
+      // Counted from the connect on: no payload had been sent, so none retransmitted, before the window.
+      const retransmitted = (await tcpConnectionInfo(client.localPort))?.bytesRetransmitted ?? 0;
+      const wire = iface && wireBefore && wireAfter ? wireOverhead(iface, wireBefore, wireAfter, client.bytesWritten - writtenBefore, retransmitted) : null;
       log.info('tcp-downloaded', { name, bytes: downloaded.received, ms: Math.round(downloadMs) });
       const countersAfter = await readTcpHostCounters();
       const segments =
@@ -115,6 +137,7 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
           stored.sha256 === sha256 && downloaded.sha256 === sha256 && downloaded.declaredSha256 === sha256 && downloaded.received === options.fileBytes,
         segments,
         connection,
+        wire,
       };
     } finally {
       clearTimeout(timer);

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import type { DeliveryMode } from '@lab/protocol';
 import type { StreamSummary } from './stream-stats.ts';
-import { counterDelta, readUdpHostCounters, type Logger, type UdpHostCounters } from '@lab/runtime';
+import { counterDelta, interfaceTowards, readInterfaceCounters, readUdpHostCounters, wireOverhead, type Logger, type UdpHostCounters, type WireOverhead } from '@lab/runtime';
 import { UdpMember } from './udp-member.ts';
 import { sendStream, StreamReceiver, type StreamShape } from './udp-stream.ts';
 
@@ -35,6 +35,8 @@ export interface UdpModeResult {
   receivers: UdpReceiverResult[];
   /** Changes of this host's UDP counters during the run: drops here are the host's, not the network's. */
   host: UdpHostCounters | null;
+  /** What the sender's interface sent while it sent the stream, against the datagrams' bytes: headers per packet, measured. */
+  wire: WireOverhead | null;
 }
 
 export interface UdpExperimentResult {
@@ -70,7 +72,10 @@ async function runMode(options: UdpExperimentOptions, relay: { address: string; 
     log.info('udp-joined', { msg: `${mode}: ${receivers.length} receivers and 1 sender joined room ${room} on ${relay.address}:${relay.port}`, mode, room });
 
     const before = await readUdpHostCounters();
+    const iface = interfaceTowards(relay.address);
+    const wireBefore = iface ? await readInterfaceCounters(iface) : null;
     const sent = await sendStream(sender, options);
+    const wireAfter = iface ? await readInterfaceCounters(iface) : null;
     log.info('udp-sent', { msg: `${mode}: sent ${sent.attempted} datagrams of ${options.datagramBytes} bytes in ${Math.round(sent.sendMs)} ms`, sendErrors: sent.sendErrors });
     await Promise.all(receivers.map((r) => r.finish({ drainMs: options.drainMs, idleMs: options.drainMs, timeoutMs: options.drainMs + 5000 })));
     const host = counterDelta(before, await readUdpHostCounters());
@@ -82,6 +87,7 @@ async function runMode(options: UdpExperimentOptions, relay: { address: string; 
       sendMs: sent.sendMs,
       receivers: receivers.map((r, i) => ({ receiver: i + 1, listen: listens[i]!, ...r.summary(sent.sent) })),
       host,
+      wire: iface && wireBefore && wireAfter ? wireOverhead(iface, wireBefore, wireAfter, sent.bytes) : null,
     };
   } finally {
     await Promise.all(members.map((member) => member.close()));

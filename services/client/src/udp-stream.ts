@@ -19,6 +19,8 @@ export interface SentStream {
   /** attempted - sendErrors: what receivers are measured against. */
   sent: number;
   sendMs: number;
+  /** UDP payload bytes (lab header included) of every datagram the kernel took, `end` ones too. */
+  bytes: number;
 }
 
 /** How many times, and how far apart, the end-of-stream datagram is sent: it can be lost too. */
@@ -51,11 +53,15 @@ export async function sendStream(sender: UdpMember, shape: StreamShape): Promise
   while (pending > 0) await yieldToIo();
   const sendMs = performance.now() - started;
   const sent = shape.datagrams - sendErrors;
+  let bytes = sent * shape.datagramBytes;
+  const end = encodeControl({ sent });
   for (let copy = 0; copy < END_COPIES; copy++) {
-    sender.send('end', BigInt(shape.datagrams), encodeControl({ sent }));
+    sender.send('end', BigInt(shape.datagrams), end, (error) => {
+      if (!error) bytes += DATAGRAM_HEADER_BYTES + end.length;
+    });
     await sleep(END_SPACING_MS);
   }
-  return { attempted: shape.datagrams, sendErrors, sent, sendMs };
+  return { attempted: shape.datagrams, sendErrors, sent, sendMs, bytes };
 }
 
 /**
