@@ -58,8 +58,9 @@ export class ComposeProject {
     const udpRelay = this.#must(['ps', '-q', 'udp-relay'], 'finding udp-relay');
     await this.#ready(tcpServer, /listening on tcp/);
     await this.#ready(udpRelay, /listening on udp/);
-    // `run -d` prints the one-off container's name; `sleep infinity` keeps it there for the sweep.
-    const client = this.#must(['run', '--detach', '--no-deps', 'client', 'sleep', 'infinity'], 'starting the client container').split('\n').at(-1)!;
+    // `run -d` prints the one-off container's name; `sleep infinity` keeps it there for the sweep, as
+    // the lab's user: the sweep sets its interface up with `docker exec --user 0`.
+    const client = this.#must(['run', '--detach', '--no-deps', '--user', '10001:10001', 'client', 'sleep', 'infinity'], 'starting the client container').split('\n').at(-1)!;
     const network = spawnSync('docker', ['inspect', '-f', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}', tcpServer], { encoding: 'utf8' }).stdout.trim();
     return containerLab({ tcpServer, udpRelay, client }, `Docker containers tcp-server, udp-relay and client on the internal network ${network} (${this.commandLine})`, async () => {
       spawnSync('docker', ['rm', '--force', client], { stdio: 'ignore' });

@@ -23,7 +23,7 @@ export function containerLab(ids: LabContainers, description: string, close: () 
     ],
     client: { name: names.client, exec: dockerRootExec(ids.client) },
     // No timeout here: the client has its own (connect, join, the TCP part's deadline).
-    runClient: (args) => dockerExecRun(ids.client, ['node', 'services/client/src/main.ts', ...args], { timeoutMs: 0 }),
+    runClient: (args) => dockerExecRun(ids.client, ['node', 'services/client/src/main.ts', ...args], { user: '10001:10001', timeoutMs: 0 }),
     close: () => (closed ??= close()),
   };
 }

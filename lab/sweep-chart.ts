@@ -23,12 +23,14 @@ export function sweepChartSpec(result: SweepResult): TopLevelSpec {
     const expected = 100 - step.udp[0]!.expectedLossPercent;
     return [{ loss: step.lossPercent, expected, low: 100 * (1 - check.band99[1] / check.sent), high: 100 * (1 - check.band99[0] / check.sent) }];
   });
+  // Which packets of each transfer met the loss: its data, its ACKs, or both.
+  const lost = { in: ['data lost', 'ACKs lost'], out: ['ACKs lost', 'data lost'], both: ['data and ACKs lost', 'data and ACKs lost'] }[result.impairment.direction];
   const measured = steps.flatMap((step) => {
     const { tcp } = step.experiment;
     if ('error' in tcp) return [];
     return [
-      { loss: step.lossPercent, series: 'upload (measured)', mbit: tcp.uploadMbitPerS },
-      { loss: step.lossPercent, series: 'download (measured)', mbit: tcp.downloadMbitPerS },
+      { loss: step.lossPercent, series: `upload, measured (${lost[0]})`, mbit: tcp.uploadMbitPerS },
+      { loss: step.lossPercent, series: `download, measured (${lost[1]})`, mbit: tcp.downloadMbitPerS },
     ];
   });
   const models = modelCurves(result);
@@ -62,7 +64,7 @@ export function sweepChartSpec(result: SweepResult): TopLevelSpec {
         ],
       },
       {
-        title: `TCP: goodput of ${(result.settings.fileBytes / 1024 / 1024).toFixed(1)} MiB each way, and what the models allow (upload)`,
+        title: `TCP: goodput of ${(result.settings.fileBytes / 1024 / 1024).toFixed(1)} MiB each way, and what the models allow for lost data`,
         width,
         height: 220,
         layer: [

@@ -41,7 +41,7 @@ describe('sweep outputs', () => {
 
   it('charts UDP delivery inside its band, TCP goodput beside both models, and TCP integrity', async () => {
     const spec = JSON.stringify(sweepChartSpec(result));
-    for (const series of ['Mathis model', 'RFC 5348 model', 'upload (measured)', 'did not complete in time', '"mode":"multicast"']) assert.ok(spec.includes(series), series);
+    for (const series of ['Mathis model', 'RFC 5348 model', 'upload, measured (data lost)', 'download, measured (ACKs lost)', 'did not complete in time', '"mode":"multicast"']) assert.ok(spec.includes(series), series);
     const svg = await renderSweepSvg(result);
     assert.match(svg, /^<svg/);
     for (const text of ['TCP vs UDP under packet loss', 'UDP: datagrams delivered', 'TCP: the copy that came back', 'loss per impaired point']) assert.ok(svg.includes(text), text);
