@@ -47,7 +47,7 @@ export function sweepChartSpec(result: SweepResult): TopLevelSpec {
       text: 'TCP vs UDP under packet loss',
       subtitle: `${result.impairment.backend}: loss on packets ${where} ${result.impairment.hosts.join(' and ')}; ${result.lab.backend}; ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
     },
-    config: { font: 'DejaVu Sans, Helvetica, Arial, sans-serif' },
+    config: { font: 'DejaVu Sans, Helvetica, Arial, sans-serif', legend: { labelLimit: 320 } },
     vconcat: [
       {
         title: `UDP: datagrams delivered (${result.settings.datagrams} per mode, ${result.settings.receivers} receivers each), band: 99% expected`,
@@ -64,7 +64,7 @@ export function sweepChartSpec(result: SweepResult): TopLevelSpec {
         ],
       },
       {
-        title: `TCP: goodput of ${(result.settings.fileBytes / 1024 / 1024).toFixed(1)} MiB each way, and what the models allow for lost data`,
+        title: `TCP: goodput of ${(result.settings.fileBytes / 1024 / 1024).toFixed(1)} MiB each way, and what two models predict for its loss`,
         width,
         height: 220,
         layer: [

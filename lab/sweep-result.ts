@@ -17,7 +17,7 @@ const tcpDirection = z.strictObject({
   /** The loss the data segments of this direction met (ACKs go the other way). */
   dataLossPercent: z.number().min(0).max(100),
   measuredMbitPerS: z.number().nonnegative().nullable(),
-  /** Mathis et al. 1997: no timeouts; an upper bound that grows too optimistic as loss grows. */
+  /** Mathis et al. 1997: Reno in steady congestion avoidance, no timeouts. */
   mathisMbitPerS: rate,
   /** RFC 5348 section 3.1 (Padhye et al. 1998), with the connection's own RTO. */
   rfc5348MbitPerS: rate,

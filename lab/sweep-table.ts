@@ -110,7 +110,7 @@ export function formatSummary(result: SweepResult): string {
   const line = (cells: string[]) => `  ${cells.map((cell, i) => cell.padStart(widths[i]!)).join('  ')}`;
   const link = result.models.link;
   const models = link ? `models with rtt ${link.rttMs} ms, rto ${link.rtoMs} ms, mss ${link.mss} B (medians of the steps)` : 'no RTT measured: no models';
-  return [`sweep: UDP delivered (each receiver counted), TCP goodput, and what the models allow (${models})`, line(header), ...rows.map(line)].join('\n');
+  return [`sweep: UDP delivered (each receiver counted), TCP goodput, and what the models predict (${models})`, line(header), ...rows.map(line)].join('\n');
 }
 
 export function formatSweep(result: SweepResult): string {
