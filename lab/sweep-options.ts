@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { directions, parseProfile } from '@lab/impairment';
-import { DATAGRAM_HEADER_BYTES, deliveryModes, LabError } from '@lab/protocol';
+import { LabError } from '@lab/protocol';
 import { nonNegativeIntSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
+import { experimentOptions } from '../services/client/src/config.ts';
 
 const profileSchema = z.string().transform((text, ctx) => {
   try {
@@ -27,31 +28,19 @@ export const sweepOptions = {
     schema: profileSchema,
   },
   direction: {
-    description: 'impair packets going into the servers, out of them, or both (in: TCP data of the upload and UDP into the relay lose, ACKs do not)',
+    description: 'impair packets going into the servers, out of them, or both (in: the upload\'s data and the datagrams into the relay meet the loss, the download\'s data does not)',
     env: 'LAB_SWEEP_DIRECTION',
     default: 'in',
     schema: z.enum(directions),
   },
   fileBytes: { description: 'size of the file TCP sends up and down at each step, in bytes', env: 'LAB_FILE_BYTES', default: String(4 * 1024 * 1024), schema: positiveIntSchema },
   tcpDeadlineMs: { description: 'cut a step\'s TCP transfers after this many ms and report "did not complete" (0: no limit)', env: 'LAB_TCP_DEADLINE_MS', default: '120000', schema: nonNegativeIntSchema },
-  datagrams: { description: 'UDP datagrams per mode at each step', env: 'LAB_DATAGRAMS', default: '1000', schema: positiveIntSchema },
-  datagramBytes: {
-    description: `bytes per datagram, ${DATAGRAM_HEADER_BYTES}-byte lab header included`,
-    env: 'LAB_DATAGRAM_BYTES',
-    default: '512',
-    schema: z.coerce.number().int().min(DATAGRAM_HEADER_BYTES).max(1472),
-  },
-  rate: { description: 'UDP datagrams per second', env: 'LAB_RATE', default: '2000', schema: z.coerce.number().positive().max(1_000_000) },
-  receivers: { description: 'UDP receivers per mode', env: 'LAB_RECEIVERS', default: '2', schema: z.coerce.number().int().min(1).max(32) },
-  modes: {
-    description: `UDP delivery modes, comma-separated: ${deliveryModes.join(', ')}`,
-    env: 'LAB_MODES',
-    default: deliveryModes.join(','),
-    schema: z
-      .string()
-      .transform((text) => text.split(',').map((mode) => mode.trim()))
-      .pipe(z.array(z.enum(deliveryModes)).min(1)),
-  },
+  // The UDP stream's shape is the client's experiment's, option for option.
+  datagrams: experimentOptions.datagrams,
+  datagramBytes: experimentOptions.datagramBytes,
+  rate: experimentOptions.rate,
+  receivers: experimentOptions.receivers,
+  modes: experimentOptions.modes,
   out: { description: 'folder for the JSON result, the SVG chart and the HTML page', env: 'LAB_RESULTS_DIR', default: 'results', schema: z.string().min(1) },
   json: { description: 'print only the JSON result on stdout (progress still goes to stderr)', env: 'LAB_JSON', boolean: true, schema: z.boolean().default(false) },
   logs: { description: 'print the servers\' logs after the sweep', env: 'LAB_SHOW_LOGS', boolean: true, schema: z.boolean().default(false) },

@@ -74,7 +74,9 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
       await impairer.apply(profile);
       const installed = await impairer.readBack();
       const retransmittedBefore = await serverRetransmissions(lab.servers[0]);
-      const run = await lab.runClient(clientArgs(settings));
+      // A step at high loss can take a minute: say that it is still going.
+      const ticker = setInterval(() => progress(`step ${index + 1}/${settings.lossPercents.length}: still running after ${Math.round((performance.now() - started) / 1000)} s`), 10_000);
+      const run = await lab.runClient(clientArgs(settings)).finally(() => clearInterval(ticker));
       const retransmittedAfter = await serverRetransmissions(lab.servers[0]);
       const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
       if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);

@@ -69,7 +69,7 @@ export function parseOptions<S extends OptionSpecs>(
 export function formatHelp(usage: string, description: string, specs: OptionSpecs): string {
   const rows = Object.entries(specs).map(([key, spec]) => {
     const flag = `--${kebab(key)}${spec.boolean ? '' : ' <value>'}`;
-    const notes = [spec.env ? `env ${spec.env}` : '', spec.default !== undefined ? `default ${spec.default}` : '']
+    const notes = [spec.env ? `env ${spec.env}` : '', spec.default ? `default ${spec.default}` : '']
       .filter(Boolean)
       .join(', ');
     return { flag, text: notes ? `${spec.description} (${notes})` : spec.description };
