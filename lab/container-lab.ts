@@ -1,3 +1,4 @@
+import { deliveryModes } from '@lab/protocol';
 import type { Lab } from './lab.ts';
 import { dockerExecRun, dockerRootExec } from './docker-exec.ts';
 
@@ -17,11 +18,15 @@ export function containerLab(ids: LabContainers, description: string, close: () 
   return {
     backend: 'containers',
     description,
-    servers: [
-      { name: names.tcpServer, exec: dockerRootExec(ids.tcpServer) },
-      { name: names.udpRelay, exec: dockerRootExec(ids.udpRelay) },
-    ],
-    client: { name: names.client, exec: dockerRootExec(ids.client) },
+    hosts: {
+      servers: [
+        { name: names.tcpServer, exec: dockerRootExec(ids.tcpServer) },
+        { name: names.udpRelay, exec: dockerRootExec(ids.udpRelay) },
+      ],
+      client: { name: names.client, exec: dockerRootExec(ids.client) },
+    },
+    modes: deliveryModes,
+    limits: [],
     // No timeout here: the client has its own (connect, join, the TCP part's deadline).
     runClient: (args) => dockerExecRun(ids.client, ['node', 'services/client/src/main.ts', ...args], { user: '10001:10001', timeoutMs: 0 }),
     close: () => (closed ??= close()),

@@ -1,20 +1,31 @@
 import type { ImpairedHost, Run } from '@lab/impairment';
+import type { DeliveryMode } from '@lab/protocol';
+
+export const labBackends = ['containers', 'namespaces', 'loopback'] as const;
+export type LabBackend = (typeof labBackends)[number];
 
 /**
- * A running lab, whatever runs it: the three services on one network, the servers impairable, and a
- * client host the experiment runs in. The sweep only talks to this.
+ * A running lab, whatever runs it: the three services on one network, and a client host the
+ * experiment runs in. The sweep only talks to this.
+ *   containers: Docker, an internal network (lab/compose-lab.ts, and the tests' testcontainers);
+ *   namespaces: local processes, one network namespace each, veth pairs into a bridge (root);
+ *   loopback:   local processes on 127.0.0.1, for those without root: no impairment, unicast only.
  */
 export interface Lab {
-  /** "containers" (Docker); issue 6 adds local processes in network namespaces. */
-  readonly backend: string;
+  readonly backend: LabBackend;
   /** One line for people: where the services run and on what network. */
   readonly description: string;
-  /** The TCP server's and the relay's hosts, in that order: where loss is injected. */
-  readonly servers: [ImpairedHost, ImpairedHost];
-  /** The host the client runs in; root access there is for its interface settings only. */
-  readonly client: ImpairedHost;
+  /**
+   * Root access to each host's network: the TCP server's and the relay's (where loss is injected), and
+   * the client's (for its interface settings only). Null where the lab cannot touch the network.
+   */
+  readonly hosts: { servers: [ImpairedHost, ImpairedHost]; client: ImpairedHost } | null;
+  /** The UDP delivery modes this lab's network carries. */
+  readonly modes: readonly DeliveryMode[];
+  /** What this lab cannot do, said plainly (it goes into the report). */
+  readonly limits: readonly string[];
   /** Runs `client ARGS…` in the client host as the lab's unprivileged user. */
   runClient(args: string[]): Promise<Run & { stdout: string }>;
-  /** Stops everything it started; safe to call twice. */
+  /** Stops everything it started and removes what it made; safe to call twice. */
   close(): Promise<void>;
 }

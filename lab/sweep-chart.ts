@@ -3,6 +3,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { mathisBitsPerSecond, rfc5348BitsPerSecond } from '@lab/impairment';
 import type { SweepResult } from './sweep-result.ts';
 import { deliveredPercent } from './sweep.ts';
+import { describeImpairment } from './sweep-table.ts';
 
 /**
  * The sweep as a chart: Vega-Lite (a grammar of graphics) draws axes, scales and legends; this file only
@@ -24,7 +25,9 @@ export function sweepChartSpec(result: SweepResult): TopLevelSpec {
     return [{ loss: step.lossPercent, expected, low: 100 * (1 - check.band99[1] / check.sent), high: 100 * (1 - check.band99[0] / check.sent) }];
   });
   // Which packets of each transfer met the loss: its data, its ACKs, or both.
-  const lost = { in: ['data lost', 'ACKs lost'], out: ['ACKs lost', 'data lost'], both: ['data and ACKs lost', 'data and ACKs lost'] }[result.impairment.direction];
+  const lost = result.impairment
+    ? { in: ['data lost', 'ACKs lost'], out: ['ACKs lost', 'data lost'], both: ['data and ACKs lost', 'data and ACKs lost'] }[result.impairment.direction]
+    : ['no loss', 'no loss'];
   const measured = steps.flatMap((step) => {
     const { tcp } = step.experiment;
     if ('error' in tcp) return [];
@@ -39,13 +42,12 @@ export function sweepChartSpec(result: SweepResult): TopLevelSpec {
     const status = 'error' in tcp ? (tcp.error.code === 'LAB_ERR_DEADLINE' ? 'did not complete in time' : 'failed') : tcp.identical ? 'identical' : 'mismatch';
     return { loss: step.lossPercent, status };
   });
-  const where = { in: 'into', out: 'out of', both: 'into and out of' }[result.impairment.direction];
   const width = 560;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'TCP vs UDP under packet loss',
-      subtitle: `${result.impairment.backend}: loss on packets ${where} ${result.impairment.hosts.join(' and ')}; ${result.lab.backend}; ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
+      subtitle: `${result.lab.backend}; ${describeImpairment(result, { short: true })}; ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
     },
     config: { font: 'DejaVu Sans, Helvetica, Arial, sans-serif', legend: { labelLimit: 320 } },
     vconcat: [
@@ -136,7 +138,7 @@ export function sweepHtml(result: SweepResult, svg: string, table: string): stri
 <body>
 <h1>TCP vs UDP under packet loss</h1>
 <p>${escapeHtml(result.lab.description)}.<br>
-Impairment: ${escapeHtml(result.impairment.backend)} (${escapeHtml(result.impairment.reason)}).
+Impairment: ${escapeHtml(describeImpairment(result))}.
 Run started ${escapeHtml(result.startedAt)}; the whole result is in the JSON file beside this page.</p>
 ${svg}
 <h2>The numbers</h2>

@@ -81,7 +81,7 @@ export function sweepFixture(): SweepResult {
     schema: 'tcp-udp-lab/sweep',
     version: 1,
     startedAt: '2026-11-25T18:00:00.000Z',
-    lab: { backend: 'containers', description: 'Docker containers on a test network' },
+    lab: { backend: 'containers', description: 'Docker containers on a test network', limits: [], skipped: [] },
     models: { link: FIXTURE_LINK },
     impairment: { backend: 'iptables', reason: 'no netem in this kernel', direction: 'in', hosts: ['tcp-server', 'udp-relay'], udpPathHops: 1, segmentSizedPackets: true },
     settings: { lossPercents: [0, 10, 30], extraProfile: 'none', fileBytes: 1024 * 1024, datagrams: 1000, datagramBytes: 512, rate: 2000, receivers: 2, modes: ['unicast', 'multicast'], tcpDeadlineMs: 60_000 },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { directions } from '@lab/impairment';
 import { deliveryModes } from '@lab/protocol';
 import { experimentReportSchema } from '../services/client/src/report-schema.ts';
+import { labBackends } from './lab.ts';
 
 /**
  * The contract of a sweep's result (docs/sweep-result.md; the JSON Schema beside it is generated with
@@ -57,10 +58,11 @@ export const sweepResultSchema = z.strictObject({
   schema: z.literal('tcp-udp-lab/sweep'),
   version: z.literal(1),
   startedAt: z.string(),
-  /** Which lab ran it: "containers" (Docker) today. */
-  lab: z.strictObject({ backend: z.string(), description: z.string() }),
+  /** Which lab ran it, and what it could not do (`limits`) and so left out of the request (`skipped`). */
+  lab: z.strictObject({ backend: z.enum(labBackends), description: z.string(), limits: z.array(z.string()), skipped: z.array(z.string()) }),
   /** What the TCP models were given: the medians of the steps' connection figures (ss -ti). */
   models: z.strictObject({ link: z.strictObject({ rttMs: z.number().nonnegative(), rtoMs: z.number().nonnegative(), mss: count }).nullable() }),
+  /** Null where the lab cannot impair its network (loopback, without root): only the 0% step ran. */
   impairment: z.strictObject({
     backend: z.enum(['netem', 'iptables']),
     reason: z.string(),
@@ -70,7 +72,7 @@ export const sweepResultSchema = z.strictObject({
     udpPathHops: count,
     /** Whether TCP was cut into one-segment packets, so that one drop is one segment (see README). */
     segmentSizedPackets: z.boolean(),
-  }),
+  }).nullable(),
   settings: z.strictObject({
     lossPercents: z.array(z.number().min(0).max(100)),
     extraProfile: z.string(),

@@ -113,12 +113,21 @@ export function formatSummary(result: SweepResult): string {
   return [`sweep: UDP delivered (each receiver counted), TCP goodput, and what the models predict (${models})`, line(header), ...rows.map(line)].join('\n');
 }
 
-export function formatSweep(result: SweepResult): string {
+/** Where the loss was, in one line; or, where the lab could not impair, why not. */
+export function describeImpairment(result: SweepResult, { short = false } = {}): string {
   const { impairment } = result;
+  if (!impairment) return short ? 'no impairment' : `none: ${result.lab.limits.join('; ')}`;
   const where = { in: 'into', out: 'out of', both: 'into and out of' }[impairment.direction];
+  if (short) return `${impairment.backend}: loss on packets ${where} ${impairment.hosts.join(' and ')}`;
+  const hops = `${impairment.udpPathHops} impaired point${impairment.udpPathHops === 1 ? '' : 's'}`;
+  return `${impairment.backend} (${impairment.reason}), on packets ${where} ${impairment.hosts.join(' and ')}; a UDP datagram crosses ${hops}`;
+}
+
+export function formatSweep(result: SweepResult): string {
   return [
-    `lab: ${result.lab.description}`,
-    `impairment: ${impairment.backend} (${impairment.reason}), on packets ${where} ${impairment.hosts.join(' and ')}; a UDP datagram crosses ${impairment.udpPathHops} impaired point${impairment.udpPathHops === 1 ? '' : 's'}`,
+    `lab: ${result.lab.backend}: ${result.lab.description}`,
+    `impairment: ${describeImpairment(result)}`,
+    ...result.lab.skipped.map((line) => `SKIPPED: ${line}`),
     '',
     ...result.steps.flatMap((step, i) => [formatStep(step, i, result.steps.length), '']),
     formatSummary(result),

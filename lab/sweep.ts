@@ -55,29 +55,35 @@ function clientArgs(settings: SweepSettings): string[] {
  * beside the measurements. Every profile is checked against the backend before the first step, so a
  * profile the kernel cannot apply fails at once rather than after minutes.
  */
-export async function runSweep(lab: Lab, settings: SweepSettings, progress: Progress): Promise<SweepResult> {
+export async function runSweep(lab: Lab, requested: SweepSettings, progress: Progress): Promise<SweepResult> {
   const startedAt = new Date().toISOString();
-  // Without this, a dropped "packet" on a veth is up to 64 KiB of TCP: see segmentSizedPacketSteps.
-  await useSegmentSizedPackets([...lab.servers, lab.client]);
-  const impairer = await Impairer.create(lab.servers, { direction: settings.direction });
-  progress(`impairment backend: ${impairer.backend} (${impairer.reason}); loss on ${impairer.describe({}).replace(/^none on /, '')}`);
+  const { settings, skipped } = fitToLab(lab, requested);
+  for (const line of skipped) progress(`skipped: ${line}`);
+  let impairer: Impairer | null = null;
+  if (lab.hosts) {
+    // Without this, a dropped "packet" on a veth is up to 64 KiB of TCP: see segmentSizedPacketSteps.
+    await useSegmentSizedPackets([...lab.hosts.servers, lab.hosts.client]);
+    impairer = await Impairer.create(lab.hosts.servers, { direction: settings.direction });
+    progress(`impairment backend: ${impairer.backend} (${impairer.reason}); loss on ${impairer.describe({}).replace(/^none on /, '')}`);
+  }
   const profiles = settings.lossPercents.map((loss) => stepProfile(settings.extraProfile, loss));
-  for (const profile of profiles) impairer.check(profile);
+  for (const profile of profiles) impairer?.check(profile);
 
-  const udpPathHops = hopsThrough(settings.direction);
+  const udpPathHops = impairer ? hopsThrough(settings.direction) : 0;
+  const tcpServer = lab.hosts?.servers[0] ?? null;
   const measured: Omit<SweepStep, 'tcp' | 'udp'>[] = [];
   try {
     for (const [index, lossPercent] of settings.lossPercents.entries()) {
       const profile = profiles[index]!;
-      progress(`step ${index + 1}/${settings.lossPercents.length}: loss ${lossPercent}%: ${impairer.describe(profile)}`);
+      progress(`step ${index + 1}/${settings.lossPercents.length}: loss ${lossPercent}%${impairer ? `: ${impairer.describe(profile)}` : ' (this lab cannot impair its network)'}`);
       const started = performance.now();
-      await impairer.apply(profile);
-      const installed = await impairer.readBack();
-      const retransmittedBefore = await serverRetransmissions(lab.servers[0]);
+      await impairer?.apply(profile);
+      const installed = impairer ? await impairer.readBack() : {};
+      const retransmittedBefore = tcpServer && (await serverRetransmissions(tcpServer));
       // A step at high loss can take a minute: say that it is still going.
       const ticker = setInterval(() => progress(`step ${index + 1}/${settings.lossPercents.length}: still running after ${Math.round((performance.now() - started) / 1000)} s`), 10_000);
       const run = await lab.runClient(clientArgs(settings)).finally(() => clearInterval(ticker));
-      const retransmittedAfter = await serverRetransmissions(lab.servers[0]);
+      const retransmittedAfter = tcpServer && (await serverRetransmissions(tcpServer));
       const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
       if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);
       const experiment = experimentReportSchema.parse(line);
@@ -87,13 +93,13 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
         installed,
         durationMs: performance.now() - started,
         experiment,
-        serverRetransmittedSegments: retransmittedBefore !== null && retransmittedAfter !== null ? retransmittedAfter - retransmittedBefore : null,
+        serverRetransmittedSegments: typeof retransmittedBefore === 'number' && typeof retransmittedAfter === 'number' ? retransmittedAfter - retransmittedBefore : null,
       };
       measured.push(step);
       progress(`step ${index + 1}/${settings.lossPercents.length}: done in ${(step.durationMs / 1000).toFixed(1)} s: ${stepSummary(experiment)}`);
     }
   } finally {
-    await impairer.apply({}).catch(() => {});
+    await impairer?.apply({}).catch(() => {});
   }
   // The models are put beside the measurements once every step is in: they share the link's figures.
   const link = linkFigures(measured.map((step) => step.experiment));
@@ -107,13 +113,13 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
     schema: 'tcp-udp-lab/sweep',
     version: 1,
     startedAt,
-    lab: { backend: lab.backend, description: lab.description },
+    lab: { backend: lab.backend, description: lab.description, limits: [...lab.limits], skipped },
     models: { link },
-    impairment: {
+    impairment: impairer && {
       backend: impairer.backend,
       reason: impairer.reason,
       direction: settings.direction,
-      hosts: lab.servers.map((host) => host.name),
+      hosts: impairer.hosts.map((host) => host.name),
       udpPathHops,
       segmentSizedPackets: true,
     },
@@ -121,6 +127,29 @@ export async function runSweep(lab: Lab, settings: SweepSettings, progress: Prog
     steps,
     ok: steps.every(stepOk),
   } satisfies SweepResult);
+}
+
+/**
+ * What of the request this lab can run: a lab that cannot touch its network runs only the unimpaired
+ * step, and only the modes its network carries. What is left out is said, never silently dropped; an
+ * explicit extra profile it cannot apply is refused.
+ */
+export function fitToLab(lab: Pick<Lab, 'hosts' | 'modes' | 'limits'>, requested: SweepSettings): { settings: SweepSettings; skipped: string[] } {
+  const skipped: string[] = [];
+  let { lossPercents, modes } = requested;
+  if (!lab.hosts) {
+    if (Object.keys(requested.extraProfile).length > 0) {
+      throw new LabError('LAB_ERR_IMPAIRMENT_UNSUPPORTED', `"${formatProfile(requested.extraProfile)}": this lab cannot impair its network (${lab.limits.join('; ')})`);
+    }
+    const impaired = lossPercents.filter((loss) => loss > 0);
+    if (impaired.length > 0) skipped.push(`the loss steps ${impaired.join(', ')}%: impairing the network needs root (network namespaces) or Docker`);
+    lossPercents = [0];
+  }
+  const unsupported = modes.filter((mode) => !lab.modes.includes(mode));
+  if (unsupported.length > 0) skipped.push(`UDP ${unsupported.join(' and ')}: it needs a network of its own (root or Docker); on the host's loopback it would reach past the lab`);
+  modes = modes.filter((mode) => lab.modes.includes(mode));
+  if (modes.length === 0) throw new LabError('LAB_ERR_CONFIG', `none of the modes asked for (${requested.modes.join(', ')}) runs on this lab`);
+  return { settings: { ...requested, lossPercents, modes }, skipped };
 }
 
 /** One line of progress: did TCP get the file back, and how much of each UDP stream arrived. */
