@@ -3,6 +3,7 @@ import { directions, parseProfile } from '@lab/impairment';
 import { LabError } from '@lab/protocol';
 import { nonNegativeIntSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
 import { experimentOptions } from '../services/client/src/config.ts';
+import { labChoices } from './choose-lab.ts';
 
 const profileSchema = z.string().transform((text, ctx) => {
   try {
@@ -20,6 +21,12 @@ const lossListSchema = z
 
 /** The options of `npm run demo` (scripts/demo.ts): what to sweep, how much to send, where to write. */
 export const sweepOptions = {
+  lab: {
+    description: 'where the lab runs: auto (containers if a Docker engine answers, else namespaces as root, else loopback), containers, namespaces, loopback',
+    env: 'LAB_BACKEND',
+    default: 'auto',
+    schema: z.enum(labChoices),
+  },
   loss: { description: 'loss steps in percent, comma-separated', env: 'LAB_SWEEP_LOSS', default: '0,1,5,10,20,30', schema: lossListSchema },
   profile: {
     description: 'more impairment at every step, in tc-netem(8) words (e.g. "delay 20ms 5ms"); anything but loss needs netem',

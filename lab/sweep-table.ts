@@ -109,7 +109,7 @@ export function formatSummary(result: SweepResult): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `  ${cells.map((cell, i) => cell.padStart(widths[i]!)).join('  ')}`;
   const link = result.models.link;
-  const models = link ? `models with rtt ${link.rttMs} ms, rto ${link.rtoMs} ms, mss ${link.mss} B (medians of the steps)` : 'no RTT measured: no models';
+  const models = link ? `models with rtt ${Number(link.rttMs.toFixed(3))} ms, rto ${link.rtoMs} ms, mss ${link.mss} B (medians of the steps)` : 'no RTT measured: no models';
   return [`sweep: UDP delivered (each receiver counted), TCP goodput, and what the models predict (${models})`, line(header), ...rows.map(line)].join('\n');
 }
 

@@ -1,12 +1,19 @@
 #!/usr/bin/env node
-// `npm run demo`: the contrast experiment. Brings the lab up (after scripts/bootstrap.sh built the
-// image), sweeps packet loss over the servers' links, prints a block per step and a summary, writes the
-// JSON result, an SVG chart and an HTML page, and tears the lab down again, also on failure or Ctrl-C.
+// `npm run demo`: the contrast experiment. Brings a lab up (Docker containers where an engine answers,
+// else local processes in network namespaces as root, else on loopback), sweeps packet loss over the
+// servers' links, prints a block per step and a summary, writes the JSON result, an SVG chart and an
+// HTML page, and takes the lab down again, also on failure or Ctrl-C.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LabError } from '@lab/protocol';
 import { parseCommandLine, runMain } from '@lab/runtime';
+import { chooseLab } from '../lab/choose-lab.ts';
 import { ComposeProject } from '../lab/compose-lab.ts';
+import type { Lab, LabBackend } from '../lab/lab.ts';
+import { startLoopbackLab } from '../lab/loopback-lab.ts';
+import { removeNetnsLab, startNetnsLab } from '../lab/netns-lab.ts';
 import { renderSweepSvg, sweepHtml } from '../lab/sweep-chart.ts';
 import { sweepOptions } from '../lab/sweep-options.ts';
 import { formatSweep } from '../lab/sweep-table.ts';
@@ -15,54 +22,79 @@ import { runSweep } from '../lab/sweep.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
 
+/** Starts the chosen lab; `tearDown` undoes whatever of it exists, also when called from a signal handler. */
+async function startLab(backend: LabBackend): Promise<{ lab: Lab; tearDown: () => void; compose?: ComposeProject }> {
+  if (backend === 'containers') {
+    // Docker, the lab image and the multicast rule: idempotent, seconds when all is there.
+    const bootstrap = spawnSync('bash', [join(root, 'scripts/bootstrap.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (bootstrap.status !== 0) throw new LabError('LAB_ERR_CONFIG', `scripts/bootstrap.sh failed (status ${bootstrap.status})`);
+    const compose = new ComposeProject(root, 'tcp-udp-lab-demo');
+    say(`starting tcp-server, udp-relay and a client container on an internal network (${compose.commandLine})`);
+    const tearDown = () => compose.down();
+    try {
+      return { lab: await compose.start(), tearDown, compose };
+    } catch (error) {
+      tearDown();
+      throw error;
+    }
+  }
+  if (backend === 'namespaces') {
+    say('starting tcp-server, udp-relay and the client host in network namespaces joined by a bridge');
+    return { lab: await startNetnsLab(root), tearDown: removeNetnsLab };
+  }
+  say('starting tcp-server and udp-relay as local processes on 127.0.0.1');
+  return { lab: await startLoopbackLab(root), tearDown: () => {} };
+}
+
 runMain(
   'demo',
   async () => {
     const parsed = parseCommandLine(sweepOptions, {
       usage: 'npm run demo -- [options]',
       description:
-        'Starts the lab (tcp-server, udp-relay, client) on an internal Docker network and, for each loss step, impairs the servers\n' +
-        "and runs the client's experiment: a file up and down over TCP, numbered datagrams through the relay over UDP in each mode.\n" +
-        'Prints a TCP | UDP block per step and a summary; writes sweep-<time>.json, .svg and .html into --out.',
+        'Starts the lab (tcp-server, udp-relay, client) and, for each loss step, impairs the servers and runs the client\'s experiment:\n' +
+        'a file up and down over TCP, numbered datagrams through the relay over UDP in each mode. Prints a TCP | UDP block per step\n' +
+        'and a summary; writes sweep-<time>.json, .svg and .html into --out. Exit status: 0 ok, 1 a step failed, 2 bad options,\n' +
+        '3 an impairment this kernel or lab cannot apply.',
     });
     if (!parsed) return 0;
     const options = parsed.values;
-    const compose = new ComposeProject(root, 'tcp-udp-lab-demo');
+    const { backend, why } = chooseLab(options.lab);
+    say(`lab: ${backend} (${why})`);
+    const started = await startLab(backend);
+    const { lab, tearDown } = started;
     let stopping = false;
     process.on('SIGINT', () => {
       if (stopping) return;
       stopping = true;
-      say('interrupted: tearing the lab down');
-      compose.down();
-      process.exit(130);
+      say('interrupted: taking the lab down');
+      void lab.close().finally(() => {
+        tearDown();
+        process.exit(130);
+      });
     });
-    say(`starting tcp-server, udp-relay and a client container on an internal network (${compose.commandLine})`);
     try {
-      const lab = await compose.start();
-      try {
-        const result = await runSweep(lab, { ...options, lossPercents: options.loss, extraProfile: options.profile }, say);
-        const table = formatSweep(result);
-        const stamp = result.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-        const dir = resolve(root, options.out);
-        mkdirSync(dir, { recursive: true });
-        const base = join(dir, `sweep-${stamp}`);
-        const svg = await renderSweepSvg(result);
-        writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
-        writeFileSync(`${base}.svg`, svg);
-        writeFileSync(`${base}.html`, sweepHtml(result, svg, table));
-        process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `\n${table}`);
-        say(`wrote ${base}.json, ${base}.svg and ${base}.html`);
-        return result.ok ? 0 : 1;
-      } finally {
-        await lab.close();
-        if (options.logs) {
-          say("what the servers logged (socket lifecycle, then shutdown on SIGTERM):");
-          compose.stopAndShowLogs();
-        }
-      }
+      const result = await runSweep(lab, { ...options, lossPercents: options.loss, extraProfile: options.profile }, say);
+      const table = formatSweep(result);
+      const stamp = result.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const dir = resolve(root, options.out);
+      mkdirSync(dir, { recursive: true });
+      const base = join(dir, `sweep-${stamp}`);
+      const svg = await renderSweepSvg(result);
+      writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+      writeFileSync(`${base}.svg`, svg);
+      writeFileSync(`${base}.html`, sweepHtml(result, svg, table));
+      process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `\n${table}`);
+      say(`wrote ${base}.json, ${base}.svg and ${base}.html`);
+      return result.ok ? 0 : 1;
     } finally {
-      say('tearing the lab down');
-      compose.down();
+      await lab.close();
+      if (options.logs && started.compose) {
+        say('what the servers logged (socket lifecycle, then shutdown on SIGTERM):');
+        started.compose.stopAndShowLogs();
+      }
+      say('taking the lab down');
+      tearDown();
     }
   },
   (code) => (code === 'LAB_ERR_CONFIG' ? 2 : code === 'LAB_ERR_IMPAIRMENT_UNSUPPORTED' ? 3 : 1),
