@@ -10,6 +10,16 @@ export interface Launch {
   cwd: string;
 }
 
+/** Spawns `argv` behind the launch's prefix, with only PATH, `defaults` and the launch's variables. */
+function spawnUnder(launch: Launch, argv: string[], defaults: Record<string, string> = {}) {
+  const [file, ...args] = [...launch.prefix, ...argv];
+  return spawn(file!, args, {
+    cwd: launch.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...defaults, ...launch.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 /** A service started as a local process; `endpoint` is what its readiness line said ("0.0.0.0:9000"). */
 export interface LocalService {
   name: string;
@@ -19,15 +29,18 @@ export interface LocalService {
 }
 
 /**
- * Starts `node MAIN` under `launch` and resolves once it logs its readiness line ("listening on tcp
- * HOST:PORT" / "listening on udp HOST:PORT"), as the integration tests wait for containers.
+ * The services a local lab runs, and the readiness line each prints once it listens ("listening on tcp
+ * HOST:PORT"), in both log formats: in JSON it sits inside the "msg" string, hence no quote in the capture.
  */
-export async function startLocalService(name: string, main: string, launch: Launch, ready: RegExp, timeoutMs = 20_000): Promise<LocalService> {
-  const child = spawn(launch.prefix[0]!, [...launch.prefix.slice(1), process.execPath, main], {
-    cwd: launch.cwd,
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LOG_FORMAT: 'json', ...launch.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+const localServices = {
+  'tcp-server': { main: 'services/tcp-server/src/main.ts', ready: /listening on tcp ([^\s"]+)/ },
+  'udp-relay': { main: 'services/udp-relay/src/main.ts', ready: /listening on udp ([^\s"]+)/ },
+} as const;
+
+/** Starts a service under `launch` and resolves once it logs its readiness line, as the integration tests wait for containers. */
+export async function startLocalService(name: keyof typeof localServices, launch: Launch, timeoutMs = 20_000): Promise<LocalService> {
+  const { main, ready } = localServices[name];
+  const child = spawnUnder(launch, [process.execPath, main], { LOG_FORMAT: 'json' });
   const output: string[] = [];
   const endpoint = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new LabError('LAB_ERR_TIMEOUT', `${name} did not log ${ready} within ${timeoutMs / 1000} s: ${output.join('').slice(-1000)}`)), timeoutMs);
@@ -62,11 +75,7 @@ export async function stopLocalService(service: LocalService, graceMs = 5000): P
 /** Runs a command to its end under `launch`: its stdout apart, and stdout + stderr as `output`. */
 export function runLocal(argv: string[], launch: Launch): Promise<Run & { stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(launch.prefix[0] ?? argv[0]!, [...launch.prefix.slice(1), ...(launch.prefix.length ? argv : argv.slice(1))], {
-      cwd: launch.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...launch.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnUnder(launch, argv);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -21,9 +21,9 @@ export async function startLoopbackLab(root: string): Promise<Lab> {
   let relayPort: string;
   let serverEndpoint: string;
   try {
-    const server = await startLocalService('tcp-server', 'services/tcp-server/src/main.ts', launch({ TCP_SERVER_LISTEN: '127.0.0.1:0', TCP_SERVER_DATA_DIR: dataDir }), /listening on tcp (\S+)/);
+    const server = await startLocalService('tcp-server', launch({ TCP_SERVER_LISTEN: '127.0.0.1:0', TCP_SERVER_DATA_DIR: dataDir }));
     services.push(server);
-    const relay = await startLocalService('udp-relay', 'services/udp-relay/src/main.ts', launch({ UDP_RELAY_HOST: '127.0.0.1', UDP_RELAY_PORT: '0', UDP_RELAY_MODES: 'unicast', UDP_RELAY_STATS_INTERVAL_MS: '0' }), /listening on udp (\S+)/);
+    const relay = await startLocalService('udp-relay', launch({ UDP_RELAY_HOST: '127.0.0.1', UDP_RELAY_PORT: '0', UDP_RELAY_MODES: 'unicast', UDP_RELAY_STATS_INTERVAL_MS: '0' }));
     services.push(relay);
     serverEndpoint = server.endpoint;
     relayPort = relay.endpoint.split(':').at(-1)!;
@@ -40,6 +40,7 @@ export async function startLoopbackLab(root: string): Promise<Lab> {
     limits: [
       'not root: no network namespaces, so the services share the host\'s loopback, where loss cannot be injected (it would need root and would hit the whole host)',
       'broadcast and multicast would leave the lab on the host\'s networks, so they are not run',
+      'header bytes are not measured: loopback\'s counters hold both ends of every exchange on the host, and its packets are up to 64 KiB',
     ],
     runClient: (args) => runLocal([process.execPath, 'services/client/src/main.ts', ...args], launch({ LAB_SERVER: serverEndpoint, UDP_RELAY_HOST: '127.0.0.1', UDP_RELAY_PORT: relayPort, LOG_FORMAT: 'json' })),
     close: () => (closed ??= close()),

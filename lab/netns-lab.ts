@@ -114,8 +114,8 @@ export async function startNetnsLab(root: string): Promise<Lab> {
     const dataDir = mkdtempSync(join(tmpdir(), `${NETNS_PREFIX}-data-`));
     if (asLabUser) chownSync(dataDir, LAB_UID, LAB_UID);
     services.push(
-      await startLocalService('tcp-server', 'services/tcp-server/src/main.ts', launch('tcp-server', { TCP_SERVER_LISTEN: '0.0.0.0:9000', TCP_SERVER_DATA_DIR: dataDir }), /listening on tcp (\S+)/),
-      await startLocalService('udp-relay', 'services/udp-relay/src/main.ts', launch('udp-relay', { UDP_RELAY_PORT: '9001', UDP_RELAY_MODES: deliveryModes.join(','), UDP_RELAY_STATS_INTERVAL_MS: '0' }), /listening on udp (\S+)/),
+      await startLocalService('tcp-server', launch('tcp-server', { TCP_SERVER_LISTEN: '0.0.0.0:9000', TCP_SERVER_DATA_DIR: dataDir })),
+      await startLocalService('udp-relay', launch('udp-relay', { UDP_RELAY_PORT: '9001', UDP_RELAY_MODES: deliveryModes.join(','), UDP_RELAY_STATS_INTERVAL_MS: '0' })),
     );
   } catch (error) {
     await close();

@@ -116,7 +116,7 @@ export function formatSummary(result: SweepResult): string {
 /** Where the loss was, in one line; or, where the lab could not impair, why not. */
 export function describeImpairment(result: SweepResult, { short = false } = {}): string {
   const { impairment } = result;
-  if (!impairment) return short ? 'no impairment' : `none: ${result.lab.limits.join('; ')}`;
+  if (!impairment) return short ? 'no impairment' : 'none: this lab has no network of its own to impair (see its limits)';
   const where = { in: 'into', out: 'out of', both: 'into and out of' }[impairment.direction];
   if (short) return `${impairment.backend}: loss on packets ${where} ${impairment.hosts.join(' and ')}`;
   const hops = `${impairment.udpPathHops} impaired point${impairment.udpPathHops === 1 ? '' : 's'}`;
@@ -127,6 +127,7 @@ export function formatSweep(result: SweepResult): string {
   return [
     `lab: ${result.lab.backend}: ${result.lab.description}`,
     `impairment: ${describeImpairment(result)}`,
+    ...result.lab.limits.map((line) => `limit: ${line}`),
     ...result.lab.skipped.map((line) => `SKIPPED: ${line}`),
     '',
     ...result.steps.flatMap((step, i) => [formatStep(step, i, result.steps.length), '']),

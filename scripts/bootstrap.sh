@@ -8,6 +8,9 @@
 #          application's runtime dependencies installed on the host (machines without an image registry).
 # Idempotent: a second run only re-checks and lets the Docker build cache answer (a few seconds).
 #
+# `bootstrap.sh --local` is for the lab without Docker (lab/netns-lab.ts): Node.js, and the host tools
+# that build network namespaces and impair them (ip and tc from iproute2, iptables, setpriv), nothing else.
+#
 # Environment:
 #   LAB_IMAGE_SOURCE=auto|local|registry  how to get the base image (default auto: local when the official
 #                                         image is not already present and this is Debian as root)
@@ -35,7 +38,6 @@ ensure_node() {
   [ -d node_modules/zod ] || die "dependencies are missing: run 'npm ci' first"
 }
 
-# --- 2. Docker engine ---------------------------------------------------------------------------
 is_debian_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 
 # A fresh VM's apt-daily may hold the dpkg lock for a while: wait for it instead of failing at once.
@@ -45,6 +47,21 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@" >/dev/null
 }
 
+# --- 2a. Host tools for the lab in network namespaces --------------------------------------------
+# A fresh Debian has ip and tc but not iptables, the only way to drop packets where the kernel has no
+# netem (as here). Docker's package brings iptables too, so the container path needs no such step.
+ensure_local_tools() {
+  local missing=() tool
+  for tool in ip:iproute2 tc:iproute2 iptables:iptables setpriv:util-linux; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  is_debian_root || die "the lab in network namespaces needs ${missing[*]} (install them; it also needs root)"
+  apt_install "${missing[@]}"
+}
+
+# --- 2b. Docker engine --------------------------------------------------------------------------
 ensure_docker() {
   if docker info >/dev/null 2>&1; then return; fi
   if ! command -v dockerd >/dev/null 2>&1; then
@@ -191,6 +208,11 @@ build_app_image() {
 }
 
 ensure_node
+if [ "${1:-}" = --local ]; then
+  ensure_local_tools
+  say "ready (for the lab in network namespaces)"
+  exit 0
+fi
 ensure_docker
 ensure_compose
 allow_lab_multicast

@@ -22,12 +22,16 @@ import { runSweep } from '../lab/sweep.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
 
+/** scripts/bootstrap.sh: idempotent, seconds when everything is there. */
+function bootstrap(args: string[]): void {
+  const run = spawnSync('bash', [join(root, 'scripts/bootstrap.sh'), ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (run.status !== 0) throw new LabError('LAB_ERR_CONFIG', `${['scripts/bootstrap.sh', ...args].join(' ')} failed (status ${run.status})`);
+}
+
 /** Starts the chosen lab; `tearDown` undoes whatever of it exists, also when called from a signal handler. */
 async function startLab(backend: LabBackend): Promise<{ lab: Lab; tearDown: () => void; compose?: ComposeProject }> {
   if (backend === 'containers') {
-    // Docker, the lab image and the multicast rule: idempotent, seconds when all is there.
-    const bootstrap = spawnSync('bash', [join(root, 'scripts/bootstrap.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (bootstrap.status !== 0) throw new LabError('LAB_ERR_CONFIG', `scripts/bootstrap.sh failed (status ${bootstrap.status})`);
+    bootstrap([]); // Docker, the lab image and the multicast rule
     const compose = new ComposeProject(root, 'tcp-udp-lab-demo');
     say(`starting tcp-server, udp-relay and a client container on an internal network (${compose.commandLine})`);
     const tearDown = () => compose.down();
@@ -39,6 +43,7 @@ async function startLab(backend: LabBackend): Promise<{ lab: Lab; tearDown: () =
     }
   }
   if (backend === 'namespaces') {
+    bootstrap(['--local']); // iptables, which a fresh Debian lacks
     say('starting tcp-server, udp-relay and the client host in network namespaces joined by a bridge');
     return { lab: await startNetnsLab(root), tearDown: removeNetnsLab };
   }

@@ -11,9 +11,9 @@ describe('interface counters', () => {
     ],
   };
 
-  it('finds the interface whose subnet holds the peer', () => {
+  it('finds the interface whose subnet holds the peer, never loopback', () => {
     assert.equal(interfaceTowards('172.18.0.2', interfaces), 'eth0');
-    assert.equal(interfaceTowards('127.0.0.1', interfaces), 'lo');
+    assert.equal(interfaceTowards('127.0.0.1', interfaces), null);
     assert.equal(interfaceTowards('10.1.2.3', interfaces), null);
     assert.equal(interfaceTowards('::1', interfaces), null);
   });

@@ -9,14 +9,16 @@ export interface InterfaceCounters {
 
 /**
  * The interface that carries traffic to `remote` (an IPv4 address): the one whose subnet holds it. A lab
- * host has one such interface; null where none does (a routed path, IPv6, loopback names).
+ * host has one such interface; null where none does (a routed path, IPv6, a name). Never loopback: its
+ * counters hold both ends of every exchange on the host (what one side sends, `lo` sends), and with no
+ * wire to fit, one of its packets carries up to 64 KiB of TCP, so per-packet headers cannot be read off it.
  */
 export function interfaceTowards(remote: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string | null {
   const target = ipv4Number(remote);
   if (target === null) return null;
   for (const [name, infos] of Object.entries(interfaces)) {
     for (const info of infos ?? []) {
-      if (info.family !== 'IPv4') continue;
+      if (info.family !== 'IPv4' || info.internal) continue;
       const address = ipv4Number(info.address);
       const mask = ipv4Number(info.netmask);
       if (address !== null && mask !== null && (address & mask) >>> 0 === (target & mask) >>> 0) return name;
