@@ -26,6 +26,8 @@ export interface Lab {
   readonly limits: readonly string[];
   /** Runs `client ARGS…` in the client host as the lab's unprivileged user. */
   runClient(args: string[]): Promise<Run & { stdout: string }>;
+  /** What the servers logged so far, where the lab holds it (local processes; containers' logs are Docker's). */
+  serverLogs?(): string;
   /** Stops everything it started and removes what it made; safe to call twice. */
   close(): Promise<void>;
 }

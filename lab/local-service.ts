@@ -44,10 +44,12 @@ export async function startLocalService(name: keyof typeof localServices, launch
   const output: string[] = [];
   const endpoint = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new LabError('LAB_ERR_TIMEOUT', `${name} did not log ${ready} within ${timeoutMs / 1000} s: ${output.join('').slice(-1000)}`)), timeoutMs);
+    let waiting = true;
     const onData = (chunk: Buffer) => {
       output.push(chunk.toString());
-      const match = ready.exec(output.join(''));
+      const match = waiting ? ready.exec(output.join('')) : null;
       if (match) {
+        waiting = false;
         clearTimeout(timer);
         resolve(match[1] ?? '');
       }
@@ -83,4 +85,11 @@ export function runLocal(argv: string[], launch: Launch): Promise<Run & { stdout
     child.on('error', (error) => resolve({ code: 127, stdout, output: `${stdout}${stderr}${error.message}`.trim() }));
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, output: `${stdout}${stderr}`.trim() }));
   });
+}
+
+/** What the services logged (all of it: they are kept for `npm run demo -- --logs`), each line under its service's name. */
+export function serviceLogs(services: readonly LocalService[]): string {
+  return services
+    .flatMap((service) => service.output.join('').split('\n').filter(Boolean).map((line) => `${service.name} | ${line}`))
+    .join('\n');
 }

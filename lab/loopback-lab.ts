@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from './lab.ts';
-import { runLocal, startLocalService, stopLocalService, type Launch, type LocalService } from './local-service.ts';
+import { runLocal, serviceLogs, startLocalService, stopLocalService, type Launch, type LocalService } from './local-service.ts';
 
 /**
  * The local lab without root: the services as processes of this user on 127.0.0.1, on ports the kernel
@@ -43,6 +43,7 @@ export async function startLoopbackLab(root: string): Promise<Lab> {
       'header bytes are not measured: loopback\'s counters hold both ends of every exchange on the host, and its packets are up to 64 KiB',
     ],
     runClient: (args) => runLocal([process.execPath, 'services/client/src/main.ts', ...args], launch({ LAB_SERVER: serverEndpoint, UDP_RELAY_HOST: '127.0.0.1', UDP_RELAY_PORT: relayPort, LOG_FORMAT: 'json' })),
+    serverLogs: () => serviceLogs(services),
     close: () => (closed ??= close()),
   };
 }

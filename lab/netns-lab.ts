@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Exec } from '@lab/impairment';
 import { deliveryModes, LabError } from '@lab/protocol';
 import type { Lab } from './lab.ts';
-import { runLocal, startLocalService, stopLocalService, type Launch, type LocalService } from './local-service.ts';
+import { runLocal, serviceLogs, startLocalService, stopLocalService, type Launch, type LocalService } from './local-service.ts';
 
 /** Every namespace, link and folder this lab makes starts with this, so a later run can find leftovers. */
 export const NETNS_PREFIX = 'tcpudplab';
@@ -29,6 +29,45 @@ function ip(args: string[], { tolerate = false } = {}): string {
   const result = spawnSync('ip', args, { encoding: 'utf8' });
   if (result.status !== 0 && !tolerate) throw new LabError('LAB_ERR_CONFIG', `\`ip ${args.join(' ')}\` failed: ${(result.stderr || result.error?.message || '').trim()}`);
   return result.stdout ?? '';
+}
+
+/**
+ * Which process holds the lab: the namespaces have fixed names, so a second run would tear down the first
+ * one's. Root only, like the namespaces themselves (ip-netns(8) keeps them under /run/netns).
+ */
+export const OWNER_FILE = `/run/${NETNS_PREFIX}.pid`;
+
+/** The pid in OWNER_FILE if that process is alive (a run that died leaves a pid nobody has). */
+function liveOwner(): number | null {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(OWNER_FILE, 'utf8').trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: alive, but not ours to signal (we are root, so this does not happen; be safe anyway).
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
+/** Takes the lab for this process, or fails with LAB_ERR_LAB_IN_USE naming the live run that holds it. */
+function claimLab(): void {
+  const owner = liveOwner();
+  if (owner !== null) {
+    throw new LabError('LAB_ERR_LAB_IN_USE', `another run (pid ${owner}) holds the lab in network namespaces (${OWNER_FILE}); wait for it to end or stop it`);
+  }
+  removeNetnsLab();
+  try {
+    writeFileSync(OWNER_FILE, `${process.pid}\n`, { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new LabError('LAB_ERR_LAB_IN_USE', `another run took the lab in network namespaces just now (${OWNER_FILE})`);
+    throw error;
+  }
 }
 
 /** The lab's namespaces that exist now (`ip netns list` prints "name (id: N)" or just "name"). */
@@ -65,6 +104,7 @@ export function removeNetnsLab(): void {
   }
   for (const link of labLinks()) ip(['link', 'del', link], { tolerate: true });
   for (const entry of readdirSync(tmpdir())) if (entry.startsWith(`${NETNS_PREFIX}-data-`)) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+  rmSync(OWNER_FILE, { force: true });
 }
 
 /**
@@ -100,7 +140,7 @@ function labUserCanRead(root: string): boolean {
 
 /** The local lab as root: the three services as processes, each in its own network namespace. */
 export async function startNetnsLab(root: string): Promise<Lab> {
-  removeNetnsLab();
+  claimLab();
   const asLabUser = labUserCanRead(root);
   const user = asLabUser ? ['setpriv', `--reuid=${LAB_UID}`, `--regid=${LAB_UID}`, '--clear-groups'] : [];
   const launch = (role: Role, env: Record<string, string> = {}): Launch => ({ prefix: ['ip', 'netns', 'exec', namespaceOf(role), ...user], env, cwd: root });
@@ -134,6 +174,7 @@ export async function startNetnsLab(root: string): Promise<Lab> {
     limits: [],
     runClient: (args) =>
       runLocal([process.execPath, 'services/client/src/main.ts', ...args], launch('client', { LAB_SERVER: `${roles['tcp-server'].address}:9000`, UDP_RELAY_HOST: roles['udp-relay'].address, UDP_RELAY_PORT: '9001', LOG_FORMAT: 'json' })),
+    serverLogs: () => serviceLogs(services),
     close: () => (closed ??= close()),
   };
 }

@@ -67,7 +67,8 @@ export function analyseStep(report: ExperimentReport, context: StepContext): Pic
             expectedLossPercent: expected * 100,
             receivers: mode.receivers.map((r) => {
               const band99 = binomialInterval(r.sent, expected, 0.99);
-              return { receiver: r.receiver, lost: r.lost, sent: r.sent, band99, withinBand: r.lost >= band99[0] && r.lost <= band99[1] };
+              const band95 = binomialInterval(r.sent, expected, 0.95);
+              return { receiver: r.receiver, lost: r.lost, sent: r.sent, band95, band99, withinBand: r.lost >= band99[0] && r.lost <= band99[1] };
             }),
           })),
   };

@@ -13,7 +13,9 @@ import { describeImpairment } from './sweep-table.ts';
  */
 export function sweepChartSpec(result: SweepResult): TopLevelSpec {
   const steps = result.steps;
-  const loss = { field: 'loss', type: 'quantitative', title: 'loss per impaired point (%)' } as const;
+  // Explicit domains: a sweep of one step (the loopback lab) would give Vega a zero-width one to divide.
+  const lossDomain = [0, Math.max(1, ...steps.map((step) => step.lossPercent))];
+  const loss = { field: 'loss', type: 'quantitative', title: 'loss per impaired point (%)', scale: { domain: lossDomain } } as const;
   const delivered = steps.flatMap((step) => {
     const { udp } = step.experiment;
     return 'error' in udp ? [] : udp.modes.map((m) => ({ loss: step.lossPercent, mode: m.mode, delivered: deliveredPercent(m.receivers) }));
@@ -24,6 +26,8 @@ export function sweepChartSpec(result: SweepResult): TopLevelSpec {
     const expected = 100 - step.udp[0]!.expectedLossPercent;
     return [{ loss: step.lossPercent, expected, low: 100 * (1 - check.band99[1] / check.sent), high: 100 * (1 - check.band99[0] / check.sent) }];
   });
+  const lowest = Math.min(100, ...delivered.map((d) => d.delivered), ...bands.map((b) => b.low));
+  const deliveredDomain = [Math.max(0, Math.floor((lowest - 1) / 5) * 5), 100];
   // Which packets of each transfer met the loss: its data, its ACKs, or both.
   const lost = result.impairment
     ? { in: ['data lost', 'ACKs lost'], out: ['ACKs lost', 'data lost'], both: ['data and ACKs lost', 'data and ACKs lost'] }[result.impairment.direction]
@@ -56,7 +60,7 @@ export function sweepChartSpec(result: SweepResult): TopLevelSpec {
         width,
         height: 220,
         layer: [
-          { data: { values: bands }, mark: { type: 'area', opacity: 0.18, color: '#777' }, encoding: { x: loss, y: { field: 'low', type: 'quantitative', title: 'delivered (%)', scale: { zero: false } }, y2: { field: 'high' } } },
+          { data: { values: bands }, mark: { type: 'area', opacity: 0.18, color: '#777' }, encoding: { x: loss, y: { field: 'low', type: 'quantitative', title: 'delivered (%)', scale: { domain: deliveredDomain } }, y2: { field: 'high' } } },
           { data: { values: bands }, mark: { type: 'line', strokeDash: [4, 3], color: '#555' }, encoding: { x: loss, y: { field: 'expected', type: 'quantitative' } } },
           {
             data: { values: delivered },

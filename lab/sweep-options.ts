@@ -22,7 +22,9 @@ const lossListSchema = z
 /** The options of `npm run demo` (scripts/demo.ts): what to sweep, how much to send, where to write. */
 export const sweepOptions = {
   lab: {
-    description: 'where the lab runs: auto (containers if a Docker engine answers, else namespaces as root, else loopback), containers, namespaces, loopback',
+    description:
+      'where the lab runs: containers (Docker; on Debian as root it is installed and started), namespaces (root: a network namespace per service, ' +
+      'joined by a bridge), loopback (any user: 127.0.0.1, no impairment, unicast only), or auto: containers if a Docker engine answers, else namespaces as root, else loopback',
     env: 'LAB_BACKEND',
     default: 'auto',
     schema: z.enum(labChoices),

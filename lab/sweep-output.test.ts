@@ -49,6 +49,23 @@ describe('sweep outputs', () => {
     assert.ok(html.includes(svg));
     assert.doesNotMatch(html, /<script|<link/);
   });
+
+  it('charts a sweep of one unimpaired step (the loopback lab) on readable axes, and lists the lab\'s limits', async () => {
+    const one = {
+      ...result,
+      lab: { backend: 'loopback' as const, description: 'local processes on 127.0.0.1', limits: ['not root: no impairment'], skipped: ['the loss steps 10, 30%'] },
+      impairment: null,
+      steps: [result.steps[0]!],
+    };
+    const svg = await renderSweepSvg(one);
+    // A zero-width domain made Vega print its one tick as "0.000000" and "100.000000".
+    assert.doesNotMatch(svg, /\d\.0{5,}/);
+    assert.match(svg, />95</);
+    const table = formatSweep(one);
+    assert.match(table, /^impairment: none: this lab has no network of its own/m);
+    assert.match(table, /^limit: not root: no impairment$/m);
+    assert.match(table, /^SKIPPED: the loss steps 10, 30%$/m);
+  });
 });
 
 describe('the documented sweep contract', () => {

@@ -134,15 +134,16 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
  * step, and only the modes its network carries. What is left out is said, never silently dropped; an
  * explicit extra profile it cannot apply is refused.
  */
-export function fitToLab(lab: Pick<Lab, 'hosts' | 'modes' | 'limits'>, requested: SweepSettings): { settings: SweepSettings; skipped: string[] } {
+export function fitToLab(lab: Pick<Lab, 'backend' | 'hosts' | 'modes'>, requested: SweepSettings): { settings: SweepSettings; skipped: string[] } {
   const skipped: string[] = [];
   let { lossPercents, modes } = requested;
   if (!lab.hosts) {
+    const why = 'impairing the network needs root (network namespaces) or Docker';
     if (Object.keys(requested.extraProfile).length > 0) {
-      throw new LabError('LAB_ERR_IMPAIRMENT_UNSUPPORTED', `"${formatProfile(requested.extraProfile)}": this lab cannot impair its network (${lab.limits.join('; ')})`);
+      throw new LabError('LAB_ERR_IMPAIRMENT_UNSUPPORTED', `"${formatProfile(requested.extraProfile)}": the ${lab.backend} lab cannot impair its network: ${why}`);
     }
     const impaired = lossPercents.filter((loss) => loss > 0);
-    if (impaired.length > 0) skipped.push(`the loss steps ${impaired.join(', ')}%: impairing the network needs root (network namespaces) or Docker`);
+    if (impaired.length > 0) skipped.push(`the loss steps ${impaired.join(', ')}%: ${why}`);
     lossPercents = [0];
   }
   const unsupported = modes.filter((mode) => !lab.modes.includes(mode));

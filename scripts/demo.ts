@@ -68,16 +68,19 @@ runMain(
     say(`lab: ${backend} (${why})`);
     const started = await startLab(backend);
     const { lab, tearDown } = started;
+    // Ctrl-C, `kill`, a closed terminal: the lab comes down, and the status says which signal (128 + its number).
     let stopping = false;
-    process.on('SIGINT', () => {
-      if (stopping) return;
-      stopping = true;
-      say('interrupted: taking the lab down');
-      void lab.close().finally(() => {
-        tearDown();
-        process.exit(130);
+    for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+      process.on(signal, () => {
+        if (stopping) return;
+        stopping = true;
+        say(`${signal}: taking the lab down`);
+        void lab.close().finally(() => {
+          tearDown();
+          process.exit(128 + number);
+        });
       });
-    });
+    }
     try {
       const result = await runSweep(lab, { ...options, lossPercents: options.loss, extraProfile: options.profile }, say);
       const table = formatSweep(result);
@@ -94,9 +97,10 @@ runMain(
       return result.ok ? 0 : 1;
     } finally {
       await lab.close();
-      if (options.logs && started.compose) {
+      if (options.logs) {
         say('what the servers logged (socket lifecycle, then shutdown on SIGTERM):');
-        started.compose.stopAndShowLogs();
+        if (started.compose) started.compose.stopAndShowLogs();
+        else process.stdout.write(`${lab.serverLogs?.() ?? ''}\n`);
       }
       say('taking the lab down');
       tearDown();

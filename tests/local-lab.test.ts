@@ -4,11 +4,11 @@
 // removed by the next start.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { labLinks, labNamespaces, startNetnsLab } from '../lab/netns-lab.ts';
+import { labLinks, labNamespaces, OWNER_FILE, startNetnsLab } from '../lab/netns-lab.ts';
 import { sweepResultSchema, type SweepResult, type SweepStep } from '../lab/sweep-result.ts';
 import { runSweep } from '../lab/sweep.ts';
 import { repoRoot } from './support/lab-containers.ts';
@@ -20,6 +20,7 @@ function assertNothingLeft(): void {
   assert.deepEqual(labNamespaces(), [], 'network namespaces left behind');
   assert.deepEqual(labLinks(), [], 'links left behind');
   assert.deepEqual(readdirSync(tmpdir()).filter((name) => name.startsWith('tcpudplab-')), [], 'folders left behind');
+  assert.equal(existsSync(OWNER_FILE), false, `${OWNER_FILE} left behind`);
 }
 
 /** Starts the demo and resolves with its child once its progress shows `line`. */
@@ -43,6 +44,9 @@ describe('the local lab in network namespaces (root)', { timeout: 600_000, skip:
     const lab = await startNetnsLab(repoRoot);
     try {
       assert.deepEqual(labNamespaces().sort(), ['tcpudplab-client', 'tcpudplab-switch', 'tcpudplab-tcp-server', 'tcpudplab-udp-relay']);
+      // A second start would tear this lab down (the names are fixed): it is refused, and this one lives on.
+      await assert.rejects(startNetnsLab(repoRoot), { code: 'LAB_ERR_LAB_IN_USE' });
+      assert.equal(labNamespaces().length, 4);
       result = await runSweep(
         lab,
         { lossPercents: [0, 10], extraProfile: {}, direction: 'in', fileBytes: 1024 * 1024, tcpDeadlineMs: 0, datagrams: 2000, datagramBytes: 512, rate: 2000, receivers: 2, modes: ['unicast', 'broadcast', 'multicast'] },
@@ -71,15 +75,17 @@ describe('the local lab in network namespaces (root)', { timeout: 600_000, skip:
 
   it('left nothing behind after the run', () => assertNothingLeft());
 
-  it('takes everything down when the demo is interrupted (Ctrl-C) mid-experiment', async () => {
-    const demo = demoUntil(['--lab', 'namespaces', '--loss', '0,10', '--file-bytes', String(8 * 1024 * 1024), '--out', tmpdir()], /step 1\/2: loss 0%/);
-    await demo.seen;
-    assert.ok(labNamespaces().length > 0, 'the lab is up');
-    const exited = new Promise<number | null>((resolve) => demo.child.once('exit', resolve));
-    demo.child.kill('SIGINT');
-    assert.equal(await exited, 130, demo.stderr());
-    assertNothingLeft();
-  });
+  for (const [signal, status, what] of [['SIGINT', 130, 'interrupted (Ctrl-C)'], ['SIGTERM', 143, 'terminated (kill)']] as const) {
+    it(`takes everything down when the demo is ${what} mid-experiment`, async () => {
+      const demo = demoUntil(['--lab', 'namespaces', '--loss', '0,10', '--file-bytes', String(8 * 1024 * 1024), '--out', tmpdir()], /step 1\/2: loss 0%/);
+      await demo.seen;
+      assert.ok(labNamespaces().length > 0, 'the lab is up');
+      const exited = new Promise<number | null>((resolve) => demo.child.once('exit', resolve));
+      demo.child.kill(signal);
+      assert.equal(await exited, status, demo.stderr());
+      assertNothingLeft();
+    });
+  }
 
   it('removes what a killed (SIGKILL) run left behind at the next start', async () => {
     const demo = demoUntil(['--lab', 'namespaces', '--loss', '0', '--file-bytes', String(8 * 1024 * 1024), '--out', tmpdir()], /step 1\/1: loss 0%/);

@@ -46,6 +46,8 @@ export const errorCatalogue = {
   // impairment
   LAB_ERR_BAD_PROFILE: 'An impairment profile is not in the netem-style syntax the lab accepts.',
   LAB_ERR_IMPAIRMENT_UNSUPPORTED: 'The impairment backend in use cannot apply an option of the profile (e.g. delay without netem).',
+  // the lab runner
+  LAB_ERR_LAB_IN_USE: 'Another live run holds the local lab\'s network namespaces; starting a second would tear the first down.',
   // client and services
   LAB_ERR_CONFIG: 'A command-line flag or environment variable is invalid.',
   LAB_ERR_CONNECT: 'A TCP connection could not be established within the retry budget.',
