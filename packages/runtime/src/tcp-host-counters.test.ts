@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSsInfo, parseTcpSnmp } from './tcp-host-counters.ts';
+import { parseSsInfo, parseSsProgress, parseTcpSnmp } from './tcp-host-counters.ts';
 
 describe('TCP host counters', () => {
   it('reads OutSegs and RetransSegs from /proc/net/snmp text', () => {
@@ -16,5 +16,11 @@ Tcp: 1 200 120000 -1 3177 2814 0 2221 0 632396 624035 1173 0 1534 0
     assert.deepEqual(parseSsInfo(line), { rttMs: 1.25, rttVarMs: 0.625, rtoMs: 204, mss: 1448, bytesRetransmitted: 0 });
     assert.equal(parseSsInfo(`${line} bytes_sent:1049000 bytes_retrans:44888 bytes_acked:1004113`)?.bytesRetransmitted, 44888);
     assert.equal(parseSsInfo('no info'), null);
+  });
+
+  it('reads how far both byte streams came, 0 for a counter ss leaves out', () => {
+    const line = '\t cubic rto:204 rtt:1.25/0.625 mss:1448 bytes_sent:1049000 bytes_retrans:44888 bytes_acked:1004113 bytes_received:321 segs_out:700';
+    assert.deepEqual(parseSsProgress(line), { bytesAcked: 1004113, bytesReceived: 321, bytesRetransmitted: 44888 });
+    assert.deepEqual(parseSsProgress('\t cubic rto:204 rtt:1.25/0.625 mss:1448'), { bytesAcked: 0, bytesReceived: 0, bytesRetransmitted: 0 });
   });
 });

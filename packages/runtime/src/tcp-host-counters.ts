@@ -47,14 +47,37 @@ export function parseSsInfo(text: string): TcpConnectionInfo | null {
   return { rttMs: Number(rtt[1]), rttVarMs: Number(rtt[2]), rtoMs: Number(rto[1]), mss: Number(mss[1]), bytesRetransmitted: Number(retransmitted?.[1] ?? 0) };
 }
 
-/**
- * Asks the kernel (ss(8), from iproute2) for the TCP_INFO of the connection from `localPort`; null where
- * ss is missing or the connection is gone.
- */
-export function tcpConnectionInfo(localPort: number): Promise<TcpConnectionInfo | null> {
+/** How far a connection's two byte streams have come (RFC 4898's counters, in TCP_INFO since Linux 4.1 and 4.6). */
+export interface TcpStreamProgress {
+  /** Bytes of this end's stream the peer has acknowledged (tcpi_bytes_acked). */
+  bytesAcked: number;
+  /** Bytes of the peer's stream this end has received in order (tcpi_bytes_received). */
+  bytesReceived: number;
+  /** Payload bytes this end has sent again (tcpi_bytes_retrans). */
+  bytesRetransmitted: number;
+}
+
+/** Parses the byte counters of an `ss -tin` info line; ss prints each only once it is above 0. */
+export function parseSsProgress(text: string): TcpStreamProgress {
+  const counter = (name: string) => Number(new RegExp(`\\b${name}:(\\d+)`).exec(text)?.[1] ?? 0);
+  return { bytesAcked: counter('bytes_acked'), bytesReceived: counter('bytes_received'), bytesRetransmitted: counter('bytes_retrans') };
+}
+
+/** The `ss -tin` info of the established connection from `localPort` (ss(8), from iproute2); null where ss is missing or the connection is gone. */
+function ssInfo(localPort: number): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile('ss', ['-tinH', 'state', 'established', `( sport = :${localPort} )`], { timeout: 2000 }, (error, stdout) => {
-      resolve(error ? null : parseSsInfo(stdout));
-    });
+    execFile('ss', ['-tinH', 'state', 'established', `( sport = :${localPort} )`], { timeout: 2000 }, (error, stdout) => resolve(error || stdout.trim() === '' ? null : stdout));
   });
+}
+
+/** Asks the kernel for the TCP_INFO of the connection from `localPort`; null where it cannot be read. */
+export async function tcpConnectionInfo(localPort: number): Promise<TcpConnectionInfo | null> {
+  const info = await ssInfo(localPort);
+  return info === null ? null : parseSsInfo(info);
+}
+
+/** Asks the kernel how far the connection from `localPort` has come; null where it cannot be read. */
+export async function tcpStreamProgress(localPort: number): Promise<TcpStreamProgress | null> {
+  const info = await ssInfo(localPort);
+  return info === null ? null : parseSsProgress(info);
 }

@@ -10,12 +10,15 @@ import {
   readInterfaceCounters,
   readTcpHostCounters,
   tcpConnectionInfo,
+  tcpStreamProgress,
   wireOverhead,
   writeChunk,
   type Logger,
   type TcpConnectionInfo,
+  type TcpStreamProgress,
   type WireOverhead,
 } from '@lab/runtime';
+import { formatBytes } from './progress.ts';
 import { TcpFileClient } from './tcp-client.ts';
 
 export interface TcpExperimentOptions {
@@ -70,6 +73,20 @@ async function writeRandomFile(path: string, bytes: number): Promise<string> {
 
 const mbitPerS = (bytes: number, ms: number) => (ms > 0 ? (bytes * 8) / (ms * 1000) : 0);
 
+/**
+ * How far a transfer cut at the deadline came, from the connection's TCP_INFO: for the upload, what the
+ * server had acknowledged; for the download, what had arrived in order. Both count from the connect on,
+ * so they include the protocol's few header bytes. Empty where the kernel could not be asked.
+ */
+export function howFar(phase: 'upload' | 'download', info: TcpStreamProgress | null, fileBytes: number, seconds: number): string {
+  if (!info) return '';
+  if (phase === 'upload') {
+    const acked = Math.min(info.bytesAcked, fileBytes);
+    return `: ${formatBytes(acked)} of ${formatBytes(fileBytes)} acknowledged by then (${((acked * 8) / seconds / 1e6).toPrecision(2)} Mbit/s), ${formatBytes(info.bytesRetransmitted)} sent again`;
+  }
+  return `: ${formatBytes(Math.min(info.bytesReceived, fileBytes))} of ${formatBytes(fileBytes)} of the download received by then`;
+}
+
 /** Uploads a random file and downloads it again over one connection; TCP must give back every byte. */
 export async function runTcpExperiment(options: TcpExperimentOptions): Promise<TcpExperimentResult> {
   const { log } = options;
@@ -83,19 +100,23 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
 
     const countersBefore = await readTcpHostCounters();
     const client = await TcpFileClient.connect({ endpoint: options.endpoint, log, connectTimeoutMs: options.connectTimeoutMs });
-    let phase = 'upload';
+    let phase: 'upload' | 'download' = 'upload';
     let cut = false;
+    // What the kernel had got through when the time ran out: a cut transfer still says how far it came.
+    let atCut: TcpStreamProgress | null = null;
     const timer =
       options.deadlineMs > 0
-        ? setTimeout(() => {
+        ? setTimeout(async () => {
             cut = true;
+            atCut = await tcpStreamProgress(client.localPort);
             client.abort();
           }, options.deadlineMs)
         : undefined;
     const withinDeadline = <T>(transfer: Promise<T>): Promise<T> =>
       transfer.catch((error: unknown) => {
         if (!cut) throw error;
-        throw new LabError('LAB_ERR_DEADLINE', `the ${phase} did not complete within ${options.deadlineMs / 1000} s (the time limit of the TCP part)`, { cause: error });
+        const seconds = options.deadlineMs / 1000;
+        throw new LabError('LAB_ERR_DEADLINE', `the ${phase} did not complete within ${seconds} s (the time limit of the TCP part)${howFar(phase, atCut, options.fileBytes, seconds)}`, { cause: error });
       });
     try {
       const iface = interfaceTowards(client.remoteAddress);
