@@ -35,10 +35,16 @@ async function serverRetransmissions(host: ImpairedHost): Promise<number | null>
   return run.code === 0 ? (parseTcpSnmp(run.output)?.retransSegs ?? null) : null;
 }
 
-function clientArgs(settings: SweepSettings): string[] {
+/**
+ * The client's arguments for step `index`. Each step gets rooms of its own (the client numbers one per
+ * mode from `--room`): a member of an earlier step whose leave was lost on the impaired path must not
+ * be sent this step's stream.
+ */
+function clientArgs(settings: SweepSettings, index: number): string[] {
   return [
     'experiment',
     '--json',
+    `--room=${1 + index * settings.modes.length}`,
     `--file-bytes=${settings.fileBytes}`,
     `--tcp-deadline-ms=${settings.tcpDeadlineMs}`,
     `--datagrams=${settings.datagrams}`,
@@ -82,7 +88,7 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
       const retransmittedBefore = tcpServer && (await serverRetransmissions(tcpServer));
       // A step at high loss can take a minute: say that it is still going.
       const ticker = setInterval(() => progress(`step ${index + 1}/${settings.lossPercents.length}: still running after ${Math.round((performance.now() - started) / 1000)} s`), 10_000);
-      const run = await lab.runClient(clientArgs(settings)).finally(() => clearInterval(ticker));
+      const run = await lab.runClient(clientArgs(settings, index)).finally(() => clearInterval(ticker));
       const retransmittedAfter = tcpServer && (await serverRetransmissions(tcpServer));
       const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
       if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);

@@ -10,6 +10,7 @@ import { containerLab } from '../lab/container-lab.ts';
 import type { Lab } from '../lab/lab.ts';
 import { sweepResultSchema, type SweepResult } from '../lab/sweep-result.ts';
 import { runSweep } from '../lab/sweep.ts';
+import { assertUdpHeadersOnly } from './support/sweep-checks.ts';
 import { assertNothingLeft, buildLabImage, createInternalNetwork, sweepClient, tcpServer, udpRelay } from './support/lab-containers.ts';
 
 describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
@@ -86,6 +87,7 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
         }
       }
       for (const mode of udp.modes) for (const r of mode.receivers) assert.equal(r.duplicates, 0, 'loss drops, it does not duplicate');
+      assertUdpHeadersOnly(step);
     });
   }
 

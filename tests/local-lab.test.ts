@@ -12,6 +12,7 @@ import { labLinks, labNamespaces, OWNER_FILE, startNetnsLab } from '../lab/netns
 import { sweepResultSchema, type SweepResult, type SweepStep } from '../lab/sweep-result.ts';
 import { runSweep } from '../lab/sweep.ts';
 import { repoRoot } from './support/lab-containers.ts';
+import { assertUdpHeadersOnly } from './support/sweep-checks.ts';
 
 const isRoot = process.getuid?.() === 0;
 const LAB_UID = 10001;
@@ -65,6 +66,7 @@ describe('the local lab in network namespaces (root)', { timeout: 600_000, skip:
       assert.ok(!('error' in tcp) && tcp.identical, JSON.stringify(tcp));
       assert.ok(!('error' in udp), JSON.stringify(udp));
       assert.deepEqual(udp.modes.map((m) => m.mode), ['unicast', 'broadcast', 'multicast']);
+      assertUdpHeadersOnly(step);
     }
     const cleanUdp = clean.experiment.udp;
     assert.ok(!('error' in cleanUdp));

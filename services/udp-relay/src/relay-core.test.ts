@@ -157,6 +157,10 @@ describe('RelayCore', () => {
     joinFully(relay, b);
     const tokenC = joinFully(relay, c).token;
     assert.equal(relay.handle(datagram('leave', 1, proof(tokenC)), c, 0).drop, null);
+    // The member sends its leave again (nothing acknowledges one): not a drop, and c stays out.
+    assert.deepEqual(relay.handle(datagram('leave', 1, proof(tokenC)), c, 0), { outgoing: [], drop: null });
+    assert.equal(relay.counters.repeatedLeaves, 1);
+    assert.deepEqual(relay.counters.dropped, {});
     assert.equal(relay.handle(datagram('keepalive', 1, proof(tokenA)), a, 900).drop, null);
     assert.equal(relay.handle(datagram('data'), b, 950).drop, null, 'b may still send…');
     assert.equal(relay.expire(1500), 1, '…but data does not keep a membership alive: b expires');

@@ -77,6 +77,11 @@ export interface RelayCounters {
   /** Of those, joins whose cookie was not valid (a relay restart, an old cookie, a forgery). */
   badCookies: number;
   expired: number;
+  /**
+   * Leaves for a membership that is already gone: members send each leave three times, since nothing
+   * acknowledges it (udp-member.ts), so the copies after the first land here, not among the drops.
+   */
+  repeatedLeaves: number;
   dropped: Partial<Record<ErrorCode, number>>;
 }
 
@@ -103,7 +108,7 @@ export class RelayCore {
   readonly #rate: RateLimiter;
   readonly #rooms = new Map<number, Room>();
   readonly #roomsOfSource = new Map<string, number>();
-  readonly counters: RelayCounters = { received: 0, forwarded: 0, challenged: 0, badCookies: 0, expired: 0, dropped: {} };
+  readonly counters: RelayCounters = { received: 0, forwarded: 0, challenged: 0, badCookies: 0, expired: 0, repeatedLeaves: 0, dropped: {} };
 
   constructor(limits: RelayLimits, delivery: Delivery, cookies: JoinCookies) {
     this.#limits = limits;
@@ -199,6 +204,11 @@ export class RelayCore {
    */
   #stay(datagram: Datagram, from: Endpoint, nowMs: number): Verdict {
     const found = this.#member(datagram, from);
+    if (found === 'LAB_ERR_NOT_MEMBER' && datagram.type === 'leave') {
+      // Leaving is idempotent: the membership is gone, which is what the leave asked for.
+      this.counters.repeatedLeaves++;
+      return { outgoing: [], drop: null };
+    }
     if (typeof found === 'string') return this.#drop(found, this.#rooms.get(datagram.room));
     if (decodeControl(memberTokenPayloadSchema, datagram.payload)?.token !== found.member.token) return this.#drop('LAB_ERR_BAD_TOKEN', found.room);
     found.member.lastSeenMs = nowMs;
