@@ -67,10 +67,10 @@ export class ComposeProject {
     });
   }
 
-  /** Stops the services with SIGTERM (so their logs end with a clean shutdown) and prints those logs. */
-  stopAndShowLogs(): void {
+  /** Stops the services with SIGTERM (so their logs end with a clean shutdown) and returns those logs. */
+  stopAndReadLogs(): string {
     this.run(['stop', '--timeout', '10']);
-    this.run(['logs', '--no-color', 'tcp-server', 'udp-relay'], 'inherit');
+    return this.run(['logs', '--no-color', 'tcp-server', 'udp-relay']).stdout;
   }
 
   /** Removes every container, network and volume of the project, also one-off ones. */

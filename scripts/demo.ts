@@ -99,8 +99,9 @@ runMain(
       await lab.close();
       if (options.logs) {
         say('what the servers logged (socket lifecycle, then shutdown on SIGTERM):');
-        if (started.compose) started.compose.stopAndShowLogs();
-        else process.stdout.write(`${lab.serverLogs?.() ?? ''}\n`);
+        const logs = started.compose ? started.compose.stopAndReadLogs() : `${lab.serverLogs?.() ?? ''}\n`;
+        // With --json, stdout holds the JSON result and nothing else.
+        (options.json ? process.stderr : process.stdout).write(logs);
       }
       say('taking the lab down');
       tearDown();
