@@ -41,10 +41,15 @@ ensure_node() {
 is_debian_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 
 # A fresh VM's apt-daily may hold the dpkg lock for a while: wait for it instead of failing at once.
+# apt's chatter (debconf, needrestart) goes to a log that is shown only if the install fails.
 apt_install() {
-  say "installing $* (apt-get install)"
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@" >/dev/null
+  local log=/tmp/lab-apt.log
+  say "installing $* (apt-get install; log: $log)"
+  if ! { apt-get -o DPkg::Lock::Timeout=300 update -qq \
+      && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    die "apt-get install $* failed"
+  fi
 }
 
 # --- 2a. Host tools for the lab in network namespaces --------------------------------------------
