@@ -177,8 +177,8 @@ export class UdpMember {
    * one is easily lost: the relay would then fan the room's next traffic out to this closed port (the
    * host answers each copy with an ICMP port unreachable) until the membership expires. UDP leaves such
    * loss to the application (RFC 8085, 3.3), so the leave is sent LEAVE_COPIES times: at 30% loss all
-   * three are lost 2.7% of the time, not 30%. The relay counts the copies after the first as
-   * LAB_ERR_NOT_MEMBER. Expiry still ends a membership whose every copy was lost.
+   * three are lost 2.7% of the time, not 30%. The relay takes the copies after the first as done
+   * (its repeatedLeaves counter, not a drop). Expiry still ends a membership whose every copy was lost.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
