@@ -1,7 +1,7 @@
 import type { ImpairedHost, Run } from '@lab/impairment';
 import type { DeliveryMode } from '@lab/protocol';
 
-export const labBackends = ['containers', 'namespaces', 'loopback'] as const;
+export const labBackends = ['containers', 'namespaces', 'loopback', 'uml'] as const;
 export type LabBackend = (typeof labBackends)[number];
 
 /**
@@ -9,7 +9,8 @@ export type LabBackend = (typeof labBackends)[number];
  * experiment runs in. The sweep only talks to this.
  *   containers: Docker, an internal network (lab/compose-lab.ts, and the tests' testcontainers);
  *   namespaces: local processes, one network namespace each, veth pairs into a bridge (root);
- *   loopback:   local processes on 127.0.0.1, for those without root: no impairment, unicast only.
+ *   loopback:   local processes on 127.0.0.1, for those without root: no impairment, unicast only;
+ *   uml:        the namespaces lab inside a user-mode Linux kernel (lab/uml-lab.ts), for netem on any host.
  */
 export interface Lab {
   readonly backend: LabBackend;
@@ -24,6 +25,11 @@ export interface Lab {
   readonly modes: readonly DeliveryMode[];
   /** What this lab cannot do, said plainly (it goes into the report). */
   readonly limits: readonly string[];
+  /**
+   * Datagrams per second above which this lab's own CPU, not the network, shapes the UDP stream's
+   * jitter and lateness (the user-mode kernel has one slow CPU); absent where no such limit is known.
+   */
+  readonly honestUdpRate?: number;
   /** Runs `client ARGS…` in the client host as the lab's unprivileged user. */
   runClient(args: string[]): Promise<Run & { stdout: string }>;
   /** What the servers logged so far, where the lab holds it (local processes; containers' logs are Docker's). */

@@ -138,8 +138,18 @@ function labUserCanRead(root: string): boolean {
   return probe.status === 0;
 }
 
-/** The local lab as root: the three services as processes, each in its own network namespace. */
-export async function startNetnsLab(root: string): Promise<Lab> {
+/** What the namespaces lab says of itself when it runs inside a user-mode Linux kernel (lab/uml-lab.ts). */
+export interface GuestTraits {
+  kernel: string;
+  limits: readonly string[];
+  honestUdpRate: number;
+}
+
+/**
+ * The local lab as root: the three services as processes, each in its own network namespace. With
+ * `guest`, it is the uml lab: the same namespaces, inside a user-mode Linux kernel.
+ */
+export async function startNetnsLab(root: string, guest?: GuestTraits): Promise<Lab> {
   claimLab();
   const asLabUser = labUserCanRead(root);
   const user = asLabUser ? ['setpriv', `--reuid=${LAB_UID}`, `--regid=${LAB_UID}`, '--clear-groups'] : [];
@@ -167,11 +177,12 @@ export async function startNetnsLab(root: string): Promise<Lab> {
       runLocal(argv, { prefix: ['ip', 'netns', 'exec', namespaceOf(role)], env: {}, cwd: root });
   let closed: Promise<void> | undefined;
   return {
-    backend: 'namespaces',
-    description: `local processes in network namespaces ${Object.keys(roles).map((role) => namespaceOf(role as Role)).join(', ')}, joined by veth pairs to a bridge in ${SWITCH} (${SUBNET}.0/24, no route out)${asLabUser ? `, running as uid ${LAB_UID}` : ', running as root (uid 10001 cannot read this checkout)'}`,
+    backend: guest ? 'uml' : 'namespaces',
+    ...(guest && { honestUdpRate: guest.honestUdpRate }),
+    description: `${guest ? `inside ${guest.kernel}: ` : ''}local processes in network namespaces ${Object.keys(roles).map((role) => namespaceOf(role as Role)).join(', ')}, joined by veth pairs to a bridge in ${SWITCH} (${SUBNET}.0/24, no route out)${asLabUser ? `, running as uid ${LAB_UID}` : ', running as root (uid 10001 cannot read this checkout)'}`,
     hosts: { servers: [{ name: 'tcp-server', exec: rootExec('tcp-server') }, { name: 'udp-relay', exec: rootExec('udp-relay') }], client: { name: 'client', exec: rootExec('client') } },
     modes: deliveryModes,
-    limits: [],
+    limits: guest?.limits ?? [],
     runClient: (args) =>
       runLocal([process.execPath, 'services/client/src/main.ts', ...args], launch('client', { LAB_SERVER: `${roles['tcp-server'].address}:9000`, UDP_RELAY_HOST: roles['udp-relay'].address, UDP_RELAY_PORT: '9001', LOG_FORMAT: 'json' })),
     serverLogs: () => serviceLogs(services),

@@ -1,16 +1,41 @@
-import { binomialInterval, mathisBitsPerSecond, pathLoss, rfc5348BitsPerSecond, type Direction } from '@lab/impairment';
+import {
+  effectiveProfile,
+  expectUdp,
+  formatProfile,
+  mathisBitsPerSecond,
+  pointRates,
+  rfc5348BitsPerSecond,
+  type Direction,
+  type ImpairmentProfile,
+  type UdpExpectation,
+} from '@lab/impairment';
+import type { DeliveryMode } from '@lab/protocol';
 import type { ExperimentReport } from '../services/client/src/report.ts';
-import type { SweepStep, TcpDirectionResult } from './sweep-result.ts';
+import type { SweepStep, TcpDirectionResult, UdpModeCheck } from './sweep-result.ts';
 
-/** What the models say about one step, next to what the client measured. Pure: numbers in, numbers out. */
+/**
+ * What netem and the models say about one step, next to what the client measured. Pure: the profile,
+ * the path and the numbers in; expectations and checks out.
+ *
+ * Where each packet meets the profile (the TCP server and the relay are impaired, the client never):
+ *   direction in:   into the servers: the upload's data and the download's ACKs, datagrams into the relay;
+ *   direction out:  out of them: the download's data and the upload's ACKs, the relay's copies out;
+ *   direction both: all of these, each point on its own.
+ */
 export interface StepContext {
-  lossPercent: number;
-  /** The link's figures the models use: one RTT, RTO and MSS for the whole sweep (see linkFigures). */
-  link: LinkFigures | null;
-  /** Where the impaired servers lose packets: into them, out of them, or both. */
+  /** The whole profile of the step, as applied (null: the lab could not impair). */
+  profile: ImpairmentProfile | null;
   direction: Direction;
-  /** Impaired points between a UDP sender and a receiver (the relay's way in, its way out, or both). */
-  udpPathHops: number;
+  /** The link's own figures: one RTT, RTO and MSS for the whole sweep (see linkFigures). */
+  link: LinkFigures | null;
+  datagrams: number;
+  datagramBytes: number;
+  rate: number;
+  receivers: number;
+  drainMs: number;
+  lateMs: number;
+  /** Datagrams per second above which the lab's own CPU distorts timing (null: none known). */
+  honestUdpRate: number | null;
 }
 
 export interface LinkFigures {
@@ -19,58 +44,141 @@ export interface LinkFigures {
   mss: number;
 }
 
+/** TCP's headers in a segment on the wire: Ethernet 14, IPv4 20, TCP 20 + 12 of timestamps. */
+const TCP_FRAME_OVERHEAD = 66;
+/** The part of a TCP segment netem can corrupt: its headers; the payload sits in page fragments. */
+const TCP_LINEAR_BYTES = 66;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** The mean delay a round trip of the TCP connection gets from the profile (null under rate: its queue adds its own). */
+export function addedRttMs(profile: ImpairmentProfile | null, direction: Direction): number | null {
+  if (!profile) return 0;
+  const effective = effectiveProfile(profile);
+  if (effective.rate) return null;
+  let added = 0;
+  if (direction !== 'out') added += pointRates(effective, TCP_LINEAR_BYTES, 'ingress').delayMs;
+  if (direction !== 'in') added += pointRates(effective, TCP_LINEAR_BYTES, 'egress').delayMs;
+  return added;
+}
+
 /**
- * One RTT, RTO and MSS for the link: the medians of what the kernel reported for each step's
- * connection. Sub-millisecond RTTs jump from step to step (0.1 to 1.3 ms on a veth); a model fed each
- * step's own would jump with them and hide the shape of the curve.
+ * One RTT, RTO and MSS for the link: medians over the steps of what the kernel reported for each step's
+ * connection (its RTT before the transfer), with the delay the profile added taken off the RTT (and the
+ * RTO). Sub-millisecond RTTs jump
+ * from step to step (0.1 to 1.3 ms on a veth); a model fed each step's own would jump with them.
  */
-export function linkFigures(reports: ExperimentReport[]): LinkFigures | null {
-  const connections = reports.flatMap((report) => ('error' in report.tcp || !report.tcp.connection ? [] : [report.tcp.connection]));
-  if (connections.length === 0) return null;
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  };
-  return { rttMs: median(connections.map((c) => c.rttMs)), rtoMs: median(connections.map((c) => c.rtoMs)), mss: median(connections.map((c) => c.mss)) };
+export function linkFigures(steps: { experiment: ExperimentReport; addedRttMs: number | null }[]): LinkFigures | null {
+  const own = steps.flatMap(({ experiment, addedRttMs }) => {
+    const { tcp } = experiment;
+    if ('error' in tcp || !tcp.connection || addedRttMs === null) return [];
+    // The RTT before the transfer is the path's; the one after it holds the queues the transfer built.
+    const rtt = tcp.idleRttMs ?? tcp.connection.rttMs;
+    return [{ rtt: Math.max(0, rtt - addedRttMs), rto: Math.max(0, tcp.connection.rtoMs - addedRttMs), mss: tcp.connection.mss }];
+  });
+  if (own.length === 0) return null;
+  return { rttMs: median(own.map((c) => c.rtt)), rtoMs: median(own.map((c) => c.rto)), mss: median(own.map((c) => c.mss)) };
 }
 
 const finiteMbit = (bitsPerSecond: number) => (Number.isFinite(bitsPerSecond) ? bitsPerSecond / 1e6 : null);
 
-function tcpDirection(link: LinkFigures | null, dataLoss: number, measured: number | null): TcpDirectionResult {
-  const model = (f: (link: LinkFigures) => number) => (link && link.rttMs > 0 ? finiteMbit(f(link)) : null);
+/** The TCP figures of one direction, whose data meets `dataPoint` and whose ACKs meet `ackPoint` (null: not impaired). */
+function tcpDirection(
+  profile: ImpairmentProfile,
+  dataPoint: 'ingress' | 'egress' | null,
+  ackPoint: 'ingress' | 'egress' | null,
+  rtt: { link: LinkFigures | null; addedMs: number | null },
+  measured: number | null,
+): TcpDirectionResult {
+  const words = formatProfile(profile);
+  const dataLoss = dataPoint ? pointRates(profile, TCP_LINEAR_BYTES, dataPoint).loss : 0;
+  const ackLoss = ackPoint ? pointRates(profile, TCP_LINEAR_BYTES, ackPoint).loss : 0;
+  const { link } = rtt;
+  const rttMs = link ? link.rttMs + (rtt.addedMs ?? 0) : 0;
+  const model = (f: (mss: number, rttSeconds: number, rtoSeconds: number) => number) =>
+    link && rttMs > 0 && rtt.addedMs !== null ? finiteMbit(f(link.mss, rttMs / 1000, (link.rtoMs + (rtt.addedMs ?? 0)) / 1000)) : null;
+  const mss = link?.mss ?? 1448;
   return {
+    dataImpairment: dataPoint && words !== 'none' ? words : null,
+    ackImpairment: ackPoint && words !== 'none' ? words : null,
     dataLossPercent: dataLoss * 100,
+    ackLossPercent: ackLoss * 100,
     measuredMbitPerS: measured,
-    mathisMbitPerS: model(({ mss, rttMs }) => mathisBitsPerSecond(mss, rttMs / 1000, dataLoss)),
-    rfc5348MbitPerS: model(({ mss, rttMs, rtoMs }) => rfc5348BitsPerSecond(mss, rttMs / 1000, dataLoss, rtoMs / 1000)),
+    mathisMbitPerS: model((m, r) => mathisBitsPerSecond(m, r, dataLoss)),
+    rfc5348MbitPerS: model((m, r, rto) => rfc5348BitsPerSecond(m, r, dataLoss, rto)),
+    rateLimitMbitPerS: dataPoint && profile.rate ? (profile.rate.bitsPerSecond * mss) / (mss + TCP_FRAME_OVERHEAD) / 1e6 : null,
   };
 }
 
+/** Expectations of one UDP mode, cached: with the same inputs, the same (seeded) answer. */
+const udpCache = new Map<string, UdpExpectation>();
+function udpExpectation(profile: ImpairmentProfile, context: StepContext, mode: DeliveryMode, sent: number): UdpExpectation {
+  // Into the relay only, every mode meets the same point: one answer for all.
+  const key = JSON.stringify([profile, context.direction, context.direction === 'in' ? '' : mode, context.receivers, sent, context.rate, context.datagramBytes, context.drainMs, context.lateMs]);
+  let expectation = udpCache.get(key);
+  if (!expectation) {
+    expectation = expectUdp({ profile, direction: context.direction, mode, receivers: context.receivers, datagrams: sent, rate: context.rate, datagramBytes: context.datagramBytes, drainMs: context.drainMs, lateMs: context.lateMs });
+    udpCache.set(key, expectation);
+  }
+  return expectation;
+}
+
+const within = (value: number, [low, high]: [number, number]) => value >= low && value <= high;
+
 export function analyseStep(report: ExperimentReport, context: StepContext): Pick<SweepStep, 'tcp' | 'udp'> {
-  const p = context.lossPercent / 100;
-  // The upload's data goes into the TCP server, the download's out of it; ACKs the other way.
-  const uploadLoss = context.direction === 'out' ? 0 : p;
-  const downloadLoss = context.direction === 'in' ? 0 : p;
+  const profile = context.profile ? effectiveProfile(context.profile) : {};
+  const impaired = context.profile !== null;
+  const into = impaired && context.direction !== 'out' ? 'ingress' : null;
+  const outOf = impaired && context.direction !== 'in' ? 'egress' : null;
   const tcp = 'error' in report.tcp ? null : report.tcp;
-  const expected = pathLoss(p, context.udpPathHops);
+  const added = impaired ? addedRttMs(profile, context.direction) : 0;
+  const rtt = { link: context.link, addedMs: added };
+  const expectedRtt = context.link && added !== null ? context.link.rttMs + added : null;
+  const measuredRtt = tcp?.idleRttMs ?? tcp?.connection?.rttMs ?? null;
   return {
     tcp: {
-      upload: tcpDirection(context.link, uploadLoss, tcp ? tcp.uploadMbitPerS : null),
-      download: tcpDirection(context.link, downloadLoss, tcp ? tcp.downloadMbitPerS : null),
+      // The upload's data goes into the TCP server, its ACKs out; the download the other way round.
+      upload: tcpDirection(profile, into, outOf, rtt, tcp ? tcp.uploadMbitPerS : null),
+      download: tcpDirection(profile, outOf, into, rtt, tcp ? tcp.downloadMbitPerS : null),
+      addedRttMs: added,
+      expectedRttMs: expectedRtt,
+      rttWithinTolerance: expectedRtt !== null && measuredRtt !== null ? Math.abs(measuredRtt - expectedRtt) <= Math.max(2, 0.2 * expectedRtt) : null,
     },
     udp:
       'error' in report.udp
         ? []
-        : report.udp.modes.map((mode) => ({
-            mode: mode.mode,
-            expectedLossPercent: expected * 100,
-            receivers: mode.receivers.map((r) => {
-              const band99 = binomialInterval(r.sent, expected, 0.99);
-              const band95 = binomialInterval(r.sent, expected, 0.95);
-              return { receiver: r.receiver, lost: r.lost, sent: r.sent, band95, band99, withinBand: r.lost >= band99[0] && r.lost <= band99[1] };
-            }),
-          })),
+        : report.udp.modes.map((mode): UdpModeCheck => {
+            const sent = mode.receivers[0]?.sent ?? 0;
+            const expectation = impaired ? udpExpectation(profile, context, mode.mode, sent) : null;
+            const lostBand = (key: 'band95' | 'band99'): [number, number] => expectation?.lost[key] ?? [0, 0];
+            const duplicatesBand = expectation?.duplicates.band99 ?? [0, 0];
+            return {
+              mode: mode.mode,
+              method: expectation?.method ?? 'exact',
+              trials: expectation?.trials ?? 0,
+              expectedLossPercent: expectation && sent > 0 ? (100 * expectation.lost.mean) / sent : 0,
+              expectedDuplicatePercent: expectation && sent > 0 ? (100 * expectation.duplicates.mean) / sent : 0,
+              outOfOrder: expectation?.outOfOrder ?? null,
+              late: expectation?.late ?? null,
+              jitterMs: expectation?.jitterMs ?? null,
+              timingDistortedByLab: context.honestUdpRate !== null && context.rate > context.honestUdpRate,
+              receivers: mode.receivers.map((r) => ({
+                receiver: r.receiver,
+                sent: r.sent,
+                lost: r.lost,
+                lostBand95: lostBand('band95'),
+                lostBand99: lostBand('band99'),
+                withinBand: within(r.lost, lostBand('band99')),
+                duplicates: r.duplicates,
+                duplicatesBand99: duplicatesBand,
+                duplicatesWithinBand: within(r.duplicates, duplicatesBand),
+              })),
+            };
+          }),
   };
 }
 
@@ -83,4 +191,19 @@ export function stepOk(step: Pick<SweepStep, 'experiment'>): boolean {
   const { tcp, udp } = step.experiment;
   const tcpOk = 'error' in tcp ? tcp.error.code === 'LAB_ERR_DEADLINE' : tcp.identical;
   return tcpOk && !('error' in udp);
+}
+
+/**
+ * How long receivers wait after the stream for what the profile only delays: the delay and the jitter's
+ * reach on each point of the path, a full rate queue's worth of time, and a second more; at most 30 s
+ * (the model counts what comes later as lost, as the receivers do).
+ */
+export function drainFor(profile: ImpairmentProfile | null, direction: Direction, datagramBytes: number): number {
+  if (!profile) return 1000;
+  const points = direction === 'both' ? 2 : 1;
+  const { delay, rate } = effectiveProfile(profile);
+  const reach = delay ? delay.ms + (delay.jitterMs ?? 0) * (delay.distribution ? 4 : 1) : 0;
+  // A netem queue holds at most 1000 packets (tc's default limit).
+  const queue = rate ? (1000 * (datagramBytes + 42) * 8 * 1000) / rate.bitsPerSecond : 0;
+  return Math.min(30_000, Math.ceil(1000 + points * (reach + queue)));
 }

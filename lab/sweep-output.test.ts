@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderSweepSvg, sweepChartSpec, sweepHtml } from './sweep-chart.ts';
-import { sweepFixture } from './sweep-fixture.ts';
+import { delaySweepFixture, sweepFixture } from './sweep-fixture.ts';
 import { sweepResultSchema } from './sweep-result.ts';
 import { formatStep, formatSummary, formatSweep } from './sweep-table.ts';
 
@@ -13,38 +13,64 @@ describe('sweep outputs', () => {
   });
 
   it('prints TCP and UDP side by side, one block per step, every line of a block split at the same column', () => {
-    const block = formatStep(result.steps[1]!, 1, 3).split('\n');
-    assert.equal(block[0], 'step 2/3: loss 10.0% (profile: loss random 10%), 3.00 s');
+    const block = formatStep(result.steps[1]!, 1, 3, 'loss').split('\n');
+    assert.equal(block[0], 'step 2/3: loss 10% (profile: loss random 10%), 3.00 s');
     const columns = block.slice(1).map((line) => line.indexOf('│'));
     assert.ok(columns.every((column) => column === columns[0]), block.join('\n'));
     const text = block.join('\n');
     assert.match(text, /upload +1\.0 MiB in 1\.12 s, 7\.5 Mbit\/s/);
-    assert.match(text, /data lost 10\.0%; Mathis 49\.8, RFC 5348 0\.\d+/);
-    assert.match(text, /data not impaired, its ACKs lost 10\.0%/);
-    assert.match(text, /unicast +1 +900\/1000 +10\.0% +10\.0% \(\d+-\d+\)/);
+    assert.match(text, /data: loss random 10% \(10\.0% lost\)/);
+    assert.match(text, /models: Mathis 49\.8, RFC 5348 0\.\d+/);
+    assert.match(text, /download[^\n]*\n +data: not impaired +│[^\n]*\n +ACKs: loss random 10% \(10\.0% lost\)/);
+    assert.match(text, /unicast +1 +900\/1000 +10\.0% +10\.0% \(76-125\) +0 \(0\)/);
+    assert.match(text, /kernel   rtt 0\.90 ms idle, 0\.90 ms loaded/);
     assert.match(text, /host drops \(receive buffers full, not the network\): 0/);
     assert.match(text, /headers  66 B\/packet on eth0: 14 Ethernet \+ 20 IPv4 \+ 32 TCP/);
     assert.match(text, /headers  42 B\/packet on eth0: 14 Ethernet \+ 20 IPv4 \+ 8 UDP \(textbook: UDP 8, TCP 20-60\)/);
+    // Every step's block splits at the same column, so that a sweep reads down the page.
+    const splits = result.steps.flatMap((step, i) => formatStep(step, i, 3, 'loss').split('\n').slice(1).map((line) => line.indexOf('│')));
+    assert.ok(splits.every((column) => column === splits[0]), String(splits));
   });
 
   it('says plainly when TCP did not complete in time', () => {
-    assert.match(formatStep(result.steps[2]!, 2, 3), /DID NOT COMPLETE: LAB_ERR_DEADLINE/);
-    assert.match(formatSummary(result), /30\.0% +- +28\.8 +0\.048 +- +cut +70\.0 +70\.0 +70\.0/);
+    assert.match(formatStep(result.steps[2]!, 2, 3, 'loss'), /DID NOT COMPLETE: LAB_ERR_DEADLINE/);
+    assert.match(formatSummary(result), /\n +30 +- +28\.8 +0\.048 +- +cut +70\.0 +70\.0 +70\.0/);
   });
 
-  it('summarises the sweep in one table', () => {
+  it('summarises the sweep in one table, the swept quantity first, in its unit', () => {
     const lines = formatSummary(result).split('\n');
-    assert.match(lines[1]!, /loss +TCP up Mbit\/s +Mathis +RFC 5348 +down Mbit\/s +copy +unicast % +multicast % +expected %/);
-    assert.match(lines[2]!, /0\.0% +300 +- +- +419 +identical +100\.0 +100\.0 +100\.0/);
+    assert.match(lines[0]!, /^sweep of loss 0%,10%,30%: /);
+    assert.match(lines[1]!, /loss % +TCP up Mbit\/s +Mathis +RFC 5348 +down Mbit\/s +copy +unicast % +multicast % +expected %/);
+    assert.match(lines[2]!, /^ +0 +300 +- +- +419 +identical +100\.0 +100\.0 +100\.0/);
     assert.match(formatSweep(result), /a UDP datagram crosses 1 impaired point\b/);
+  });
+
+  it('shows the RTT, duplicates and reordering beside what netem predicts, where the sweep makes them', () => {
+    const delayed = delaySweepFixture();
+    const summary = formatSummary(delayed);
+    assert.match(summary, /delay ms +TCP up Mbit\/s +down Mbit\/s +copy +idle rtt ms +expected +unicast % +multicast % +expected % +reord unica % +reord multi % +reord exp %/);
+    assert.match(summary, /\n +20 +[\d.]+ +[\d.]+ +identical +20\.9 +20\.9 +100\.0/);
+    const step = formatStep(delayed.steps[1]!, 1, 2, 'delay');
+    assert.match(step, /kernel   rtt 20\.9 ms idle \(expected 20\.9\), /);
+    assert.match(step, /netem expects, per receiver: reordered \d+ \(\d+-\d+\), late 0 \(0\), jitter [\d.]+ \([\d.]+-[\d.]+\) ms/);
+    assert.match(step, /reordered, late, jitter: from 200 runs of netem's own algorithm/);
+    const cpu = { ...delayed, steps: delayed.steps.map((s) => ({ ...s, udp: s.udp.map((m) => ({ ...m, timingDistortedByLab: true })) })) };
+    assert.match(formatStep(cpu.steps[1]!, 1, 2, 'delay'), /this lab's own CPU shapes jitter and lateness: not the network's/);
+    assert.match(formatStep(cpu.steps[1]!, 1, 2, 'delay'), /late and jitter: not shown/);
+  });
+
+  it('charts a delay sweep on a delay axis, with the RTT and the reordering panels', async () => {
+    const svg = await renderSweepSvg(delaySweepFixture());
+    for (const text of ['TCP vs UDP under delay', 'delay per impaired point (ms)', 'round-trip time the kernel measured', 'arrived after a later one']) assert.ok(svg.includes(text), text);
   });
 
   it('charts UDP delivery inside its band, TCP goodput beside both models, and TCP integrity', async () => {
     const spec = JSON.stringify(sweepChartSpec(result));
-    for (const series of ['Mathis model', 'RFC 5348 model', 'upload, measured (data lost)', 'download, measured (ACKs lost)', 'did not complete in time', '"mode":"multicast"']) assert.ok(spec.includes(series), series);
+    for (const series of ['Mathis model', 'RFC 5348 model', 'upload, measured (data impaired)', 'download, measured (ACKs impaired)', 'did not complete in time', '"mode":"multicast"']) assert.ok(spec.includes(series), series);
     const svg = await renderSweepSvg(result);
     assert.match(svg, /^<svg/);
-    for (const text of ['TCP vs UDP under packet loss', 'UDP: datagrams delivered', 'TCP: the copy that came back', 'loss per impaired point']) assert.ok(svg.includes(text), text);
+    for (const text of ['TCP vs UDP under packet loss', 'UDP: datagrams delivered', 'TCP: the copy that came back', 'loss per impaired point (%)']) assert.ok(svg.includes(text), text);
+    assert.ok(!svg.includes('round-trip time'), 'no RTT panel where nothing delays');
     const html = sweepHtml(result, svg, formatSweep(result));
     assert.ok(html.includes(svg));
     assert.doesNotMatch(html, /<script|<link/);
@@ -53,7 +79,7 @@ describe('sweep outputs', () => {
   it('charts a sweep of one unimpaired step (the loopback lab) on readable axes, and lists the lab\'s limits', async () => {
     const one = {
       ...result,
-      lab: { backend: 'loopback' as const, description: 'local processes on 127.0.0.1', limits: ['not root: no impairment'], skipped: ['the loss steps 10, 30%'] },
+      lab: { backend: 'loopback' as const, description: 'local processes on 127.0.0.1', limits: ['not root: no impairment'], skipped: ['the loss steps 10, 30%'], honestUdpRate: null },
       impairment: null,
       steps: [result.steps[0]!],
     };

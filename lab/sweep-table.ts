@@ -1,17 +1,20 @@
 import { describeHeaders } from '@lab/runtime';
-import type { SweepResult, SweepStep, TcpDirectionResult } from './sweep-result.ts';
-import { deliveredPercent } from './sweep.ts';
+import { deliveredPercent, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
+import type { SweepDimension } from './sweep-plan.ts';
+import type { ExpectedFigure, SweepResult, SweepStep, TcpDirectionResult, UdpModeCheck } from './sweep-result.ts';
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
 const mbit = (value: number | null) => (value === null ? '-' : value >= 100 ? `${Math.round(value)}` : value >= 1 ? value.toFixed(1) : value.toFixed(3));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s`;
+const milliseconds = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const pct = (value: number) => {
   const rounded = Math.round(value * 100) / 100; // 9.999999999999998 (from 1 - 0.9) is 10
   return `${rounded.toFixed(rounded >= 10 || rounded === 0 ? 1 : 2)}%`;
 };
+const range = ([low, high]: [number, number], digits = 0) => (low === high ? low.toFixed(digits) : `${low.toFixed(digits)}-${high.toFixed(digits)}`);
 
 /** Width of the TCP column, so that every step's blocks line up. */
-const LEFT = 50;
+const LEFT = 62;
 
 /** Lays two columns side by side, the left one padded to a fixed width. */
 function sideBySide(left: string[], right: string[]): string[] {
@@ -19,16 +22,16 @@ function sideBySide(left: string[], right: string[]): string[] {
   return Array.from({ length: Math.max(left.length, right.length) }, (_, i) => `  ${(left[i] ?? '').padEnd(width)}  │ ${right[i] ?? ''}`.trimEnd());
 }
 
-function direction(name: string, d: TcpDirectionResult, ackLossPercent: number, ms: number, bytes: number): string[] {
-  const detail =
-    d.mathisMbitPerS !== null
-      ? `data lost ${pct(d.dataLossPercent)}; Mathis ${mbit(d.mathisMbitPerS)}, RFC 5348 ${mbit(d.rfc5348MbitPerS)}`
-      : d.dataLossPercent > 0
-        ? `data lost ${pct(d.dataLossPercent)}`
-        : ackLossPercent > 0
-          ? `data not impaired, its ACKs lost ${pct(ackLossPercent)}`
-          : 'not impaired';
-  return [`${name.padEnd(9)}${mib(bytes)} in ${seconds(ms)}, ${mbit(d.measuredMbitPerS)} Mbit/s`, `  ${detail}`];
+/** What one TCP direction met: its data's path and its ACKs' path, and what the models predict. */
+function direction(name: string, d: TcpDirectionResult, ms: number, bytes: number): string[] {
+  const lines = [`${name.padEnd(9)}${mib(bytes)} in ${seconds(ms)}, ${mbit(d.measuredMbitPerS)} Mbit/s`];
+  if (!d.dataImpairment && !d.ackImpairment) return [...lines, '  not impaired'];
+  const met = (impairment: string | null, lost: number) => (impairment ? `${impairment}${lost > 0 ? ` (${pct(lost)} lost)` : ''}` : 'not impaired');
+  lines.push(...wrap(`data: ${met(d.dataImpairment, d.dataLossPercent)}`, LEFT - 2).map((line) => `  ${line}`));
+  lines.push(...wrap(`ACKs: ${met(d.ackImpairment, d.ackLossPercent)}`, LEFT - 2).map((line) => `  ${line}`));
+  if (d.mathisMbitPerS !== null) lines.push(`  models: Mathis ${mbit(d.mathisMbitPerS)}, RFC 5348 ${mbit(d.rfc5348MbitPerS)}`);
+  if (d.rateLimitMbitPerS !== null) lines.push(`  the rate lets through at most ${mbit(d.rateLimitMbitPerS)} Mbit/s`);
+  return lines;
 }
 
 function tcpColumn(step: SweepStep): string[] {
@@ -40,33 +43,47 @@ function tcpColumn(step: SweepStep): string[] {
   }
   const resent = tcp.segments ? `${tcp.segments.retransmitted} by the client` : 'client: no counters';
   const server = step.serverRetransmittedSegments === null ? '' : `, ${step.serverRetransmittedSegments} by the server`;
+  const { expectedRttMs, addedRttMs, rttWithinTolerance } = step.tcp;
+  const expectation = expectedRttMs !== null && addedRttMs !== null && addedRttMs > 0 ? ` (expected ${milliseconds(expectedRttMs)}${rttWithinTolerance ? '' : ' OFF'})` : '';
+  const idle = tcp.idleRttMs === null ? '' : `${milliseconds(tcp.idleRttMs)} ms idle${expectation}, `;
   return [
     head,
-    // The upload's ACKs travel the way the download's data does, and the other way round.
-    ...direction('upload', step.tcp.upload, step.tcp.download.dataLossPercent, tcp.uploadMs, tcp.bytes),
-    ...direction('download', step.tcp.download, step.tcp.upload.dataLossPercent, tcp.downloadMs, tcp.downloaded.size),
+    ...direction('upload', step.tcp.upload, tcp.uploadMs, tcp.bytes),
+    ...direction('download', step.tcp.download, tcp.downloadMs, tcp.downloaded.size),
     `sha256   ${tcp.identical ? 'IDENTICAL both ways' : 'MISMATCH'}`,
     `resent   ${resent}${server} (segments)`,
-    tcp.connection ? `kernel   rtt ${tcp.connection.rttMs} ms, rto ${tcp.connection.rtoMs} ms, mss ${tcp.connection.mss} B` : 'kernel   no TCP_INFO',
+    ...(tcp.connection ? [`kernel   rtt ${idle}${milliseconds(tcp.connection.rttMs)} ms loaded`, `         rto ${tcp.connection.rtoMs} ms, mss ${tcp.connection.mss} B`] : ['kernel   no TCP_INFO']),
     `headers  ${tcp.wire ? describeHeaders(tcp.wire, 'TCP') : 'not measured'}`,
   ];
 }
+
+const figure = (value: ExpectedFigure | null, digits = 0) => (value ? `${value.mean.toFixed(digits)} (${range(value.band99, digits)})` : '0');
 
 function udpColumn(step: SweepStep): string[] {
   const { udp } = step.experiment;
   if ('error' in udp) return ['UDP', `FAILED: ${udp.error.code}`, ...wrap(udp.error.message, 60)];
   const lines = [`UDP: ${udp.modes[0]?.attempted ?? 0} datagrams of ${udp.datagramBytes} B at ${udp.rate}/s, nothing resent`];
-  lines.push('mode       rcv   received    lost  expected (99% band)   dup reord late  jitter');
+  lines.push('mode       rcv   received    lost  expected (99% band)   dup (99% band)  reord  late  jitter');
   for (const mode of udp.modes) {
-    const expectation = step.udp.find((m) => m.mode === mode.mode);
+    const check = step.udp.find((m) => m.mode === mode.mode);
+    const distorted = check?.timingDistortedByLab ?? false;
     for (const r of mode.receivers) {
-      const check = expectation?.receivers.find((c) => c.receiver === r.receiver);
-      const band = check ? `${pct(expectation!.expectedLossPercent)} (${check.band99[0]}-${check.band99[1]})${check.withinBand ? '' : ' OUTSIDE'}` : '-';
+      const c = check?.receivers.find((candidate) => candidate.receiver === r.receiver);
+      const lost = c ? `${pct(check!.expectedLossPercent)} (${range(c.lostBand99)})${c.withinBand ? '' : ' OUTSIDE'}` : '-';
+      const dup = c ? `${String(r.duplicates).padStart(3)} (${range(c.duplicatesBand99)})${c.duplicatesWithinBand ? '' : ' OUTSIDE'}` : String(r.duplicates).padStart(3);
       lines.push(
-        `${(r.receiver === 1 ? mode.mode : '').padEnd(10)} ${String(r.receiver).padStart(3)}  ${`${r.unique}/${r.sent}`.padStart(9)}  ${pct(r.lossPercent).padStart(6)}  ${band.padEnd(20)} ${String(r.duplicates).padStart(3)} ${String(r.outOfOrder).padStart(5)} ${String(r.late).padStart(4)}  ${r.jitterMs.toFixed(3)} ms`,
+        `${(r.receiver === 1 ? mode.mode : '').padEnd(10)} ${String(r.receiver).padStart(3)}  ${`${r.unique}/${r.sent}`.padStart(9)}  ${pct(r.lossPercent).padStart(6)}  ${lost.padEnd(20)} ${dup.padEnd(15)} ${String(r.outOfOrder).padStart(5)} ${distorted ? '   --' : String(r.late).padStart(5)}  ${distorted ? '--' : `${r.jitterMs.toFixed(3)} ms`}`,
       );
     }
+    if (check?.outOfOrder) {
+      const timing = distorted ? 'late and jitter: not shown (see below)' : `late ${figure(check.late)}, jitter ${figure(check.jitterMs, 2)} ms`;
+      lines.push(`           netem expects, per receiver: reordered ${figure(check.outOfOrder)}, ${timing}`);
+    }
   }
+  if (step.udp.some((m) => m.timingDistortedByLab)) lines.push(`-- at ${udp.rate}/s this lab's own CPU shapes jitter and lateness: not the network's`);
+  const simulated = step.udp.find((m) => m.trials > 0);
+  if (simulated?.method === 'simulated') lines.push(`bands: from ${simulated.trials} runs of netem's own algorithm (its memory has no closed form)`);
+  else if (simulated) lines.push(`reordered, late, jitter: from ${simulated.trials} runs of netem's own algorithm`);
   const hostDrops = udp.modes.reduce((sum, m) => sum + (m.host ? m.host.rcvbufErrors : 0), 0);
   lines.push(`host drops (receive buffers full, not the network): ${hostDrops}`);
   const wire = udp.modes.find((m) => m.wire)?.wire;
@@ -80,57 +97,101 @@ function wrap(text: string, width: number): string[] {
   for (const word of text.split(' ')) {
     if (line && line.length + word.length + 1 > width) {
       lines.push(line);
-      line = word;
+      line = `  ${word}`;
     } else line = line ? `${line} ${word}` : word;
   }
   return line ? [...lines, line] : lines;
 }
 
 /** One block per step: TCP on the left, UDP on the right. */
-export function formatStep(step: SweepStep, index: number, count: number): string {
-  const head = `step ${index + 1}/${count}: loss ${pct(step.lossPercent)}${step.profile === 'none' ? '' : ` (profile: ${step.profile})`}, ${seconds(step.durationMs)}`;
-  return [head, ...sideBySide(tcpColumn(step), udpColumn(step))].join('\n');
+export function formatStep(step: SweepStep, index: number, count: number, dimension: SweepDimension): string {
+  const head = `step ${index + 1}/${count}: ${dimension} ${step.label}${step.profile === 'none' ? '' : ` (profile: ${step.profile})`}, ${seconds(step.durationMs)}`;
+  return [head, ...(step.note ? [`  ${step.note}`] : []), ...sideBySide(tcpColumn(step), udpColumn(step))].join('\n');
 }
 
-/** The whole sweep in one table: a row per step, TCP's cost in time beside UDP's cost in datagrams. */
+const share = (count: number, sent: number) => (sent === 0 ? 0 : (100 * count) / sent);
+
+/** Per mode: the mean share of `pick` over its receivers, in percent of sent. */
+function modeShare(step: SweepStep, mode: string, pick: (r: { outOfOrder: number; duplicates: number; sent: number }) => number): string {
+  const { udp } = step.experiment;
+  const measured = 'error' in udp ? undefined : udp.modes.find((m) => m.mode === mode);
+  if (!measured || measured.receivers.length === 0) return '-';
+  return (measured.receivers.reduce((sum, r) => sum + share(pick(r), r.sent), 0) / measured.receivers.length).toFixed(1);
+}
+
+const expectedShare = (check: UdpModeCheck | undefined, figure: ExpectedFigure | null | undefined) => {
+  const sent = check?.receivers[0]?.sent ?? 0;
+  return check && figure !== undefined ? share(figure?.mean ?? 0, sent).toFixed(1) : '-';
+};
+
+/**
+ * The whole sweep in one table: a row per step, the swept value first, TCP's cost in time beside UDP's
+ * cost in datagrams; duplicated and reordered datagrams and the RTT where the profile makes them.
+ */
 export function formatSummary(result: SweepResult): string {
-  const modes = result.settings.modes;
-  const header = ['loss', 'TCP up Mbit/s', 'Mathis', 'RFC 5348', 'down Mbit/s', 'copy', ...modes.map((m) => `${m} %`), 'expected %'];
-  const rows = result.steps.map((step) => {
-    const { tcp, udp } = step.experiment;
-    const copy = 'error' in tcp ? (tcp.error.code === 'LAB_ERR_DEADLINE' ? 'cut' : 'failed') : tcp.identical ? 'identical' : 'MISMATCH';
-    const delivered = modes.map((mode) => {
-      const measured = 'error' in udp ? undefined : udp.modes.find((m) => m.mode === mode);
-      return measured ? deliveredPercent(measured.receivers).toFixed(1) : '-';
-    });
-    const expected = step.udp[0] ? (100 - step.udp[0].expectedLossPercent).toFixed(1) : '-';
-    return [pct(step.lossPercent), mbit(step.tcp.upload.measuredMbitPerS), mbit(step.tcp.upload.mathisMbitPerS), mbit(step.tcp.upload.rfc5348MbitPerS), mbit(step.tcp.download.measuredMbitPerS), copy, ...delivered, expected];
-  });
+  const { modes, sweep } = result.settings;
+  const steps = result.steps;
+  const withModels = steps.some((s) => s.tcp.upload.mathisMbitPerS !== null || s.tcp.download.mathisMbitPerS !== null);
+  const withRtt = steps.some((s) => (s.tcp.addedRttMs ?? 0) > 0);
+  const withDuplicates = steps.some((s) => s.udp.some((m) => m.expectedDuplicatePercent > 0 || m.receivers.some((r) => r.duplicates > 0)));
+  const withReordering = steps.some((s) => s.udp.some((m) => m.outOfOrder !== null));
+  type Column = [string, (step: SweepStep) => string];
+  const perMode = (title: (mode: string) => string, cell: (step: SweepStep, mode: string) => string) => modes.map((mode): Column => [title(mode), (step) => cell(step, mode)]);
+  const delivered = (step: SweepStep, mode: string) => {
+    const { udp } = step.experiment;
+    const measured = 'error' in udp ? undefined : udp.modes.find((m) => m.mode === mode);
+    return measured ? deliveredPercent(measured.receivers).toFixed(1) : '-';
+  };
+  const rttOf = (step: SweepStep) => {
+    const { tcp } = step.experiment;
+    const rtt = 'error' in tcp ? null : (tcp.idleRttMs ?? tcp.connection?.rttMs ?? null);
+    return rtt === null ? '-' : milliseconds(rtt);
+  };
+  const columns: Column[] = [
+    [`${sweep.dimension} ${sweep.unit}`, (step) => String(Number(step.value.toPrecision(4)))],
+    ['TCP up Mbit/s', (step) => mbit(step.tcp.upload.measuredMbitPerS)],
+    ...(withModels ? ([['Mathis', (step) => mbit(step.tcp.upload.mathisMbitPerS)], ['RFC 5348', (step) => mbit(step.tcp.upload.rfc5348MbitPerS)]] satisfies Column[]) : []),
+    ['down Mbit/s', (step) => mbit(step.tcp.download.measuredMbitPerS)],
+    ['copy', (step) => tcpOutcomeWords[tcpOutcome(step)].short],
+    ...(withRtt ? ([['idle rtt ms', rttOf], ['expected', (step) => (step.tcp.expectedRttMs === null ? '-' : milliseconds(step.tcp.expectedRttMs))]] satisfies Column[]) : []),
+    ...perMode((mode) => `${mode} %`, delivered),
+    ['expected %', (step) => (step.udp[0] ? (100 - step.udp[0].expectedLossPercent).toFixed(1) : '-')],
+    ...(withDuplicates
+      ? [...perMode((mode) => `dup ${mode.slice(0, 5)} %`, (step, mode) => modeShare(step, mode, (r) => r.duplicates)), ['dup exp %', (step) => (step.udp[0] ? step.udp[0].expectedDuplicatePercent.toFixed(1) : '-')] satisfies Column]
+      : []),
+    ...(withReordering
+      ? [...perMode((mode) => `reord ${mode.slice(0, 5)} %`, (step, mode) => modeShare(step, mode, (r) => r.outOfOrder)), ['reord exp %', (step) => expectedShare(step.udp[0], step.udp[0]?.outOfOrder)] satisfies Column]
+      : []),
+  ];
+  const header = columns.map(([title]) => title);
+  const rows = steps.map((step) => columns.map(([, cell]) => cell(step)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `  ${cells.map((cell, i) => cell.padStart(widths[i]!)).join('  ')}`;
   const link = result.models.link;
-  const models = link ? `models with rtt ${Number(link.rttMs.toFixed(3))} ms, rto ${link.rtoMs} ms, mss ${link.mss} B (medians of the steps)` : 'no RTT measured: no models';
-  return [`sweep: UDP delivered (each receiver counted), TCP goodput, and what the models predict (${models})`, line(header), ...rows.map(line)].join('\n');
+  const models = link ? `the link's own rtt ${Number(link.rttMs.toFixed(3))} ms, rto ${Number(link.rtoMs.toFixed(0))} ms, mss ${link.mss} B (medians of the steps, the profile's delay taken off)` : 'no RTT measured: no models';
+  return [`sweep of ${sweep.text}: UDP delivered (each receiver counted), TCP goodput, and what netem and the models predict (${models})`, line(header), ...rows.map(line)].join('\n');
 }
 
-/** Where the loss was, in one line; or, where the lab could not impair, why not. */
+/** Where the impairment was, in one line; or, where the lab could not impair, why not. */
 export function describeImpairment(result: SweepResult, { short = false } = {}): string {
   const { impairment } = result;
   if (!impairment) return short ? 'no impairment' : 'none: this lab has no network of its own to impair (see its limits)';
   const where = { in: 'into', out: 'out of', both: 'into and out of' }[impairment.direction];
-  if (short) return `${impairment.backend}: loss on packets ${where} ${impairment.hosts.join(' and ')}`;
+  if (short) return `${impairment.backend}: on packets ${where} ${impairment.hosts.join(' and ')}`;
   const hops = `${impairment.udpPathHops} impaired point${impairment.udpPathHops === 1 ? '' : 's'}`;
-  return `${impairment.backend} (${impairment.reason}), on packets ${where} ${impairment.hosts.join(' and ')}; a UDP datagram crosses ${hops}`;
+  const fixed = result.settings.profile === 'none' ? '' : `; at every step: ${result.settings.profile}`;
+  return `${impairment.backend} (${impairment.reason}), on packets ${where} ${impairment.hosts.join(' and ')}; a UDP datagram crosses ${hops}${fixed}`;
 }
 
 export function formatSweep(result: SweepResult): string {
+  const dimension = result.settings.sweep.dimension;
   return [
     `lab: ${result.lab.backend}: ${result.lab.description}`,
     `impairment: ${describeImpairment(result)}`,
     ...result.lab.limits.map((line) => `limit: ${line}`),
     ...result.lab.skipped.map((line) => `SKIPPED: ${line}`),
     '',
-    ...result.steps.flatMap((step, i) => [formatStep(step, i, result.steps.length), '']),
+    ...result.steps.flatMap((step, i) => [formatStep(step, i, result.steps.length, dimension), '']),
     formatSummary(result),
     '',
     result.ok ? 'sweep: ok' : 'sweep: FAILED (see the steps above)',

@@ -1,17 +1,20 @@
-import { formatProfile, hopsThrough, Impairer, useSegmentSizedPackets, type Direction, type ImpairedHost, type ImpairmentProfile } from '@lab/impairment';
+import { effectiveProfile, formatProfile, hopsThrough, Impairer, useSegmentSizedPackets, type Direction, type ImpairedHost, type ImpairmentProfile } from '@lab/impairment';
 import { LabError, type DeliveryMode } from '@lab/protocol';
 import { parseTcpSnmp } from '@lab/runtime';
 import { jsonLines } from './json-lines.ts';
 import type { Lab } from './lab.ts';
 import { experimentReportSchema } from '../services/client/src/report-schema.ts';
 import type { ExperimentReport } from '../services/client/src/report.ts';
-import { analyseStep, linkFigures, stepOk } from './step-analysis.ts';
+import { addedRttMs, analyseStep, drainFor, linkFigures, stepOk } from './step-analysis.ts';
+import { deliveredPercent } from './sweep-outcome.ts';
+import { dimensionUnits, type SweepPlan } from './sweep-plan.ts';
 import { sweepResultSchema, type SweepResult, type SweepStep } from './sweep-result.ts';
 
 export interface SweepSettings {
-  lossPercents: number[];
-  /** Applied at every step besides the loss (e.g. "delay 20ms"); needs netem for anything but loss. */
-  extraProfile: ImpairmentProfile;
+  /** The steps: what is swept, and each step's whole profile (lab/sweep-plan.ts). */
+  plan: SweepPlan;
+  /** What holds at every step besides the swept word (for the report; the plan's profiles include it). */
+  profile: ImpairmentProfile;
   direction: Direction;
   fileBytes: number;
   datagrams: number;
@@ -24,10 +27,8 @@ export interface SweepSettings {
 
 export type Progress = (line: string) => void;
 
-/** The profile of one step: the extra profile plus random loss (none at 0%). */
-export function stepProfile(extra: ImpairmentProfile, lossPercent: number): ImpairmentProfile {
-  return lossPercent > 0 ? { ...extra, loss: { kind: 'random', percent: lossPercent } } : extra;
-}
+/** The client's default lateness threshold (services/client/src/config.ts, --late-ms). */
+const LATE_MS = 50;
 
 /** Segments the TCP server retransmitted so far (its /proc/net/snmp); null where it cannot be read. */
 async function serverRetransmissions(host: ImpairedHost): Promise<number | null> {
@@ -40,7 +41,7 @@ async function serverRetransmissions(host: ImpairedHost): Promise<number | null>
  * mode from `--room`): a member of an earlier step whose leave was lost on the impaired path must not
  * be sent this step's stream.
  */
-function clientArgs(settings: SweepSettings, index: number): string[] {
+function clientArgs(settings: SweepSettings, index: number, drainMs: number): string[] {
   return [
     'experiment',
     '--json',
@@ -52,14 +53,16 @@ function clientArgs(settings: SweepSettings, index: number): string[] {
     `--rate=${settings.rate}`,
     `--receivers=${settings.receivers}`,
     `--modes=${settings.modes.join(',')}`,
+    `--drain-ms=${drainMs}`,
+    `--late-ms=${LATE_MS}`,
   ];
 }
 
 /**
- * The contrast experiment: for each loss step, impair the servers, run the client's experiment (TCP
- * file up and down, a UDP stream per mode), read back what the kernel had installed, and put the models
- * beside the measurements. Every profile is checked against the backend before the first step, so a
- * profile the kernel cannot apply fails at once rather than after minutes.
+ * The contrast experiment: for each step, impair the servers with the step's profile, check that the
+ * kernel holds it, run the client's experiment (TCP file up and down, a UDP stream per mode), and put
+ * what netem and the models expect beside the measurements. Every profile is checked against the backend
+ * before the first step, so a profile the kernel cannot apply fails at once rather than after minutes.
  */
 export async function runSweep(lab: Lab, requested: SweepSettings, progress: Progress): Promise<SweepResult> {
   const startedAt = new Date().toISOString();
@@ -70,56 +73,74 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
     // Without this, a dropped "packet" on a veth is up to 64 KiB of TCP: see segmentSizedPacketSteps.
     await useSegmentSizedPackets([...lab.hosts.servers, lab.hosts.client]);
     impairer = await Impairer.create(lab.hosts.servers, { direction: settings.direction });
-    progress(`impairment backend: ${impairer.backend} (${impairer.reason}); loss on ${impairer.describe({}).replace(/^none on /, '')}`);
+    progress(`impairment backend: ${impairer.backend} (${impairer.reason}); on ${impairer.describe({}).replace(/^none on /, '')}`);
   }
-  const profiles = settings.lossPercents.map((loss) => stepProfile(settings.extraProfile, loss));
-  for (const profile of profiles) impairer?.check(profile);
+  const { steps: planned } = settings.plan;
+  for (const step of planned) impairer?.check(step.profile);
 
   const udpPathHops = impairer ? hopsThrough(settings.direction) : 0;
   const tcpServer = lab.hosts?.servers[0] ?? null;
-  const measured: Omit<SweepStep, 'tcp' | 'udp'>[] = [];
+  const measured: (Omit<SweepStep, 'tcp' | 'udp'> & { applied: ImpairmentProfile | null })[] = [];
+  const count = planned.length;
   try {
-    for (const [index, lossPercent] of settings.lossPercents.entries()) {
-      const profile = profiles[index]!;
-      progress(`step ${index + 1}/${settings.lossPercents.length}: loss ${lossPercent}%${impairer ? `: ${impairer.describe(profile)}` : ' (this lab cannot impair its network)'}`);
+    for (const [index, planStep] of planned.entries()) {
+      const applied = impairer ? planStep.profile : null;
+      const what = `${settings.plan.dimension} ${planStep.label}`;
+      progress(`step ${index + 1}/${count}: ${what}${impairer ? `: ${impairer.describe(planStep.profile)}` : ' (this lab cannot impair its network)'}`);
       const started = performance.now();
-      await impairer?.apply(profile);
+      await impairer?.apply(planStep.profile);
       const installed = impairer ? await impairer.readBack() : {};
+      const drainMs = drainFor(applied, settings.direction, settings.datagramBytes);
       const retransmittedBefore = tcpServer && (await serverRetransmissions(tcpServer));
       // A step at high loss can take a minute: say that it is still going.
-      const ticker = setInterval(() => progress(`step ${index + 1}/${settings.lossPercents.length}: still running after ${Math.round((performance.now() - started) / 1000)} s`), 10_000);
-      const run = await lab.runClient(clientArgs(settings, index)).finally(() => clearInterval(ticker));
+      const ticker = setInterval(() => progress(`step ${index + 1}/${count}: still running after ${Math.round((performance.now() - started) / 1000)} s`), 10_000);
+      const run = await lab.runClient(clientArgs(settings, index, drainMs)).finally(() => clearInterval(ticker));
       const retransmittedAfter = tcpServer && (await serverRetransmissions(tcpServer));
       const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
       if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);
       const experiment = experimentReportSchema.parse(line);
       const step = {
-        lossPercent,
-        profile: formatProfile(profile),
+        label: planStep.label,
+        value: planStep.value,
+        profile: formatProfile(effectiveProfile(applied ?? {})),
+        note: planStep.note,
         installed,
         durationMs: performance.now() - started,
+        drainMs,
         experiment,
         serverRetransmittedSegments: typeof retransmittedBefore === 'number' && typeof retransmittedAfter === 'number' ? retransmittedAfter - retransmittedBefore : null,
+        applied,
       };
       measured.push(step);
-      progress(`step ${index + 1}/${settings.lossPercents.length}: done in ${(step.durationMs / 1000).toFixed(1)} s: ${stepSummary(experiment)}`);
+      progress(`step ${index + 1}/${count}: done in ${(step.durationMs / 1000).toFixed(1)} s: ${stepSummary(experiment)}`);
     }
   } finally {
     await impairer?.apply({}).catch(() => {});
   }
   // The models are put beside the measurements once every step is in: they share the link's figures.
-  const link = linkFigures(measured.map((step) => step.experiment));
-  const steps: SweepStep[] = measured.map((step) => ({
+  const link = linkFigures(measured.map((step) => ({ experiment: step.experiment, addedRttMs: step.applied ? addedRttMs(step.applied, settings.direction) : 0 })));
+  const steps: SweepStep[] = measured.map(({ applied, ...step }) => ({
     ...step,
-    ...analyseStep(step.experiment, { lossPercent: step.lossPercent, direction: settings.direction, udpPathHops, link }),
+    ...analyseStep(step.experiment, {
+      profile: applied,
+      direction: settings.direction,
+      link,
+      datagrams: settings.datagrams,
+      datagramBytes: settings.datagramBytes,
+      rate: settings.rate,
+      receivers: settings.receivers,
+      drainMs: step.drainMs,
+      lateMs: LATE_MS,
+      honestUdpRate: lab.honestUdpRate ?? null,
+    }),
   }));
-  const { lossPercents, fileBytes, datagrams, datagramBytes, rate, receivers, modes, tcpDeadlineMs } = settings;
+  const { plan, fileBytes, datagrams, datagramBytes, rate, receivers, modes, tcpDeadlineMs } = settings;
   // Through the schema on the way out: a field added here but not to the documented contract fails now.
   return sweepResultSchema.parse({
     schema: 'tcp-udp-lab/sweep',
-    version: 1,
+    version: 2,
     startedAt,
-    lab: { backend: lab.backend, description: lab.description, limits: [...lab.limits], skipped },
+    lab: { backend: lab.backend, description: lab.description, limits: [...lab.limits], skipped, honestUdpRate: lab.honestUdpRate ?? null },
     models: { link },
     impairment: impairer && {
       backend: impairer.backend,
@@ -129,7 +150,17 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
       udpPathHops,
       segmentSizedPackets: true,
     },
-    settings: { lossPercents, extraProfile: formatProfile(settings.extraProfile), fileBytes, datagrams, datagramBytes, rate, receivers, modes, tcpDeadlineMs },
+    settings: {
+      sweep: { dimension: plan.dimension, text: plan.text, ...dimensionUnits[plan.dimension] },
+      profile: formatProfile(settings.profile),
+      fileBytes,
+      datagrams,
+      datagramBytes,
+      rate,
+      receivers,
+      modes,
+      tcpDeadlineMs,
+    },
     steps,
     ok: steps.every(stepOk),
   } satisfies SweepResult);
@@ -137,26 +168,27 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
 
 /**
  * What of the request this lab can run: a lab that cannot touch its network runs only the unimpaired
- * step, and only the modes its network carries. What is left out is said, never silently dropped; an
- * explicit extra profile it cannot apply is refused.
+ * step (the first step whose profile is empty, if there is one), and only the modes its network carries.
+ * What is left out is said, never silently dropped; an impairment at every step it cannot apply is refused.
  */
 export function fitToLab(lab: Pick<Lab, 'backend' | 'hosts' | 'modes'>, requested: SweepSettings): { settings: SweepSettings; skipped: string[] } {
   const skipped: string[] = [];
-  let { lossPercents, modes } = requested;
+  let { plan, modes } = requested;
   if (!lab.hosts) {
     const why = 'impairing the network needs root (network namespaces) or Docker';
-    if (Object.keys(requested.extraProfile).length > 0) {
-      throw new LabError('LAB_ERR_IMPAIRMENT_UNSUPPORTED', `"${formatProfile(requested.extraProfile)}": the ${lab.backend} lab cannot impair its network: ${why}`);
+    const unimpaired = plan.steps.filter((step) => Object.keys(effectiveProfile(step.profile)).length === 0);
+    if (unimpaired.length === 0) {
+      throw new LabError('LAB_ERR_IMPAIRMENT_UNSUPPORTED', `"${formatProfile(plan.steps[0]?.profile ?? {})}": the ${lab.backend} lab cannot impair its network: ${why}`);
     }
-    const impaired = lossPercents.filter((loss) => loss > 0);
-    if (impaired.length > 0) skipped.push(`the loss steps ${impaired.join(', ')}%: ${why}`);
-    lossPercents = [0];
+    const left = plan.steps.filter((step) => !unimpaired.includes(step));
+    if (left.length > 0) skipped.push(`the ${plan.dimension} steps ${left.map((step) => step.label).join(', ')}: ${why}`);
+    plan = { ...plan, steps: [{ ...unimpaired[0]!, profile: {} }] };
   }
   const unsupported = modes.filter((mode) => !lab.modes.includes(mode));
   if (unsupported.length > 0) skipped.push(`UDP ${unsupported.join(' and ')}: it needs a network of its own (root or Docker); on the host's loopback it would reach past the lab`);
   modes = modes.filter((mode) => lab.modes.includes(mode));
   if (modes.length === 0) throw new LabError('LAB_ERR_CONFIG', `none of the modes asked for (${requested.modes.join(', ')}) runs on this lab`);
-  return { settings: { ...requested, lossPercents, modes }, skipped };
+  return { settings: { ...requested, plan, modes }, skipped };
 }
 
 /** One line of progress: did TCP get the file back, and how much of each UDP stream arrived. */
@@ -167,10 +199,4 @@ function stepSummary({ tcp, udp }: ExperimentReport): string {
       ? `UDP ${udp.error.code}`
       : `UDP delivered ${udp.modes.map((m) => `${m.mode} ${deliveredPercent(m.receivers).toFixed(1)}%`).join(', ')}`;
   return `${tcpText}; ${udpText}`;
-}
-
-/** Share of the sent datagrams the receivers of one mode got (each counted once), in percent. */
-export function deliveredPercent(receivers: { sent: number; unique: number }[]): number {
-  const sent = receivers.reduce((sum, r) => sum + r.sent, 0);
-  return sent === 0 ? 0 : (100 * receivers.reduce((sum, r) => sum + r.unique, 0)) / sent;
 }

@@ -10,6 +10,8 @@
 #
 # `bootstrap.sh --local` is for the lab without Docker (lab/netns-lab.ts): Node.js, and the host tools
 # that build network namespaces and impair them (ip and tc from iproute2, iptables, setpriv), nothing else.
+# `bootstrap.sh --uml` is for the lab in a user-mode Linux kernel (lab/uml-lab.ts): the same tools (the
+# guest runs the host's own, read-only), the kernel with its modules (user-mode-linux) and modprobe (kmod).
 #
 # Environment:
 #   LAB_IMAGE_SOURCE=auto|local|registry  how to get the base image (default auto: local when the official
@@ -66,7 +68,19 @@ ensure_local_tools() {
   apt_install "${missing[@]}"
 }
 
-# --- 2b. Docker engine --------------------------------------------------------------------------
+# --- 2b. A user-mode Linux kernel, for netem where the host's kernel has none -------------------
+ensure_uml() {
+  ensure_local_tools
+  local missing=()
+  [ -x /usr/bin/linux.uml ] && [ -d /usr/lib/uml/modules ] || missing+=(user-mode-linux)
+  command -v modprobe >/dev/null 2>&1 || missing+=(kmod)
+  command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+  [ ${#missing[@]} -eq 0 ] && return
+  is_debian_root || die "the lab in a user-mode Linux kernel needs ${missing[*]} (Debian: apt-get install user-mode-linux kmod)"
+  apt_install "${missing[@]}"
+}
+
+# --- 2c. Docker engine --------------------------------------------------------------------------
 ensure_docker() {
   if docker info >/dev/null 2>&1; then return; fi
   if ! command -v dockerd >/dev/null 2>&1; then
@@ -216,6 +230,11 @@ ensure_node
 if [ "${1:-}" = --local ]; then
   ensure_local_tools
   say "ready (for the lab in network namespaces)"
+  exit 0
+fi
+if [ "${1:-}" = --uml ]; then
+  ensure_uml
+  say "ready (for the lab in a user-mode Linux kernel, Linux $(/usr/bin/linux.uml --version 2>/dev/null | head -n 1))"
   exit 0
 fi
 ensure_docker

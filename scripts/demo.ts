@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// `npm run demo`: the contrast experiment. Brings a lab up (Docker containers where an engine answers,
-// else local processes in network namespaces as root, else on loopback), sweeps packet loss over the
-// servers' links, prints a block per step and a summary, writes the JSON result, an SVG chart and an
-// HTML page, and takes the lab down again, also on failure or Ctrl-C.
+// `npm run demo`: the contrast experiment. Brings a lab up (a user-mode Linux kernel where the sweep needs
+// netem and the host's kernel has none; else Docker containers where an engine answers, else local
+// processes in network namespaces as root, else on loopback), sweeps an impairment (packet loss unless
+// told otherwise) over the servers' links, prints a block per step and a summary, writes the JSON result,
+// an SVG chart and an HTML page, and takes the lab down again, also on failure or Ctrl-C.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatProfile, netemOnly } from '@lab/impairment';
 import { LabError } from '@lab/protocol';
 import { parseCommandLine, runMain } from '@lab/runtime';
 import { chooseLab } from '../lab/choose-lab.ts';
@@ -15,9 +17,11 @@ import type { Lab, LabBackend } from '../lab/lab.ts';
 import { startLoopbackLab } from '../lab/loopback-lab.ts';
 import { removeNetnsLab, startNetnsLab } from '../lab/netns-lab.ts';
 import { renderSweepSvg, sweepHtml } from '../lab/sweep-chart.ts';
-import { sweepOptions } from '../lab/sweep-options.ts';
+import { DEFAULT_RATE, planFromOptions, sweepOptions } from '../lab/sweep-options.ts';
+import type { SweepPlan } from '../lab/sweep-plan.ts';
 import { formatSweep } from '../lab/sweep-table.ts';
 import { runSweep } from '../lab/sweep.ts';
+import { inUmlGuest, runUmlLab, umlLabTraits } from '../lab/uml-lab.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
@@ -47,8 +51,59 @@ async function startLab(backend: LabBackend): Promise<{ lab: Lab; tearDown: () =
     say('starting tcp-server, udp-relay and the client host in network namespaces joined by a bridge');
     return { lab: await startNetnsLab(root), tearDown: removeNetnsLab };
   }
+  if (backend === 'uml') {
+    // Inside the guest: the host's bootstrap installed what it needs (the guest's root is the host's, read-only).
+    say('starting tcp-server, udp-relay and the client host in network namespaces inside the user-mode Linux kernel');
+    return { lab: await startNetnsLab(root, umlLabTraits()), tearDown: removeNetnsLab };
+  }
   say('starting tcp-server and udp-relay as local processes on 127.0.0.1');
   return { lab: await startLoopbackLab(root), tearDown: () => {} };
+}
+
+/** What of the sweep only netem can do, over all its steps: empty when iptables random drop suffices. */
+function netemWords(plan: SweepPlan): string[] {
+  return [...new Set(plan.steps.flatMap((step) => netemOnly(step.profile)))];
+}
+
+type DemoOptions = ReturnType<typeof parseCommandLine<typeof sweepOptions>> extends infer P ? (P extends { values: infer V } ? V : never) : never;
+
+/**
+ * The uml lab, from the host: the bootstrap installs the user-mode kernel where it is missing, then the
+ * demo runs inside it with every option written out (the guest sees none of this process's environment),
+ * and Ctrl-C, SIGTERM or SIGHUP stop the guest at once.
+ */
+async function runInUml(options: DemoOptions & { rate: number }, plan: SweepPlan): Promise<number> {
+  bootstrap(['--uml']);
+  const args = [
+    '--sweep', plan.text,
+    '--profile', formatProfile(options.profile),
+    '--direction', options.direction,
+    '--file-bytes', String(options.fileBytes),
+    '--tcp-deadline-ms', String(options.tcpDeadlineMs),
+    '--datagrams', String(options.datagrams),
+    '--datagram-bytes', String(options.datagramBytes),
+    '--rate', String(options.rate),
+    '--receivers', String(options.receivers),
+    '--modes', options.modes.join(','),
+    ...(options.json ? ['--json'] : []),
+    ...(options.logs ? ['--logs'] : []),
+  ];
+  // Generous: each step's TCP part (its deadline, or an hour), each mode's stream and drain, and a margin.
+  const tcpMs = options.tcpDeadlineMs > 0 ? options.tcpDeadlineMs : 3_600_000;
+  const udpMs = options.modes.length * ((1000 * options.datagrams) / options.rate + 60_000);
+  const timeoutMs = 300_000 + plan.steps.length * (tcpMs + udpMs);
+  const controller = new AbortController();
+  let status: number | null = null;
+  for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+    process.on(signal, () => {
+      if (status !== null) return;
+      status = 128 + number;
+      say(`${signal}: stopping the user-mode Linux guest`);
+      controller.abort();
+    });
+  }
+  const exit = await runUmlLab({ root, out: resolve(root, options.out), args, timeoutMs, say, signal: controller.signal });
+  return status ?? exit;
 }
 
 runMain(
@@ -57,15 +112,20 @@ runMain(
     const parsed = parseCommandLine(sweepOptions, {
       usage: 'npm run demo -- [options]',
       description:
-        'Starts the lab (tcp-server, udp-relay, client) and, for each loss step, impairs the servers and runs the client\'s experiment:\n' +
-        'a file up and down over TCP, numbered datagrams through the relay over UDP in each mode. Prints a TCP | UDP block per step\n' +
-        'and a summary; writes sweep-<time>.json, .svg and .html into --out. Exit status: 0 ok, 1 a step failed, 2 bad options,\n' +
-        '3 an impairment this kernel or lab cannot apply.',
+        'Starts the lab (tcp-server, udp-relay, client) and, for each step of the sweep (packet loss from 0 to 30% unless --sweep says\n' +
+        'otherwise), impairs the servers and runs the client\'s experiment: a file up and down over TCP, numbered datagrams through the\n' +
+        'relay over UDP in each mode. Prints a TCP | UDP block per step, with what netem should give beside what was measured, and a\n' +
+        'summary; writes sweep-<time>.json, .svg and .html into --out. Exit status: 0 ok, 1 a step failed, 2 bad options, 3 an\n' +
+        'impairment this kernel or lab cannot apply; 130, 143 or 129 after Ctrl-C, SIGTERM or SIGHUP, with the lab taken down.',
     });
     if (!parsed) return 0;
     const options = parsed.values;
-    const { backend, why } = chooseLab(options.lab);
-    say(`lab: ${backend} (${why})`);
+    const plan = planFromOptions(options);
+    const guest = inUmlGuest();
+    const { backend, why } = guest ? { backend: 'uml' as const, why: 'inside the guest' } : chooseLab(options.lab, netemWords(plan));
+    if (!guest) say(`lab: ${backend} (${why})`);
+    const rate = options.rate ?? (backend === 'uml' ? DEFAULT_RATE.uml : DEFAULT_RATE.host);
+    if (backend === 'uml' && !guest) return runInUml({ ...options, rate }, plan);
     const started = await startLab(backend);
     const { lab, tearDown } = started;
     // Ctrl-C, `kill`, a closed terminal: the lab comes down, and the status says which signal (128 + its number).
@@ -82,7 +142,7 @@ runMain(
       });
     }
     try {
-      const result = await runSweep(lab, { ...options, lossPercents: options.loss, extraProfile: options.profile }, say);
+      const result = await runSweep(lab, { ...options, rate, plan }, say);
       const table = formatSweep(result);
       const stamp = result.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
       const dir = resolve(root, options.out);
@@ -107,5 +167,5 @@ runMain(
       tearDown();
     }
   },
-  (code) => (code === 'LAB_ERR_CONFIG' ? 2 : code === 'LAB_ERR_IMPAIRMENT_UNSUPPORTED' ? 3 : 1),
+  (code) => (code === 'LAB_ERR_CONFIG' || code === 'LAB_ERR_BAD_PROFILE' ? 2 : code === 'LAB_ERR_IMPAIRMENT_UNSUPPORTED' || code === 'LAB_ERR_IMPAIRMENT_MISMATCH' ? 3 : 1),
 );

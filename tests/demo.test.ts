@@ -53,7 +53,7 @@ describe('npm run demo', { timeout: 600_000 }, () => {
     assert.equal(files.length, 3, files.join(', '));
     const [html, json, svg] = files.map((name) => readFileSync(join(out, name), 'utf8'));
     const parsed = sweepResultSchema.parse(JSON.parse(json!));
-    assert.deepEqual(parsed.steps.map((s) => s.lossPercent), [0, 5]);
+    assert.deepEqual(parsed.steps.map((s) => s.value), [0, 5]);
     assert.equal(parsed.lab.backend, 'containers');
     assert.match(svg!, /^<svg[^>]+class="marks"/);
     assert.match(svg!, /UDP: datagrams delivered/);

@@ -10,7 +10,7 @@ import { containerLab } from '../lab/container-lab.ts';
 import type { Lab } from '../lab/lab.ts';
 import { sweepResultSchema, type SweepResult } from '../lab/sweep-result.ts';
 import { runSweep } from '../lab/sweep.ts';
-import { assertUdpHeadersOnly } from './support/sweep-checks.ts';
+import { assertUdpHeadersOnly, lossPlan } from './support/sweep-checks.ts';
 import { assertNothingLeft, buildLabImage, createInternalNetwork, sweepClient, tcpServer, udpRelay } from './support/lab-containers.ts';
 
 describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
@@ -34,8 +34,8 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
 
   it('sweeps 0%, 10% and 30% loss into the servers, as npm run demo does', async () => {
     const settings = {
-      lossPercents: [0, 10, 30],
-      extraProfile: {},
+      plan: lossPlan([0, 10, 30]),
+      profile: {},
       direction: 'in' as const,
       fileBytes: 1024 * 1024,
       // No time limit: this test is about TCP delivering every byte, however long it takes.
@@ -63,18 +63,18 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
       if (parsed.impairment!.backend === 'iptables') {
         // The kernel keeps the probability as a 32-bit fraction and prints it back as such (0.30000000009).
         const probabilities = [...installed.matchAll(/--probability ([\d.]+)/g)].map((m) => Number(m[1]));
-        assert.equal(probabilities.length, step.lossPercent > 0 ? 2 : 0, installed);
-        for (const p of probabilities) assert.ok(Math.abs(p - step.lossPercent / 100) < 1e-6, installed);
+        assert.equal(probabilities.length, step.value > 0 ? 2 : 0, installed);
+        for (const p of probabilities) assert.ok(Math.abs(p - step.value / 100) < 1e-6, installed);
         // Into the servers only: the chain is jumped to from INPUT, never from OUTPUT.
         assert.match(installed, /-A INPUT -i eth0 -j LAB-IMPAIR/);
         assert.doesNotMatch(installed, /-A OUTPUT -o eth0 -j LAB-IMPAIR/);
-      } else assert.equal(step.lossPercent === 0 || installed.includes(`loss ${step.lossPercent}%`), true, installed);
+      } else assert.equal(step.value === 0 || installed.includes(`loss ${step.value}%`), true, installed);
     }
   });
 
   for (const lossPercent of [0, 10, 30]) {
     it(`at ${lossPercent}% loss: TCP delivers every byte; each UDP receiver loses within the 99% band`, () => {
-      const step = result.steps.find((s) => s.lossPercent === lossPercent)!;
+      const step = result.steps.find((s) => s.value === lossPercent)!;
       const { tcp, udp } = step.experiment;
       assert.ok(!('error' in tcp), JSON.stringify(tcp));
       assert.equal(tcp.identical, true, 'TCP: the copy is identical');
@@ -83,7 +83,7 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
       for (const mode of step.udp) {
         assert.ok(Math.abs(mode.expectedLossPercent - lossPercent) < 1e-9, `${mode.expectedLossPercent}`);
         for (const r of mode.receivers) {
-          assert.ok(r.withinBand, `${mode.mode} receiver ${r.receiver}: lost ${r.lost} of ${r.sent}, 99% band for ${lossPercent}% is ${r.band99.join('-')}`);
+          assert.ok(r.withinBand, `${mode.mode} receiver ${r.receiver}: lost ${r.lost} of ${r.sent}, 99% band for ${lossPercent}% is ${r.lostBand99.join('-')}`);
         }
       }
       for (const mode of udp.modes) for (const r of mode.receivers) assert.equal(r.duplicates, 0, 'loss drops, it does not duplicate');
@@ -92,17 +92,17 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
   }
 
   it('pays for reliability in time: lower goodput, and segments retransmitted, under loss', () => {
-    const upload = (loss: number) => result.steps.find((s) => s.lossPercent === loss)!.tcp.upload.measuredMbitPerS!;
+    const upload = (loss: number) => result.steps.find((s) => s.value === loss)!.tcp.upload.measuredMbitPerS!;
     assert.ok(upload(10) < upload(0), `${upload(10)} Mbit/s at 10% against ${upload(0)} at 0%`);
     assert.ok(upload(30) < upload(0), `${upload(30)} Mbit/s at 30% against ${upload(0)} at 0%`);
     const retransmitted = (loss: number) => {
-      const { tcp } = result.steps.find((s) => s.lossPercent === loss)!.experiment;
+      const { tcp } = result.steps.find((s) => s.value === loss)!.experiment;
       return 'error' in tcp ? 0 : (tcp.segments?.retransmitted ?? 0);
     };
     // Without loss the kernel may still resend a few (tail loss probes, RFC 8985); under loss, many more.
     assert.ok(retransmitted(30) > retransmitted(0), `${retransmitted(30)} segments retransmitted at 30% against ${retransmitted(0)} at 0%`);
     // The models are there beside the measurement wherever the data met loss.
-    assert.ok(result.steps.filter((s) => s.lossPercent > 0).every((s) => s.tcp.upload.mathisMbitPerS !== null && s.tcp.upload.rfc5348MbitPerS !== null));
+    assert.ok(result.steps.filter((s) => s.value > 0).every((s) => s.tcp.upload.mathisMbitPerS !== null && s.tcp.upload.rfc5348MbitPerS !== null));
   });
 
   it('applies a netem profile with delay in both directions where the kernel has netem', async (t) => {
@@ -124,7 +124,7 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
     await assert.rejects(impairer.apply(parseProfile('delay 20ms')), { code: 'LAB_ERR_IMPAIRMENT_UNSUPPORTED', message: /delay needs tc netem/ });
     const before = Date.now();
     await assert.rejects(
-      runSweep(lab, { lossPercents: [0, 10], extraProfile: parseProfile('delay 20ms'), direction: 'in', fileBytes: 1024, tcpDeadlineMs: 0, datagrams: 10, datagramBytes: 64, rate: 100, receivers: 1, modes: ['unicast'] }, () => {}),
+      runSweep(lab, { plan: lossPlan([0, 10], parseProfile('delay 20ms')), profile: parseProfile('delay 20ms'), direction: 'in', fileBytes: 1024, tcpDeadlineMs: 0, datagrams: 10, datagramBytes: 64, rate: 100, receivers: 1, modes: ['unicast'] }, () => {}),
       { code: 'LAB_ERR_IMPAIRMENT_UNSUPPORTED', message: /delay needs tc netem/ },
     );
     assert.ok(Date.now() - before < 10_000, 'refused before running a step');

@@ -12,7 +12,7 @@ import { labLinks, labNamespaces, OWNER_FILE, startNetnsLab } from '../lab/netns
 import { sweepResultSchema, type SweepResult, type SweepStep } from '../lab/sweep-result.ts';
 import { runSweep } from '../lab/sweep.ts';
 import { repoRoot } from './support/lab-containers.ts';
-import { assertUdpHeadersOnly } from './support/sweep-checks.ts';
+import { assertUdpHeadersOnly, lossPlan } from './support/sweep-checks.ts';
 
 const isRoot = process.getuid?.() === 0;
 const LAB_UID = 10001;
@@ -50,7 +50,7 @@ describe('the local lab in network namespaces (root)', { timeout: 600_000, skip:
       assert.equal(labNamespaces().length, 4);
       result = await runSweep(
         lab,
-        { lossPercents: [0, 10], extraProfile: {}, direction: 'in', fileBytes: 1024 * 1024, tcpDeadlineMs: 0, datagrams: 2000, datagramBytes: 512, rate: 2000, receivers: 2, modes: ['unicast', 'broadcast', 'multicast'] },
+        { plan: lossPlan([0, 10]), profile: {}, direction: 'in', fileBytes: 1024 * 1024, tcpDeadlineMs: 0, datagrams: 2000, datagramBytes: 512, rate: 2000, receivers: 2, modes: ['unicast', 'broadcast', 'multicast'] },
         (line) => process.stderr.write(`${line}\n`),
       );
     } finally {
@@ -71,7 +71,7 @@ describe('the local lab in network namespaces (root)', { timeout: 600_000, skip:
     const cleanUdp = clean.experiment.udp;
     assert.ok(!('error' in cleanUdp));
     for (const mode of cleanUdp.modes) for (const r of mode.receivers) assert.equal(r.unique, 2000, `${mode.mode} receiver ${r.receiver} at 0%`);
-    for (const mode of lossy.udp) for (const r of mode.receivers) assert.ok(r.withinBand, `${mode.mode} receiver ${r.receiver}: lost ${r.lost}, band ${r.band99.join('-')}`);
+    for (const mode of lossy.udp) for (const r of mode.receivers) assert.ok(r.withinBand, `${mode.mode} receiver ${r.receiver}: lost ${r.lost}, band ${r.lostBand99.join('-')}`);
     assert.match(Object.values(lossy.installed).join('\n'), /probability 0\.1|loss 10%/);
   });
 
@@ -128,7 +128,7 @@ describe('the local lab on loopback (not root)', { timeout: 300_000, skip: isRoo
     const parsed = sweepResultSchema.parse(JSON.parse(readFileSync(join(out, json), 'utf8')));
     assert.equal(parsed.lab.backend, 'loopback');
     assert.equal(parsed.impairment, null);
-    assert.deepEqual(parsed.steps.map((s) => s.lossPercent), [0]);
+    assert.deepEqual(parsed.steps.map((s) => s.value), [0]);
     assert.equal(parsed.lab.skipped.length, 2);
     assert.deepEqual(readdirSync(tmpdir()).filter((name) => name.startsWith('tcpudplab-loopback-')), [], 'data folder removed');
   });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import type { ImpairmentProfile } from '@lab/impairment';
 import type { SweepStep } from '../../lab/sweep-result.ts';
+import { lossSweep, parseSweep, planSweep, type SweepPlan } from '../../lab/sweep-plan.ts';
 
 /**
  * What the sender's interface sent while a UDP stream went out is the stream and nothing else: 42 bytes
@@ -11,7 +13,12 @@ export function assertUdpHeadersOnly(step: SweepStep): void {
   const { udp } = step.experiment;
   assert.ok(!('error' in udp), JSON.stringify(udp));
   for (const mode of udp.modes) {
-    assert.ok(mode.wire, `${mode.mode}: no wire measurement at ${step.lossPercent}%`);
-    assert.equal(Math.round(mode.wire.headerBytesPerPacket), 42, `${mode.mode} at ${step.lossPercent}%: ${JSON.stringify(mode.wire)}`);
+    assert.ok(mode.wire, `${mode.mode}: no wire measurement at ${step.label}`);
+    assert.equal(Math.round(mode.wire.headerBytesPerPacket), 42, `${mode.mode} at ${step.label}: ${JSON.stringify(mode.wire)}`);
   }
+}
+
+/** The steps of a loss sweep over `percents`, with `profile` at every step (for runSweep's settings). */
+export function lossPlan(percents: number[], profile: ImpairmentProfile = {}): SweepPlan {
+  return planSweep(parseSweep(lossSweep(percents)), profile);
 }

@@ -1,21 +1,38 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hopsThrough, iptablesSteps, netemSteps, readBackSteps, segmentSizedPacketSteps } from './commands.ts';
+import { hopsThrough, iptablesSteps, netemOnly, netemSteps, readBackSteps, segmentSizedPacketSteps } from './commands.ts';
 import { parseProfile } from './profile.ts';
 
 const target = { dev: 'eth0', ifb: 'ifb0' };
 
 describe('impairment commands', () => {
-  it('installs netem on egress and, through an ifb device, on ingress, idempotently', () => {
+  it('installs netem afresh on egress and, through an ifb device, on ingress (replace keeps old options; filter replace answers "File exists")', () => {
     const steps = netemSteps(parseProfile('loss 5% 25% delay 20ms 5ms'), target).map((s) => s.argv.join(' '));
     assert.deepEqual(steps, [
-      'tc qdisc replace dev eth0 root netem delay 20ms 5ms loss random 5% 25%',
+      'tc qdisc del dev eth0 root',
+      'tc qdisc add dev eth0 root netem delay 20ms 5ms loss random 5% 25%',
+      'tc qdisc del dev eth0 ingress',
       'ip link add ifb0 type ifb',
       'ip link set ifb0 up',
-      'tc qdisc replace dev eth0 handle ffff: ingress',
-      'tc filter replace dev eth0 parent ffff: protocol all prio 1 matchall action mirred egress redirect dev ifb0',
-      'tc qdisc replace dev ifb0 root netem delay 20ms 5ms loss random 5% 25%',
+      'tc qdisc del dev ifb0 root',
+      'tc qdisc add dev eth0 handle ffff: ingress',
+      'tc filter add dev eth0 parent ffff: protocol all prio 1 matchall action mirred egress redirect dev ifb0',
+      'tc qdisc add dev ifb0 root netem delay 20ms 5ms loss random 5% 25%',
     ]);
+    assert.ok(!steps.some((line) => line.includes('replace')));
+  });
+
+  it('tolerates, when deleting, exactly what tc and ip answer for something that is not there (each seen on a netem kernel)', () => {
+    const deletions = netemSteps(parseProfile('loss 5%'), target).filter((s) => s.argv.includes('del'));
+    for (const answer of [
+      'Error: Cannot delete qdisc with handle of zero.',
+      'Error: Cannot find specified qdisc on specified device.',
+      'Error: Invalid handle.',
+      'Cannot find device "ifb0"',
+    ]) {
+      assert.ok(deletions.some((s) => s.tolerate?.test(answer)), answer);
+    }
+    for (const step of deletions) assert.equal(step.tolerate?.test('RTNETLINK answers: Operation not permitted'), false, step.argv.join(' '));
   });
 
   it('removes netem for an empty profile, tolerating what is not there', () => {
@@ -41,10 +58,10 @@ describe('impairment commands', () => {
   it('impairs one direction only when asked, and removes the other direction\'s netem or jump', () => {
     const netemIn = netemSteps(parseProfile('loss 5%'), { ...target, direction: 'in' }).map((s) => s.argv.join(' '));
     assert.equal(netemIn[0], 'tc qdisc del dev eth0 root');
-    assert.equal(netemIn.at(-1), 'tc qdisc replace dev ifb0 root netem loss random 5%');
+    assert.equal(netemIn.at(-1), 'tc qdisc add dev ifb0 root netem loss random 5%');
     assert.ok(!netemIn.some((line) => line.includes('dev eth0 root netem')));
     const netemOut = netemSteps(parseProfile('loss 5%'), { ...target, direction: 'out' }).map((s) => s.argv.join(' '));
-    assert.deepEqual(netemOut, ['tc qdisc replace dev eth0 root netem loss random 5%', 'tc qdisc del dev eth0 ingress', 'ip link del ifb0']);
+    assert.deepEqual(netemOut, ['tc qdisc del dev eth0 root', 'tc qdisc add dev eth0 root netem loss random 5%', 'tc qdisc del dev eth0 ingress', 'ip link del ifb0']);
     const iptablesIn = iptablesSteps(parseProfile('loss 5%'), { ...target, direction: 'in' });
     assert.equal(iptablesIn[2]!.argv.join(' '), 'iptables -w -I INPUT -i eth0 -j LAB-IMPAIR');
     assert.equal(iptablesIn[3]!.argv.join(' '), 'iptables -w -D OUTPUT -o eth0 -j LAB-IMPAIR');
@@ -68,6 +85,16 @@ describe('impairment commands', () => {
     ] as const) {
       assert.throws(() => iptablesSteps(parseProfile(profile), target), { code: 'LAB_ERR_IMPAIRMENT_UNSUPPORTED', message: named }, profile);
     }
+  });
+
+  it('needs netem only for what does something: words at zero need nothing', () => {
+    assert.deepEqual(netemOnly(parseProfile('loss 10%')), []);
+    assert.deepEqual(netemOnly(parseProfile('delay 0ms loss 5%')), []);
+    assert.deepEqual(netemOnly(parseProfile('duplicate 0% corrupt 0%')), []);
+    assert.deepEqual(netemOnly(parseProfile('delay 10ms reorder 25%')), ['delay', 'reorder']);
+    assert.deepEqual(netemOnly(parseProfile('loss gemodel 5% 30%')), ['loss gemodel']);
+    assert.deepEqual(netemOnly(parseProfile('loss 10% 25%')), ['loss correlation']);
+    assert.equal(iptablesSteps(parseProfile('delay 0ms loss 5%'), target).length, 5, 'a delay of 0 is no delay: iptables can do the rest');
   });
 
   it('reads back what the kernel has installed', () => {

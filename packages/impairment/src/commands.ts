@@ -1,5 +1,5 @@
 import { LabError } from '@lab/protocol';
-import { formatProfile, netemArguments, type ImpairmentProfile } from './profile.ts';
+import { effectiveProfile, formatProfile, netemArguments, type ImpairmentProfile } from './profile.ts';
 
 /**
  * One command run inside a lab container (as root, with NET_ADMIN), as argv: never a shell string.
@@ -46,30 +46,43 @@ export function segmentSizedPacketSteps({ dev }: Target): Step[] {
   return [{ argv: ['ip', 'link', 'set', 'dev', dev, 'gso_max_segs', '1'] }];
 }
 
-const absent = /Cannot find device|No such file or directory|Cannot delete qdisc with handle of zero|does not exist|Invalid handle|No such device/;
+/**
+ * What tc and ip answer when asked to delete what is not there (iproute2 6.1 on Linux 6.1, each seen):
+ * a root qdisc on a device that has only its default one ("Cannot delete qdisc with handle of zero"), an
+ * ingress qdisc on a device that never had one ("Cannot find specified qdisc on specified device") or
+ * had one before ("Invalid handle"), a device that does not exist ("Cannot find device").
+ */
+const absent = /Cannot find device|No such file or directory|Cannot delete qdisc with handle of zero|Cannot find specified qdisc|does not exist|Invalid handle|No such device/;
 
 /**
- * netem on egress (root qdisc of the interface) and on ingress (redirected to an ifb device, where it
- * is egress again: netem only shapes what leaves a device). `replace` makes every step idempotent, so a
- * sweep changes the profile between steps without restarting anything.
+ * netem on egress (the interface's root qdisc) and on ingress (redirected to an ifb device, where it is
+ * egress again: netem only shapes what leaves a device, tc-mirred(8)). Every apply removes what an
+ * earlier one installed and adds the new profile afresh, for two reasons seen on a netem kernel:
+ * `tc qdisc replace … netem` changes only the options it is given (a reorder, corrupt or rate of the
+ * step before stays), and `tc filter replace … matchall` answers "File exists" for the filter it would
+ * replace. Between steps nothing is in flight, so starting afresh costs nothing; it also starts each
+ * step's Gilbert-Elliott chain and correlation state anew.
  */
 export function netemSteps(profile: ImpairmentProfile, { dev, ifb = 'ifb0', direction = 'both' }: Target): Step[] {
   const args = netemArguments(profile);
-  if (args.length === 0) return clearNetemSteps({ dev, ifb });
-  const egress: Step[] = [{ argv: ['tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...args] }];
+  const [clearEgress, clearIngress, clearIfb] = clearNetemSteps({ dev, ifb });
+  if (args.length === 0) return [clearEgress!, clearIngress!, clearIfb!];
+  const egress: Step[] = [clearEgress!, { argv: ['tc', 'qdisc', 'add', 'dev', dev, 'root', 'netem', ...args] }];
   const ingress: Step[] = [
+    clearIngress!,
     { argv: ['ip', 'link', 'add', ifb, 'type', 'ifb'], tolerate: /File exists/ },
     { argv: ['ip', 'link', 'set', ifb, 'up'] },
-    { argv: ['tc', 'qdisc', 'replace', 'dev', dev, 'handle', 'ffff:', 'ingress'] },
-    { argv: ['tc', 'filter', 'replace', 'dev', dev, 'parent', 'ffff:', 'protocol', 'all', 'prio', '1', 'matchall', 'action', 'mirred', 'egress', 'redirect', 'dev', ifb] },
-    { argv: ['tc', 'qdisc', 'replace', 'dev', ifb, 'root', 'netem', ...args] },
+    { argv: ['tc', 'qdisc', 'del', 'dev', ifb, 'root'], tolerate: absent },
+    { argv: ['tc', 'qdisc', 'add', 'dev', dev, 'handle', 'ffff:', 'ingress'] },
+    { argv: ['tc', 'filter', 'add', 'dev', dev, 'parent', 'ffff:', 'protocol', 'all', 'prio', '1', 'matchall', 'action', 'mirred', 'egress', 'redirect', 'dev', ifb] },
+    { argv: ['tc', 'qdisc', 'add', 'dev', ifb, 'root', 'netem', ...args] },
   ];
-  const [clearEgress, clearIngress, clearIfb] = clearNetemSteps({ dev, ifb });
   if (direction === 'out') return [...egress, clearIngress!, clearIfb!];
   if (direction === 'in') return [clearEgress!, ...ingress];
   return [...egress, ...ingress];
 }
 
+/** Removes the lab's netem from egress and ingress and its ifb device; each step tolerates that it is not there. */
 export function clearNetemSteps({ dev, ifb = 'ifb0' }: Target): Step[] {
   return [
     { argv: ['tc', 'qdisc', 'del', 'dev', dev, 'root'], tolerate: absent },
@@ -81,19 +94,30 @@ export function clearNetemSteps({ dev, ifb = 'ifb0' }: Target): Step[] {
 export const IPTABLES_CHAIN = 'LAB-IMPAIR';
 
 /**
+ * What of a profile only netem can do: everything but independent random loss, which is all the
+ * iptables statistic match does. Words at zero do nothing and need nothing.
+ */
+export function netemOnly(requested: ImpairmentProfile): string[] {
+  const profile = effectiveProfile(requested);
+  const words: string[] = Object.keys(profile).filter((key) => key !== 'loss');
+  if (profile.loss?.kind === 'gemodel') words.push('loss gemodel');
+  if (profile.loss?.kind === 'random' && profile.loss.correlation !== undefined) words.push('loss correlation');
+  return words;
+}
+
+/**
  * Where the kernel has no netem: random loss with iptables' statistic match
  * (iptables-extensions(8): `-m statistic --mode random --probability P`), on input and output of the
  * lab interface, so both directions lose packets independently with probability P. Anything else in
  * the profile cannot be done this way and is refused, never silently dropped.
  */
-export function iptablesSteps(profile: ImpairmentProfile, { dev, direction = 'both' }: Target): Step[] {
-  const unsupported = Object.keys(profile).filter((key) => key !== 'loss');
-  if (profile.loss?.kind === 'gemodel') unsupported.push('loss gemodel');
-  if (profile.loss?.kind === 'random' && profile.loss.correlation !== undefined) unsupported.push('loss correlation');
+export function iptablesSteps(requested: ImpairmentProfile, { dev, direction = 'both' }: Target): Step[] {
+  const profile = effectiveProfile(requested);
+  const unsupported = netemOnly(profile);
   if (unsupported.length > 0) {
     throw new LabError(
       'LAB_ERR_IMPAIRMENT_UNSUPPORTED',
-      `"${formatProfile(profile)}": ${unsupported.join(', ')} need${unsupported.length === 1 ? 's' : ''} tc netem, which this kernel does not have; the iptables backend can only drop packets at random ("loss N%")`,
+      `"${formatProfile(requested)}": ${unsupported.join(', ')} need${unsupported.length === 1 ? 's' : ''} tc netem, which this kernel does not have; the iptables backend can only drop packets at random ("loss N%")`,
     );
   }
   const jump = (chain: 'INPUT' | 'OUTPUT', wanted: boolean): Step => {

@@ -1,6 +1,10 @@
 import { LabError } from '@lab/protocol';
 import { iptablesSteps, netemSteps, readBackSteps, segmentSizedPacketSteps, type Backend, type Direction, type Step } from './commands.ts';
+import { parseInstalledNetem, profileDifferences } from './netem-readback.ts';
 import { formatProfile, type ImpairmentProfile } from './profile.ts';
+
+/** The ifb device each impaired host's ingress is redirected to (one per network namespace). */
+const IFB = 'ifb0';
 
 /** What running one command printed and how it ended; `code` 0 is success. */
 export interface Run {
@@ -68,7 +72,7 @@ export class Impairer {
   }
 
   #steps(profile: ImpairmentProfile): Step[] {
-    const target = { dev: this.#dev, direction: this.direction };
+    const target = { dev: this.#dev, ifb: IFB, direction: this.direction };
     return this.backend === 'netem' ? netemSteps(profile, target) : iptablesSteps(profile, target);
   }
 
@@ -77,10 +81,36 @@ export class Impairer {
     this.#steps(profile);
   }
 
-  /** Applies `profile` to every host, replacing what was there; refuses what the backend cannot do. */
+  /**
+   * Applies `profile` to every host, replacing what was there, and checks that the kernel holds exactly
+   * that (LAB_ERR_IMPAIRMENT_MISMATCH if not); refuses what the backend cannot do.
+   */
   async apply(profile: ImpairmentProfile): Promise<void> {
     const steps = this.#steps(profile);
     for (const host of this.hosts) await runSteps(host, steps);
+    if (this.backend === 'netem') for (const host of this.hosts) await this.#verify(host, profile);
+  }
+
+  /**
+   * Reads each netem back as JSON (`tc -j qdisc show`) and compares it with what this direction should
+   * have: the profile on the interface's egress for out and both, on the ifb (its ingress) for in and
+   * both, nothing elsewhere.
+   */
+  async #verify(host: ImpairedHost, profile: ImpairmentProfile): Promise<void> {
+    const differences: string[] = [];
+    for (const [dev, wanted, where] of [
+      [this.#dev, this.direction !== 'in', 'egress'],
+      [IFB, this.direction !== 'out', 'ingress (ifb)'],
+    ] as const) {
+      const run = await host.exec(['tc', '-j', 'qdisc', 'show', 'dev', dev]);
+      // An ifb that is not there holds nothing; anything else tc cannot answer is an error.
+      const installed = run.code === 0 ? parseInstalledNetem(run.output) : /Cannot find device/.test(run.output) ? null : undefined;
+      if (installed === undefined) throw new LabError('LAB_ERR_IMPAIRMENT_MISMATCH', `${host.name}: \`tc -j qdisc show dev ${dev}\` failed: ${run.output}`);
+      for (const difference of profileDifferences(wanted ? profile : {}, installed)) differences.push(`${where}: ${difference}`);
+    }
+    if (differences.length > 0) {
+      throw new LabError('LAB_ERR_IMPAIRMENT_MISMATCH', `${host.name}: after applying "${formatProfile(profile)}" (${this.direction}), the kernel holds something else: ${differences.join('; ')}`);
+    }
   }
 
   /** What the kernel of each host says is installed (tc qdisc show / iptables -S). */
@@ -88,7 +118,10 @@ export class Impairer {
     const installed: Record<string, string> = {};
     for (const host of this.hosts) {
       const outputs = [];
-      for (const step of readBackSteps(this.backend, { dev: this.#dev })) outputs.push((await host.exec(step.argv)).output);
+      for (const step of readBackSteps(this.backend, { dev: this.#dev, ifb: IFB })) {
+        const run = await host.exec(step.argv);
+        if (run.code === 0) outputs.push(run.output);
+      }
       installed[host.name] = outputs.filter(Boolean).join('\n');
     }
     return installed;

@@ -20,16 +20,25 @@ export function pathLoss(perHop: number, hops: number): number {
 export function binomialInterval(n: number, p: number, confidence: number): [number, number] {
   if (p <= 0) return [0, 0];
   if (p >= 1) return [n, n];
-  const tail = (1 - confidence) / 2;
   const logP = Math.log(p);
   const logQ = Math.log(1 - p);
   const logN = logFactorial(n);
   const pmf = Array.from({ length: n + 1 }, (_, k) => Math.exp(logN - logFactorial(k) - logFactorial(n - k) + k * logP + (n - k) * logQ));
+  return centralInterval(pmf, confidence);
+}
+
+/**
+ * The central interval of any distribution of counts (pmf[k] = P(X = k)): [low, high] with P(X < low)
+ * and P(X > high) each at most (1 - confidence) / 2.
+ */
+export function centralInterval(pmf: readonly number[], confidence: number): [number, number] {
+  const tail = (1 - confidence) / 2;
+  const n = pmf.length - 1;
   let low = 0;
-  for (let below = 0; low <= n && below + pmf[low]! <= tail; low++) below += pmf[low]!;
+  for (let below = 0; low < n && below + pmf[low]! <= tail; low++) below += pmf[low]!;
   let high = n;
-  for (let above = 0; high >= 0 && above + pmf[high]! <= tail; high--) above += pmf[high]!;
-  return [low, high];
+  for (let above = 0; high > 0 && above + pmf[high]! <= tail; high--) above += pmf[high]!;
+  return [low, Math.max(low, high)];
 }
 
 /** ln(n!), cached: the interval needs it for every count from 0 to n. */

@@ -53,6 +53,14 @@ const isNumberToken = (token: string | undefined) => token !== undefined && /^\d
 
 /** Parses a profile; throws LAB_ERR_BAD_PROFILE with what was wrong and where. */
 export function parseProfile(text: string): ImpairmentProfile {
+  return checkProfile(parseProfileWords(text));
+}
+
+/**
+ * Parses the words of a profile without the rules that tie one word to another (reorder needs a delay):
+ * a swept value ("reorder 25%") is a part of a profile, checked once it is merged with the rest.
+ */
+export function parseProfileWords(text: string): ImpairmentProfile {
   const tokens = text.trim().split(/\s+/).filter(Boolean);
   if (tokens.length === 0 || (tokens.length === 1 && tokens[0] === 'none')) return {};
   const profile: ImpairmentProfile = {};
@@ -109,8 +117,17 @@ export function parseProfile(text: string): ImpairmentProfile {
         throw bad(`unknown word ${JSON.stringify(word)}: expected loss, delay, duplicate, corrupt, reorder or rate`);
     }
   }
-  // tc-netem(8): reordering works by sending some packets at once while the others wait their delay.
-  if (profile.reorder && !profile.delay) throw bad('reorder needs a delay (netem reorders by not delaying some packets)');
+  return profile;
+}
+
+/** The rules between words; returns the profile. */
+export function checkProfile(profile: ImpairmentProfile): ImpairmentProfile {
+  // tc-netem(8): reordering works by sending some packets at once while the others wait their delay;
+  // tc refuses a reorder probability without a delay (q_netem.c: "reordering not possible without
+  // specifying some delay").
+  if (profile.reorder && profile.reorder.percent > 0 && !(profile.delay && profile.delay.ms > 0)) {
+    throw bad('reorder needs a delay (netem reorders by sending some packets at once while the others wait their delay)');
+  }
   return profile;
 }
 
@@ -139,8 +156,20 @@ export function netemArguments(profile: ImpairmentProfile): string[] {
     args.push(name, pct(option.percent));
     if (option.correlation !== undefined) args.push(pct(option.correlation));
   }
-  if (rate) args.push('rate', `${rate.bitsPerSecond}bit`);
+  if (rate) args.push('rate', formatRate(rate.bitsPerSecond));
   return args;
+}
+
+/**
+ * A rate in tc(8)'s units, the largest that states it exactly (10mbit, 1500kbit, 64bit): tc's kbit,
+ * mbit and gbit are powers of 1000, as here.
+ */
+export function formatRate(bitsPerSecond: number): string {
+  for (const [unit, scale] of [['gbit', 1e9], ['mbit', 1e6], ['kbit', 1e3]] as const) {
+    const value = bitsPerSecond / scale;
+    if (value >= 1 && Math.abs(value * 1000 - Math.round(value * 1000)) < 1e-6) return `${Number(value.toFixed(3))}${unit}`;
+  }
+  return `${bitsPerSecond}bit`;
 }
 
 /** The profile as one line, in the same syntax it is parsed from (canonical: parse(format(p)) = p). */
@@ -161,4 +190,30 @@ export function lossProbability(profile: ImpairmentProfile): number {
   const lossInGood = (profile.loss.oneMinusK ?? 0) / 100;
   const bad = p + r === 0 ? 0 : p / (p + r);
   return bad * lossInBad + (1 - bad) * lossInGood;
+}
+
+/**
+ * The profile as the kernel holds it once tc has passed it on, which is what netem will do: a word at
+ * zero does nothing (and tc does not print it back), a correlation of 0% is none, and a duplicate's
+ * correlation is dropped unless another correlation is given too (iproute2 6.1 q_netem.c marks
+ * TCA_NETEM_CORR present for the delay, loss, reorder and corrupt correlations, never for duplicate's).
+ */
+export function effectiveProfile(profile: ImpairmentProfile): ImpairmentProfile {
+  const { loss, delay, duplicate, corrupt, reorder, rate } = profile;
+  const withCorrelation = <T extends { correlation?: number }>(value: T): T => {
+    const { correlation, ...rest } = value;
+    return (correlation ?? 0) > 0 ? value : (rest as T);
+  };
+  const correlationSent = [delay?.jitterMs ? delay.correlation : undefined, loss?.kind === 'random' ? loss.correlation : undefined, reorder?.correlation, corrupt?.correlation].some((c) => c !== undefined);
+  const effective: ImpairmentProfile = {};
+  if (loss?.kind === 'gemodel' || (loss?.kind === 'random' && loss.percent > 0)) effective.loss = loss.kind === 'random' ? withCorrelation(loss) : loss;
+  if (delay && (delay.ms > 0 || (delay.jitterMs ?? 0) > 0)) {
+    const { correlation, ...rest } = delay;
+    effective.delay = (delay.jitterMs ?? 0) > 0 && (correlation ?? 0) > 0 ? delay : rest;
+  }
+  if (duplicate && duplicate.percent > 0) effective.duplicate = correlationSent ? withCorrelation(duplicate) : { percent: duplicate.percent };
+  if (corrupt && corrupt.percent > 0) effective.corrupt = withCorrelation(corrupt);
+  if (reorder && reorder.percent > 0) effective.reorder = withCorrelation(reorder);
+  if (rate) effective.rate = rate;
+  return effective;
 }

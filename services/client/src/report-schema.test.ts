@@ -20,6 +20,7 @@ const sample = {
     identical: true,
     segments: { out: 20, retransmitted: 0 },
     connection: null,
+    idleRttMs: null,
     wire: null,
   },
   udp: { error: { code: 'LAB_ERR_JOIN_TIMEOUT', message: 'no answer' } },

@@ -36,6 +36,8 @@ const tcpResult = z.strictObject({
   identical: z.boolean(),
   segments: z.strictObject({ out: count, retransmitted: count }).nullable(),
   connection: z.strictObject({ rttMs: z.number().nonnegative(), rttVarMs: z.number().nonnegative(), rtoMs: z.number().nonnegative(), mss: count, bytesRetransmitted: count }).nullable(),
+  /** The connection's smoothed RTT before any file moved (handshake and hello only): the path's, without the load's queues. */
+  idleRttMs: z.number().nonnegative().nullable(),
   wire,
 });
 

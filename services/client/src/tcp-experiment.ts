@@ -50,6 +50,11 @@ export interface TcpExperimentResult {
   /** The kernel's view of the connection after the upload (ss -ti): smoothed RTT, and the MSS. */
   connection: TcpConnectionInfo | null;
   /**
+   * The smoothed RTT right after the connection was made, before any file moved (ss -ti): the
+   * handshake's and the hello's round trips, the path's own, without the queues a transfer builds.
+   */
+  idleRttMs: number | null;
+  /**
    * What this client sent on its lab interface during both transfers (file data up, ACKs down) against
    * the bytes it wrote to the socket: the headers per packet, measured. Null where it cannot be read.
    */
@@ -100,6 +105,7 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
 
     const countersBefore = await readTcpHostCounters();
     const client = await TcpFileClient.connect({ endpoint: options.endpoint, log, connectTimeoutMs: options.connectTimeoutMs });
+    const idleRttMs = (await tcpConnectionInfo(client.localPort))?.rttMs ?? null;
     let phase: 'upload' | 'download' = 'upload';
     let cut = false;
     // What the kernel had got through when the time ran out: a cut transfer still says how far it came.
@@ -158,6 +164,7 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
           stored.sha256 === sha256 && downloaded.sha256 === sha256 && downloaded.declaredSha256 === sha256 && downloaded.received === options.fileBytes,
         segments,
         connection,
+        idleRttMs,
         wire,
       };
     } finally {

@@ -1,0 +1,20 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/**
+ * Does the host's kernel have netem? As root, the answer is tried, not guessed: a netem qdisc is added
+ * to the loopback of a network namespace that exists only for that one command (`unshare --net`, so no
+ * interface of the host is touched and nothing is left behind), which also loads the module if it is
+ * there. Without root, the kernel cannot be asked that way (a user namespace may not load modules), so
+ * the module is looked for: loaded or built in (/sys/module/sch_netem), or on disk (modinfo).
+ */
+export function hostHasNetem(): { netem: boolean; evidence: string } {
+  if (process.getuid?.() === 0) {
+    const probe = spawnSync('unshare', ['--net', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { encoding: 'utf8', timeout: 10_000 });
+    if (probe.error) return { netem: false, evidence: `cannot run unshare and tc: ${probe.error.message}` };
+    return probe.status === 0 ? { netem: true, evidence: 'tc added a netem qdisc' } : { netem: false, evidence: `tc said: ${(probe.stderr || probe.stdout).trim()}` };
+  }
+  if (existsSync('/sys/module/sch_netem')) return { netem: true, evidence: 'the sch_netem module is loaded' };
+  const modinfo = spawnSync('modinfo', ['sch_netem'], { encoding: 'utf8', timeout: 10_000 });
+  return modinfo.status === 0 ? { netem: true, evidence: 'the sch_netem module is installed' } : { netem: false, evidence: 'no sch_netem module for this kernel (modinfo sch_netem)' };
+}

@@ -1,0 +1,27 @@
+import type { SweepStep } from './sweep-result.ts';
+
+/**
+ * What became of a step's TCP copy, and of its UDP streams, in the words each output uses: one owner
+ * for the outcome the table, the chart and the progress lines all show.
+ */
+export type TcpOutcome = 'identical' | 'cut' | 'failed' | 'mismatch';
+
+export function tcpOutcome(step: Pick<SweepStep, 'experiment'>): TcpOutcome {
+  const { tcp } = step.experiment;
+  if ('error' in tcp) return tcp.error.code === 'LAB_ERR_DEADLINE' ? 'cut' : 'failed';
+  return tcp.identical ? 'identical' : 'mismatch';
+}
+
+/** short: the summary table's cell; long: the chart's legend. */
+export const tcpOutcomeWords: Record<TcpOutcome, { short: string; long: string }> = {
+  identical: { short: 'identical', long: 'identical' },
+  cut: { short: 'cut', long: 'did not complete in time' },
+  failed: { short: 'failed', long: 'failed' },
+  mismatch: { short: 'MISMATCH', long: 'mismatch' },
+};
+
+/** Share of the sent datagrams the receivers of one mode got (each counted once), in percent. */
+export function deliveredPercent(receivers: { sent: number; unique: number }[]): number {
+  const sent = receivers.reduce((sum, r) => sum + r.sent, 0);
+  return sent === 0 ? 0 : (100 * receivers.reduce((sum, r) => sum + r.unique, 0)) / sent;
+}

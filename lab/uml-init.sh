@@ -1,0 +1,62 @@
+#!/bin/sh
+# PID 1 of the user-mode Linux guest that lab/uml-kernel.ts boots (the kernel runs it as init=).
+#
+# The guest's root is the host's own filesystem, read-only over hostfs. This script gives the guest a
+# private /run and /tmp (tmpfs: `ip netns add` writes /run/netns, the lab writes /run/tcpudplab.pid and
+# its data folders under /tmp, none of which may reach the host's), mounts one host folder read-write
+# at the same path (the run's exchange folder, `lab_exchange=` on the kernel command line), loads the
+# modules the lab needs from the kernel's own module tree, runs the job the host wrote there, writes
+# its exit status next to it (nothing else carries it out of the guest) and powers off.
+#
+# The exchange folder is mounted at /run/lab-exchange, not at its host path: that path may lie under the
+# host's /tmp or /run, which the guest's own tmpfs hides.
+#
+# The job: `argv` (one argument per line) and `env` (KEY=VALUE per line) in the exchange folder; its
+# stdout and stderr go to `stdout` and `stderr` there, its status to `status`, this script's own
+# messages to `init.log`.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+source=${lab_exchange:-}
+exchange=/run/lab-exchange
+
+halt_guest() {
+  # -f: no init system to ask; -d: no record in wtmp (which is the host's, read-only here anyway).
+  sync
+  poweroff -f -d 2>/dev/null || halt -f -d 2>/dev/null
+  echo o >/proc/sysrq-trigger
+  sleep 10
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+
+mkdir -p "$exchange"
+if [ -z "$source" ] || ! mount -t hostfs -o "$source" hostfs "$exchange"; then
+  echo "uml-init: cannot mount the exchange folder '$source' from the host" >&2
+  halt_guest
+fi
+log="$exchange/init.log"
+: >"$log"
+
+# modprobe -d ROOT looks for ROOT/lib/modules/$(uname -r): the user-mode kernel's modules live under
+# /usr/lib/uml/modules (Debian's user-mode-linux package), not where the host's are.
+mkdir -p /run/uml-modules/lib
+ln -s "${lab_modules:-/usr/lib/uml/modules}" /run/uml-modules/lib/modules
+for module in $(echo "${lab_load:-}" | tr , " "); do
+  modprobe -d /run/uml-modules "$module" >>"$log" 2>&1 || echo "uml-init: modprobe $module failed" >>"$log"
+done
+ip link set lo up >>"$log" 2>&1
+
+# The job's environment: only what the host wrote, plus PATH and a HOME inside the guest.
+set --
+while IFS= read -r arg; do set -- "$@" "$arg"; done <"$exchange/argv"
+(
+  cd "${lab_cwd:-/}" || exit 127
+  while IFS= read -r pair; do export "$pair"; done <"$exchange/env"
+  export HOME=/tmp
+  exec "$@" >"$exchange/stdout" 2>"$exchange/stderr" </dev/null
+)
+echo "$?" >"$exchange/status.tmp" && mv "$exchange/status.tmp" "$exchange/status"
+halt_guest

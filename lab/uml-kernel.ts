@@ -1,0 +1,247 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '@lab/protocol';
+
+/**
+ * A Linux kernel that runs as an ordinary process: user-mode Linux (Debian's `user-mode-linux` package,
+ * linux.uml and its modules). Its kernel has what the host's may lack (sch_netem among them), so a job
+ * run inside it can use every netem impairment on any Linux host. This file boots one such guest for one
+ * job and brings back what the job printed and its exit status; it knows nothing of the lab.
+ *
+ * What the guest can touch on the host: it sees the host's filesystem read-only (hostfs), one exchange
+ * folder read-write, and nothing of the host's network (it has no network device out). Run by root, the
+ * kernel runs as the unprivileged user `nobody` when that user can read the checkout, so that even a
+ * mistake in the guest cannot write the host's files; and always in a PID namespace of its own whose
+ * parent dies with the caller (PR_SET_PDEATHSIG), so that no piece of it outlives the run, even when
+ * the caller is killed outright.
+ */
+export const UML_KERNEL = '/usr/bin/linux.uml';
+export const UML_MODULES = '/usr/lib/uml/modules';
+/** The unprivileged host user the kernel runs as when started by root (Debian's nobody). */
+export const GUEST_HOST_UID = 65534;
+
+/**
+ * Where the guest sees the exchange folder (lab/uml-init.sh mounts it there): paths in the job that
+ * point into the exchange folder must use this one, not the host's.
+ */
+export const GUEST_EXCHANGE = '/run/lab-exchange';
+
+/** Modules of the user-mode kernel the lab needs: netem on egress and, through an ifb device, on ingress. */
+export const LAB_GUEST_MODULES = ['sch_netem', 'veth', 'bridge', 'ifb', 'sch_ingress', 'cls_matchall', 'act_mirred'];
+
+export interface UmlKernel {
+  path: string;
+  /** The kernel's release (the one module folder under UML_MODULES), e.g. 6.1.176. */
+  release: string;
+}
+
+/** The user-mode kernel and its modules, when installed. */
+export function findUmlKernel(): UmlKernel | null {
+  if (!existsSync(UML_KERNEL) || !existsSync(UML_MODULES)) return null;
+  const releases = readdirSync(UML_MODULES).filter((name) => existsSync(join(UML_MODULES, name, 'modules.dep')));
+  return releases.length === 1 ? { path: UML_KERNEL, release: releases[0]! } : null;
+}
+
+export interface GuestJob {
+  /** The command, with absolute paths: the guest's root is the host's filesystem, so they are the same inside. */
+  argv: string[];
+  /**
+   * The job's whole environment, besides HOME=/tmp and LAB_UML_HOST_USER (who the kernel runs as on the
+   * host, in words): nothing of the caller's leaks in.
+   */
+  env: Record<string, string>;
+  cwd: string;
+  /**
+   * A folder of the host, absolute, that the guest mounts read-write at GUEST_EXCHANGE: the job's argv,
+   * env, stdout, stderr, status and the kernel's console land here, and the job may write its results
+   * here. Nothing else of the host is writable to the guest.
+   */
+  exchange: string;
+  /** The checkout, so the guest's init script (lab/uml-init.sh) can be found. */
+  root: string;
+  modules?: string[];
+  memoryMiB?: number;
+  /** The kernel is killed after this long and the run reported as timed out (LAB_ERR_TIMEOUT). */
+  timeoutMs: number;
+  /** Each line the job writes to stderr, while it runs (progress). */
+  onStderrLine?: (line: string) => void;
+  /** Aborting kills the guest at once (SIGKILL: its disk is the host's, read-only, so nothing is lost). */
+  signal?: AbortSignal;
+}
+
+export interface GuestRun {
+  /** The job's exit status; null when the guest ended without one (it crashed, was killed or timed out). */
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** What the guest kernel and its init printed (for errors). */
+  console: string;
+  /** Who the kernel ran as on the host. */
+  hostUser: string;
+}
+
+/** Kernel parameters are split at spaces and some at commas: a path in one must have neither. */
+const safeParameter = /^[\w./+@-]+$/;
+
+function assertLines(values: readonly string[], what: string): void {
+  for (const value of values) if (/[\n\r\0]/.test(value)) throw new LabError('LAB_ERR_CONFIG', `${what} may not hold a line break or NUL: ${JSON.stringify(value)}`);
+}
+
+/** Can `uid` read `path` (and so run the lab from the checkout inside a guest that runs as it)? */
+function userCanRead(uid: number, path: string): boolean {
+  const probe = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'test', '-r', path], { encoding: 'utf8' });
+  return probe.status === 0;
+}
+
+/**
+ * How the kernel is started, as argv, and who it runs as. The outer `setpriv --pdeathsig KILL` ties the
+ * whole run to the caller; `unshare --pid --fork --kill-child` puts the kernel and every host process it
+ * forks into a PID namespace of their own, which the kernel of the host empties when the namespace's first
+ * process dies (pid_namespaces(7)): a killed caller leaves no kernel and no helper behind.
+ */
+function launcher(job: GuestJob): { prefix: string[]; hostUser: string; uid: number | null } {
+  const contain = ['setpriv', '--pdeathsig', 'KILL', 'unshare', '--pid', '--fork', '--kill-child=SIGKILL'];
+  if (process.getuid?.() !== 0) {
+    // Without root, a user namespace makes the PID namespace possible (user_namespaces(7)).
+    return { prefix: [contain[0]!, contain[1]!, contain[2]!, 'unshare', '--user', '--map-root-user', '--pid', '--fork', '--kill-child=SIGKILL'], hostUser: `uid ${process.getuid?.()}`, uid: null };
+  }
+  const readable = [job.root, job.argv[0]!].every((path) => userCanRead(GUEST_HOST_UID, path));
+  if (!readable) return { prefix: contain, hostUser: `root (uid ${GUEST_HOST_UID} cannot read ${job.root})`, uid: null };
+  return {
+    prefix: [...contain, 'setpriv', `--reuid=${GUEST_HOST_UID}`, `--regid=${GUEST_HOST_UID}`, '--clear-groups', '--pdeathsig', 'KILL'],
+    hostUser: `uid ${GUEST_HOST_UID} (nobody)`,
+    uid: GUEST_HOST_UID,
+  };
+}
+
+/** Host processes that belong to the guest of `exchange` (the kernel and the processes it forked carry it in their command line). */
+export function guestProcesses(exchange: string): number[] {
+  const mark = `lab_exchange=${exchange}\0`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(mark)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Follows a file another process appends to, calling `onLine` for each complete line. */
+function follow(path: string, onLine: (line: string) => void): { poll: () => void; flush: () => void } {
+  let offset = 0;
+  let partial = '';
+  const poll = () => {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const size = statSync(path).size;
+      if (size <= offset) return;
+      const buffer = Buffer.alloc(size - offset);
+      const read = readSync(fd, buffer, 0, buffer.length, offset);
+      offset += read;
+      const lines = (partial + buffer.subarray(0, read).toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const flush = () => {
+    poll();
+    if (partial) onLine(partial);
+    partial = '';
+  };
+  return { poll, flush };
+}
+
+const readText = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+
+/**
+ * Boots a user-mode Linux guest, runs `job` in it and resolves when the guest is gone (also after a
+ * timeout or an abort: then `status` is null). The exchange folder must exist; the caller removes it.
+ */
+export async function runInGuest(job: GuestJob): Promise<GuestRun> {
+  const kernel = findUmlKernel();
+  if (!kernel) throw new LabError('LAB_ERR_CONFIG', `no user-mode Linux kernel: ${UML_KERNEL} and ${UML_MODULES}/<release>/ are needed (Debian: apt-get install user-mode-linux kmod)`);
+  for (const [what, path] of [['the exchange folder', job.exchange], ['the working folder', job.cwd], ['the checkout', job.root]] as const) {
+    if (!path.startsWith('/') || !safeParameter.test(path)) throw new LabError('LAB_ERR_CONFIG', `${what} must be an absolute path of letters, digits and . _ - + @ / only (it goes on the guest kernel's command line): ${JSON.stringify(path)}`);
+  }
+  const { prefix, hostUser, uid } = launcher(job);
+  // The job learns what it runs in: the guest's kernel release it can read itself, its host user not.
+  const env = { ...job.env, LAB_UML_HOST_USER: hostUser };
+  assertLines(job.argv, 'an argument of the guest job');
+  assertLines(Object.entries(env).map(([key, value]) => `${key}=${value}`), 'a variable of the guest job');
+  writeFileSync(join(job.exchange, 'argv'), `${job.argv.join('\n')}\n`);
+  writeFileSync(join(job.exchange, 'env'), Object.entries(env).map(([key, value]) => `${key}=${value}\n`).join(''));
+
+  if (uid !== null) chownSync(job.exchange, uid, uid);
+  const consolePath = join(job.exchange, 'console.log');
+  const console = openSync(consolePath, 'w');
+  if (uid !== null) chownSync(consolePath, uid, uid);
+  const parameters = [
+    `mem=${job.memoryMiB ?? 1024}M`,
+    // The host's filesystem is the guest's root, read-only; lab/uml-init.sh mounts what may be written.
+    'root=/dev/root',
+    'rootfstype=hostfs',
+    'rootflags=/',
+    'ro',
+    `init=${join(job.root, 'lab/uml-init.sh')}`,
+    // The console goes to a file, never a pipe: a pipe held by a leftover helper would never close.
+    'con=null',
+    'con0=null,fd:1',
+    'quiet',
+    // The kernel's pid file and management socket go into the exchange folder, not the user's ~/.uml.
+    `uml_dir=${job.exchange}`,
+    'umid=lab',
+    // Unknown key=value parameters reach init as environment variables (and mark the kernel's processes).
+    `lab_exchange=${job.exchange}`,
+    `lab_cwd=${job.cwd}`,
+    `lab_load=${(job.modules ?? LAB_GUEST_MODULES).join(',')}`,
+    `lab_modules=${UML_MODULES}`,
+  ];
+  const [file, ...args] = [...prefix, kernel.path, ...parameters];
+  const child = spawn(file!, args, { stdio: ['ignore', console, console], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: '/dev/shm' } });
+  closeSync(console);
+
+  const stderrLines = follow(join(job.exchange, 'stderr'), (line) => job.onStderrLine?.(line));
+  const poller = setInterval(stderrLines.poll, 250);
+  let timedOut = false;
+  const kill = () => child.kill('SIGKILL');
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, job.timeoutMs);
+  job.signal?.addEventListener('abort', kill, { once: true });
+  try {
+    await new Promise<void>((resolve) => {
+      child.once('error', () => resolve());
+      child.once('close', () => resolve());
+    });
+  } finally {
+    clearTimeout(timer);
+    clearInterval(poller);
+    job.signal?.removeEventListener('abort', kill);
+  }
+  stderrLines.flush();
+  // The namespace's processes die with its first one, a moment after it: wait until none is left.
+  for (let i = 0; i < 100 && guestProcesses(job.exchange).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+
+  const statusText = readText(join(job.exchange, 'status')).trim();
+  const run: GuestRun = {
+    status: /^\d+$/.test(statusText) ? Number(statusText) : null,
+    stdout: readText(join(job.exchange, 'stdout')),
+    stderr: readText(join(job.exchange, 'stderr')),
+    console: [readText(consolePath), readText(join(job.exchange, 'init.log'))].join('\n').trim(),
+    hostUser,
+  };
+  if (timedOut) throw new LabError('LAB_ERR_TIMEOUT', `the user-mode Linux guest did not finish within ${job.timeoutMs / 1000} s and was killed; its last output: ${run.stderr.slice(-1500)}`);
+  return run;
+}

@@ -1,0 +1,104 @@
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { LabError } from '@lab/protocol';
+import type { GuestTraits } from './netns-lab.ts';
+import { GUEST_EXCHANGE, guestProcesses, runInGuest } from './uml-kernel.ts';
+
+/**
+ * The lab in a user-mode Linux kernel: the namespaces lab (lab/netns-lab.ts), run inside a Linux kernel
+ * that runs as an ordinary process of the host (lab/uml-kernel.ts), so that every netem impairment works
+ * on a host whose own kernel has no sch_netem. The host's demo boots the guest with the demo itself as the
+ * guest's job (the same options, written out in full), shows the guest's progress as it comes, prints
+ * what the guest printed, and moves the results out of the exchange folder into the results folder.
+ */
+
+/** Set in the guest's environment: the demo runs there, inside the user-mode kernel. */
+export const GUEST_MARK = 'LAB_UML_GUEST';
+
+/** Is this process the demo inside the guest? */
+export const inUmlGuest = () => process.env[GUEST_MARK] === '1';
+
+/**
+ * Datagrams per second the guest's one CPU carries without shaping the stream itself (measured on a
+ * 2-core Debian 12 VM: see README, "the uml lab"): above it, jitter and lateness are the lab's own.
+ */
+export const UML_HONEST_UDP_RATE = 500;
+
+/** What the lab says of itself inside the guest: its kernel, who runs it, and what it costs. */
+export function umlLabTraits(): GuestTraits {
+  return {
+    kernel: `a user-mode Linux ${release()} kernel (linux.uml, run on the host as ${process.env.LAB_UML_HOST_USER ?? 'this user'})`,
+    limits: [
+      'one CPU, and every packet costs the guest kernel many host system calls: a stream above a few hundred datagrams per second measures the guest, not the network, and TCP reaches a fraction of the host\'s speed',
+      `jitter and late are shown only up to ${UML_HONEST_UDP_RATE} datagrams/s (the default here is 200/s); above that they are the lab's own`,
+      'its network is the guest\'s only: nothing of it reaches the host or the outside',
+    ],
+    honestUdpRate: UML_HONEST_UDP_RATE,
+  };
+}
+
+const EXCHANGE_PREFIX = '.uml-';
+
+/** Exchange folders of earlier runs whose guest is gone (a run killed outright cannot remove its own). */
+function removeStaleExchanges(out: string): void {
+  if (!existsSync(out)) return;
+  for (const entry of readdirSync(out)) {
+    const path = join(out, entry);
+    if (entry.startsWith(EXCHANGE_PREFIX) && guestProcesses(path).length === 0) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+export interface UmlRun {
+  root: string;
+  /** The results folder, absolute. */
+  out: string;
+  /** The guest demo's options, in full (never --lab or --out: those are the host's to give). */
+  args: string[];
+  timeoutMs: number;
+  say: (line: string) => void;
+  /** Aborting stops the guest at once. */
+  signal: AbortSignal;
+}
+
+/** Runs the demo in a user-mode Linux guest; resolves with its exit status. */
+export async function runUmlLab(run: UmlRun): Promise<number> {
+  mkdirSync(run.out, { recursive: true });
+  removeStaleExchanges(run.out);
+  const exchange = mkdtempSync(join(run.out, EXCHANGE_PREFIX));
+  const guestOut = join(exchange, 'results');
+  try {
+    run.say(`booting a user-mode Linux kernel (linux.uml) with the namespaces lab inside; its exchange folder is ${exchange}`);
+    const started = performance.now();
+    const guest = await runInGuest({
+      argv: [process.execPath, join(run.root, 'scripts/demo.ts'), '--lab', 'uml', '--out', join(GUEST_EXCHANGE, 'results'), ...run.args],
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', [GUEST_MARK]: '1' },
+      cwd: run.root,
+      exchange,
+      root: run.root,
+      timeoutMs: run.timeoutMs,
+      signal: run.signal,
+      // The guest's demo speaks for itself; the host has said which lab and why, and says where the results are.
+      onStderrLine: (line) => {
+        if (!/^demo: (lab: |wrote )/.test(line)) process.stderr.write(`${line}\n`);
+      },
+    });
+    if (run.signal.aborted) return 1;
+    if (guest.status === null) {
+      throw new LabError('LAB_ERR_GUEST', `the user-mode Linux guest ended without its exit status after ${((performance.now() - started) / 1000).toFixed(1)} s; its console: ${guest.console.slice(-2000)}; its stderr: ${guest.stderr.slice(-1000)}`);
+    }
+    process.stdout.write(guest.stdout);
+    const written = existsSync(guestOut) ? readdirSync(guestOut) : [];
+    for (const name of written) {
+      const target = join(run.out, name);
+      renameSync(join(guestOut, name), target);
+      // The guest wrote them as the user it runs as on the host; they belong to whoever ran the demo.
+      if (process.getuid?.() === 0) chownSync(target, process.getuid(), process.getgid?.() ?? 0);
+    }
+    if (written.length > 0) run.say(`wrote ${written.map((name) => join(run.out, name)).join(', ')}`);
+    run.say(`the user-mode Linux guest ran for ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return guest.status;
+  } finally {
+    rmSync(exchange, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Direction } from './commands.ts';
+import { binomialInterval } from './models.ts';
+import { Random } from './netem-model.ts';
+import { copiesPerDatagram, expectUdp, pointRates, simulateUdpStream, type UdpPath } from './path-model.ts';
+import { effectiveProfile, parseProfile } from './profile.ts';
+
+const path = (text: string, direction: Direction = 'in', mode: UdpPath['mode'] = 'unicast'): UdpPath => ({
+  profile: effectiveProfile(parseProfile(text)),
+  direction,
+  mode,
+  receivers: 2,
+  datagrams: 1000,
+  rate: 200,
+  datagramBytes: 512,
+  drainMs: 2000,
+  lateMs: 50,
+});
+
+describe('what the lab\'s paths should show, from netem\'s algorithm', () => {
+  it('gives exact bands for memoryless profiles: the binomial for loss, and agrees with netem\'s algorithm run many times', () => {
+    const loss = expectUdp(path('loss 10%'));
+    assert.equal(loss.method, 'exact');
+    assert.deepEqual(loss.lost.band99, binomialInterval(1000, 0.1, 0.99));
+    for (const [text, direction] of [['loss 10% duplicate 5% corrupt 2%', 'both'], ['duplicate 10%', 'both'], ['loss 30%', 'out']] as const) {
+      const exact = expectUdp(path(text, direction));
+      const random = new Random(3);
+      let lost = 0;
+      let duplicates = 0;
+      const trials = 400;
+      for (let i = 0; i < trials; i++) {
+        const counts = simulateUdpStream(path(text, direction), random)[0]!;
+        lost += counts.lost;
+        duplicates += counts.duplicates;
+      }
+      assert.ok(Math.abs(lost / trials - exact.lost.mean) < 3, `${text} ${direction}: lost ${lost / trials} against ${exact.lost.mean}`);
+      assert.ok(Math.abs(duplicates / trials - exact.duplicates.mean) < 3, `${text} ${direction}: duplicates ${duplicates / trials} against ${exact.duplicates.mean}`);
+    }
+  });
+
+  it('counts the points a path crosses, and each copy of a duplicate out of the relay on its own', () => {
+    assert.ok(Math.abs(copiesPerDatagram(path('loss 10%', 'both'))[0]! - 0.19) < 1e-12);
+    // Duplicated into the relay, both copies go out, each maybe duplicated again: up to 4 copies.
+    const copies = copiesPerDatagram(path('duplicate 10%', 'both'));
+    assert.equal(copies.length, 5);
+    assert.ok(Math.abs(copies.reduce((sum, p, k) => sum + p * k, 0) - 1.1 * 1.1) < 1e-12);
+  });
+
+  it('simulates what has memory: a correlated loss far below its nominal rate, Gilbert-Elliott bursts in a wide band', () => {
+    const correlated = expectUdp(path('loss 10% 25%'));
+    assert.equal(correlated.method, 'simulated');
+    assert.ok(correlated.lost.mean > 12 && correlated.lost.mean < 22, String(correlated.lost.mean));
+    const ge = expectUdp(path('loss gemodel 5% 30%'));
+    assert.ok(Math.abs(ge.lost.mean - 1000 / 7) < 5, String(ge.lost.mean));
+    const [low, high] = ge.lost.band99;
+    const [bLow, bHigh] = binomialInterval(1000, 1 / 7, 0.99);
+    assert.ok(high - low > 1.8 * (bHigh - bLow), `bursts widen the band: ${low}-${high} against ${bLow}-${bHigh}`);
+  });
+
+  it('expects reordering, lateness and jitter from delay, jitter and reorder; nothing from loss alone', () => {
+    assert.equal(expectUdp(path('loss 10%')).outOfOrder, null);
+    const reorder = (percent: number) => expectUdp(path(`delay 10ms reorder ${percent}%`)).outOfOrder!.mean;
+    assert.ok(reorder(10) < reorder(25) && reorder(25) < reorder(50), 'more reordering, more datagrams out of order');
+    const late = expectUdp(path('delay 100ms 60ms'));
+    assert.ok(late.late!.mean > 0, 'a jitter beyond the 50 ms playout margin makes some late');
+    const jitter = expectUdp(path('delay 20ms 5ms'));
+    assert.ok(jitter.jitterMs!.mean > 2 && jitter.jitterMs!.mean < 5, String(jitter.jitterMs!.mean));
+  });
+
+  it('loses what a rate\'s queue cannot hold or the receivers no longer wait for', () => {
+    assert.equal(expectUdp(path('rate 1mbit')).lost.mean, 0, '200 datagrams of 554 bytes a second fit in 1 Mbit/s');
+    // Out of the relay, unicast sends a copy per receiver: twice the stream, more than the rate.
+    assert.ok(expectUdp(path('rate 1mbit', 'out', 'unicast')).lost.mean > 100);
+    assert.equal(expectUdp(path('rate 1mbit', 'out', 'broadcast')).lost.mean, 0, 'one copy for all receivers fits');
+  });
+
+  it('gives a TCP segment\'s loss and delay at one point', () => {
+    assert.ok(Math.abs(pointRates(parseProfile('loss 10%'), 66, 'ingress').loss - 0.1) < 1e-12);
+    assert.equal(pointRates(parseProfile('delay 20ms'), 66, 'ingress').delayMs, 20);
+    assert.ok(Math.abs(pointRates(parseProfile('delay 20ms reorder 25%'), 66, 'ingress').delayMs - 15) < 0.3, 'a reordered segment is not delayed');
+    assert.ok(Math.abs(pointRates(effectiveProfile(parseProfile('loss 10% 25%')), 66, 'ingress').loss - 0.017) < 0.002);
+  });
+});
