@@ -3,10 +3,12 @@ import {
   expectUdp,
   formatProfile,
   mathisBitsPerSecond,
+  movesInTime,
   pointRates,
   rfc5348BitsPerSecond,
   type Direction,
   type ImpairmentProfile,
+  type SendLateness,
   type UdpExpectation,
 } from '@lab/impairment';
 import type { DeliveryMode } from '@lab/protocol';
@@ -116,12 +118,14 @@ function tcpDirection(
 
 /** Expectations of one UDP mode, cached: with the same inputs, the same (seeded) answer. */
 const udpCache = new Map<string, UdpExpectation>();
-function udpExpectation(profile: ImpairmentProfile, context: StepContext, mode: DeliveryMode, sent: number): UdpExpectation {
-  // Into the relay only, every mode meets the same point: one answer for all.
-  const key = JSON.stringify([profile, context.direction, context.direction === 'in' ? '' : mode, context.receivers, sent, context.rate, context.datagramBytes, context.drainMs, context.lateMs]);
+function udpExpectation(profile: ImpairmentProfile, context: StepContext, mode: DeliveryMode, sent: number, sendLateMs: SendLateness | undefined): UdpExpectation {
+  // Timing matters only where something moves datagrams in time; then the sender's own pacing goes in.
+  const pacing = movesInTime(profile) ? sendLateMs : undefined;
+  // Into the relay only, every mode meets the same point: one answer for all with the same pacing.
+  const key = JSON.stringify([profile, context.direction, context.direction === 'in' ? '' : mode, context.receivers, sent, context.rate, context.datagramBytes, context.drainMs, context.lateMs, pacing]);
   let expectation = udpCache.get(key);
   if (!expectation) {
-    expectation = expectUdp({ profile, direction: context.direction, mode, receivers: context.receivers, datagrams: sent, rate: context.rate, datagramBytes: context.datagramBytes, drainMs: context.drainMs, lateMs: context.lateMs });
+    expectation = expectUdp({ profile, direction: context.direction, mode, receivers: context.receivers, datagrams: sent, rate: context.rate, datagramBytes: context.datagramBytes, drainMs: context.drainMs, lateMs: context.lateMs, ...(pacing && { sendLateMs: pacing }) });
     udpCache.set(key, expectation);
   }
   return expectation;
@@ -153,7 +157,7 @@ export function analyseStep(report: ExperimentReport, context: StepContext): Pic
         ? []
         : report.udp.modes.map((mode): UdpModeCheck => {
             const sent = mode.receivers[0]?.sent ?? 0;
-            const expectation = impaired ? udpExpectation(profile, context, mode.mode, sent) : null;
+            const expectation = impaired ? udpExpectation(profile, context, mode.mode, sent, mode.sendLateMs) : null;
             const lostBand = (key: 'band95' | 'band99'): [number, number] => expectation?.lost[key] ?? [0, 0];
             const duplicatesBand = expectation?.duplicates.band99 ?? [0, 0];
             return {

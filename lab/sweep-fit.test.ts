@@ -9,7 +9,6 @@ const lossPlan = (percents: number[], profile = {}) => planSweep(parseSweep(loss
 
 const requested: SweepSettings = {
   plan: lossPlan([0, 1, 10]),
-  profile: {},
   direction: 'in',
   fileBytes: 1024,
   datagrams: 100,
@@ -50,7 +49,7 @@ describe('fitting the sweep to the lab', () => {
   });
 
   it('refuses a profile at every step it cannot apply, and a request with no mode it carries', () => {
-    const everyStep = { ...requested, plan: lossPlan([0, 10], parseProfile('delay 5ms')), profile: parseProfile('delay 5ms') };
+    const everyStep = { ...requested, plan: lossPlan([0, 10], parseProfile('delay 5ms')) };
     assert.throws(() => fitToLab(loopback, everyStep), { code: 'LAB_ERR_IMPAIRMENT_UNSUPPORTED', message: /the loopback lab cannot impair/ });
     assert.throws(() => fitToLab(loopback, { ...requested, modes: ['multicast'] }), { code: 'LAB_ERR_CONFIG' });
   });

@@ -57,6 +57,7 @@ export function experimentAt(uploadMbit: number | 'cut', lostOf1000: number): Ex
         attempted: 1000,
         sendErrors: 0,
         sendMs: 500,
+        sendLateMs: { min: 0, p10: 0.01, p50: 0.05, p90: 0.2, p99: 0.8, max: 1.5 },
         receivers: [receiver(1), receiver(2)],
         host: { inDatagrams: 4000, inErrors: 0, rcvbufErrors: 0 },
         wire: { interface: 'eth0', packets: 1003, wireBytes: 554_162, payloadBytes: 512_036, retransmittedBytes: 0, headerBytesPerPacket: 42 },

@@ -34,6 +34,8 @@ export interface SweepPlan {
   dimension: SweepDimension;
   /** The sweep as one line: `loss 0%,1%,5%`. */
   text: string;
+  /** What holds at every step besides the swept word. */
+  profile: ImpairmentProfile;
   steps: PlannedStep[];
 }
 
@@ -104,7 +106,7 @@ export function planSweep(sweep: { dimension: SweepDimension; values: { label: s
     return { label, value: sweptValue(dimension, swept), profile, note };
   });
   const text = `${dimension} ${sweep.values.map((v) => v.label).join(',')}`;
-  return { dimension, text, steps };
+  return { dimension, text, profile: fixed, steps };
 }
 
 /** The short form: `--loss 0,1,5` is `--sweep "loss 0%,1%,5%"`. */

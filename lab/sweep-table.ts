@@ -131,10 +131,11 @@ const expectedShare = (check: UdpModeCheck | undefined, figure: ExpectedFigure |
 export function formatSummary(result: SweepResult): string {
   const { modes, sweep } = result.settings;
   const steps = result.steps;
-  const withModels = steps.some((s) => s.tcp.upload.mathisMbitPerS !== null || s.tcp.download.mathisMbitPerS !== null);
+  // The models of the direction whose data meets the loss: the upload's into the servers, the download's out of them.
+  const modelled = steps.some((s) => s.tcp.upload.mathisMbitPerS !== null) ? 'upload' : steps.some((s) => s.tcp.download.mathisMbitPerS !== null) ? 'download' : null;
   const withRtt = steps.some((s) => (s.tcp.addedRttMs ?? 0) > 0);
   const withDuplicates = steps.some((s) => s.udp.some((m) => m.expectedDuplicatePercent > 0 || m.receivers.some((r) => r.duplicates > 0)));
-  const withReordering = steps.some((s) => s.udp.some((m) => m.outOfOrder !== null));
+  const withReordering = steps.some((s) => s.udp.some((m) => (m.outOfOrder?.mean ?? 0) >= 0.5) || ('error' in s.experiment.udp ? false : s.experiment.udp.modes.some((m) => m.receivers.some((r) => r.outOfOrder > 0))));
   type Column = [string, (step: SweepStep) => string];
   const perMode = (title: (mode: string) => string, cell: (step: SweepStep, mode: string) => string) => modes.map((mode): Column => [title(mode), (step) => cell(step, mode)]);
   const delivered = (step: SweepStep, mode: string) => {
@@ -150,8 +151,9 @@ export function formatSummary(result: SweepResult): string {
   const columns: Column[] = [
     [`${sweep.dimension} ${sweep.unit}`, (step) => String(Number(step.value.toPrecision(4)))],
     ['TCP up Mbit/s', (step) => mbit(step.tcp.upload.measuredMbitPerS)],
-    ...(withModels ? ([['Mathis', (step) => mbit(step.tcp.upload.mathisMbitPerS)], ['RFC 5348', (step) => mbit(step.tcp.upload.rfc5348MbitPerS)]] satisfies Column[]) : []),
+    ...(modelled === 'upload' ? ([['Mathis', (step) => mbit(step.tcp.upload.mathisMbitPerS)], ['RFC 5348', (step) => mbit(step.tcp.upload.rfc5348MbitPerS)]] satisfies Column[]) : []),
     ['down Mbit/s', (step) => mbit(step.tcp.download.measuredMbitPerS)],
+    ...(modelled === 'download' ? ([['Mathis', (step) => mbit(step.tcp.download.mathisMbitPerS)], ['RFC 5348', (step) => mbit(step.tcp.download.rfc5348MbitPerS)]] satisfies Column[]) : []),
     ['copy', (step) => tcpOutcomeWords[tcpOutcome(step)].short],
     ...(withRtt ? ([['idle rtt ms', rttOf], ['expected', (step) => (step.tcp.expectedRttMs === null ? '-' : milliseconds(step.tcp.expectedRttMs))]] satisfies Column[]) : []),
     ...perMode((mode) => `${mode} %`, delivered),
@@ -168,7 +170,11 @@ export function formatSummary(result: SweepResult): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `  ${cells.map((cell, i) => cell.padStart(widths[i]!)).join('  ')}`;
   const link = result.models.link;
-  const models = link ? `the link's own rtt ${Number(link.rttMs.toFixed(3))} ms, rto ${Number(link.rtoMs.toFixed(0))} ms, mss ${link.mss} B (medians of the steps, the profile's delay taken off)` : 'no RTT measured: no models';
+  const models = link
+    ? `the link's own rtt ${Number(link.rttMs.toFixed(3))} ms, rto ${Number(link.rtoMs.toFixed(0))} ms, mss ${link.mss} B (medians of the steps, the profile's delay taken off)`
+    : steps.some((s) => s.tcp.addedRttMs === null)
+      ? 'no TCP models: a rate\'s queue sets the RTT, so the link\'s own cannot be told apart'
+      : 'no RTT measured: no TCP models';
   return [`sweep of ${sweep.text}: UDP delivered (each receiver counted), TCP goodput, and what netem and the models predict (${models})`, line(header), ...rows.map(line)].join('\n');
 }
 

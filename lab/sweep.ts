@@ -11,10 +11,8 @@ import { dimensionUnits, type SweepPlan } from './sweep-plan.ts';
 import { sweepResultSchema, type SweepResult, type SweepStep } from './sweep-result.ts';
 
 export interface SweepSettings {
-  /** The steps: what is swept, and each step's whole profile (lab/sweep-plan.ts). */
+  /** The steps: what is swept, what holds at every step, and each step's whole profile (lab/sweep-plan.ts). */
   plan: SweepPlan;
-  /** What holds at every step besides the swept word (for the report; the plan's profiles include it). */
-  profile: ImpairmentProfile;
   direction: Direction;
   fileBytes: number;
   datagrams: number;
@@ -29,6 +27,8 @@ export type Progress = (line: string) => void;
 
 /** The client's default lateness threshold (services/client/src/config.ts, --late-ms). */
 const LATE_MS = 50;
+/** A pause between the TCP part and the UDP stream, so that the server's work on the file is done before the stream is timed. */
+const SETTLE_MS = 500;
 
 /** Segments the TCP server retransmitted so far (its /proc/net/snmp); null where it cannot be read. */
 async function serverRetransmissions(host: ImpairedHost): Promise<number | null> {
@@ -55,6 +55,7 @@ function clientArgs(settings: SweepSettings, index: number, drainMs: number): st
     `--modes=${settings.modes.join(',')}`,
     `--drain-ms=${drainMs}`,
     `--late-ms=${LATE_MS}`,
+    `--settle-ms=${SETTLE_MS}`,
   ];
 }
 
@@ -152,7 +153,7 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
     },
     settings: {
       sweep: { dimension: plan.dimension, text: plan.text, ...dimensionUnits[plan.dimension] },
-      profile: formatProfile(settings.profile),
+      profile: formatProfile(plan.profile),
       fileBytes,
       datagrams,
       datagramBytes,

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LabError } from '@lab/protocol';
 
 /**
@@ -88,9 +88,10 @@ function assertLines(values: readonly string[], what: string): void {
   for (const value of values) if (/[\n\r\0]/.test(value)) throw new LabError('LAB_ERR_CONFIG', `${what} may not hold a line break or NUL: ${JSON.stringify(value)}`);
 }
 
-/** Can `uid` read `path` (and so run the lab from the checkout inside a guest that runs as it)? */
+/** Can `uid` read `path`, and enter it if it is a folder (and so run the lab from it inside a guest that runs as it)? */
 function userCanRead(uid: number, path: string): boolean {
-  const probe = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'test', '-r', path], { encoding: 'utf8' });
+  const check = 'test -r "$1" && { test ! -d "$1" || test -x "$1"; }';
+  const probe = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'sh', '-c', check, 'sh', path], { encoding: 'utf8' });
   return probe.status === 0;
 }
 
@@ -106,8 +107,9 @@ function launcher(job: GuestJob): { prefix: string[]; hostUser: string; uid: num
     // Without root, a user namespace makes the PID namespace possible (user_namespaces(7)).
     return { prefix: [contain[0]!, contain[1]!, contain[2]!, 'unshare', '--user', '--map-root-user', '--pid', '--fork', '--kill-child=SIGKILL'], hostUser: `uid ${process.getuid?.()}`, uid: null };
   }
-  const readable = [job.root, job.argv[0]!].every((path) => userCanRead(GUEST_HOST_UID, path));
-  if (!readable) return { prefix: contain, hostUser: `root (uid ${GUEST_HOST_UID} cannot read ${job.root})`, uid: null };
+  // nobody must read the checkout and Node, and reach the exchange folder (it is made its owner).
+  const blocked = [job.root, job.argv[0]!, dirname(job.exchange)].find((path) => !userCanRead(GUEST_HOST_UID, path));
+  if (blocked) return { prefix: contain, hostUser: `root (uid ${GUEST_HOST_UID} cannot reach ${blocked})`, uid: null };
   return {
     prefix: [...contain, 'setpriv', `--reuid=${GUEST_HOST_UID}`, `--regid=${GUEST_HOST_UID}`, '--clear-groups', '--pdeathsig', 'KILL'],
     hostUser: `uid ${GUEST_HOST_UID} (nobody)`,

@@ -76,7 +76,7 @@ async function runInUml(options: DemoOptions & { rate: number }, plan: SweepPlan
   bootstrap(['--uml']);
   const args = [
     '--sweep', plan.text,
-    '--profile', formatProfile(options.profile),
+    '--profile', formatProfile(plan.profile),
     '--direction', options.direction,
     '--file-bytes', String(options.fileBytes),
     '--tcp-deadline-ms', String(options.tcpDeadlineMs),

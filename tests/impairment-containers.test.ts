@@ -35,7 +35,6 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
   it('sweeps 0%, 10% and 30% loss into the servers, as npm run demo does', async () => {
     const settings = {
       plan: lossPlan([0, 10, 30]),
-      profile: {},
       direction: 'in' as const,
       fileBytes: 1024 * 1024,
       // No time limit: this test is about TCP delivering every byte, however long it takes.
@@ -124,7 +123,7 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
     await assert.rejects(impairer.apply(parseProfile('delay 20ms')), { code: 'LAB_ERR_IMPAIRMENT_UNSUPPORTED', message: /delay needs tc netem/ });
     const before = Date.now();
     await assert.rejects(
-      runSweep(lab, { plan: lossPlan([0, 10], parseProfile('delay 20ms')), profile: parseProfile('delay 20ms'), direction: 'in', fileBytes: 1024, tcpDeadlineMs: 0, datagrams: 10, datagramBytes: 64, rate: 100, receivers: 1, modes: ['unicast'] }, () => {}),
+      runSweep(lab, { plan: lossPlan([0, 10], parseProfile('delay 20ms')), direction: 'in', fileBytes: 1024, tcpDeadlineMs: 0, datagrams: 10, datagramBytes: 64, rate: 100, receivers: 1, modes: ['unicast'] }, () => {}),
       { code: 'LAB_ERR_IMPAIRMENT_UNSUPPORTED', message: /delay needs tc netem/ },
     );
     assert.ok(Date.now() - before < 10_000, 'refused before running a step');

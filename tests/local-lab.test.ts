@@ -50,7 +50,7 @@ describe('the local lab in network namespaces (root)', { timeout: 600_000, skip:
       assert.equal(labNamespaces().length, 4);
       result = await runSweep(
         lab,
-        { plan: lossPlan([0, 10]), profile: {}, direction: 'in', fileBytes: 1024 * 1024, tcpDeadlineMs: 0, datagrams: 2000, datagramBytes: 512, rate: 2000, receivers: 2, modes: ['unicast', 'broadcast', 'multicast'] },
+        { plan: lossPlan([0, 10]), direction: 'in', fileBytes: 1024 * 1024, tcpDeadlineMs: 0, datagrams: 2000, datagramBytes: 512, rate: 2000, receivers: 2, modes: ['unicast', 'broadcast', 'multicast'] },
         (line) => process.stderr.write(`${line}\n`),
       );
     } finally {

@@ -30,6 +30,33 @@ export interface UdpPath {
   drainMs: number;
   /** Transit beyond the fastest by more than this is late (StreamStats). */
   lateMs: number;
+  /**
+   * How late the sender's datagrams really went out against the even pace, in ms (quantiles, as the
+   * client reports them): whether a reordered datagram overtakes one or two others depends on it.
+   * Absent: a perfectly even pace.
+   */
+  sendLateMs?: SendLateness;
+}
+
+/** Quantiles of the sender's lateness, in ms. */
+export interface SendLateness {
+  min: number;
+  p10: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** A lateness drawn from the quantiles, linear between them (the inverse of a piecewise-linear distribution). */
+function drawLateness(lateness: SendLateness, u: number): number {
+  const points: [number, number][] = [[0, lateness.min], [0.1, lateness.p10], [0.5, lateness.p50], [0.9, lateness.p90], [0.99, lateness.p99], [1, lateness.max]];
+  for (let i = 1; i < points.length; i++) {
+    const [q1, v1] = points[i]!;
+    const [q0, v0] = points[i - 1]!;
+    if (u <= q1) return v0 + ((v1 - v0) * (u - q0)) / (q1 - q0);
+  }
+  return lateness.max;
 }
 
 /** What one receiver counted, as the client's StreamStats counts it. */
@@ -55,7 +82,15 @@ export function simulateUdpStream(path: UdpPath, random: Random): ReceiverCounts
   const into = impairsIn(path.direction) ? new NetemQdisc(path.profile, random) : null;
   const outOf = impairsOut(path.direction) ? new NetemQdisc(path.profile, random) : null;
   const interval = 1000 / path.rate;
-  const sentAt = (seq: number) => seq * interval;
+  // When each datagram left: its due time plus a lateness drawn from the sender's own, never before the
+  // one before it (the sender sends in order).
+  const times = new Float64Array(path.datagrams);
+  for (let seq = 0, last = -Infinity; seq < path.datagrams; seq++) {
+    const late = path.sendLateMs ? Math.max(0, drawLateness(path.sendLateMs, random.unit())) : 0;
+    last = Math.max(last, seq * interval + late);
+    times[seq] = last;
+  }
+  const sentAt = (seq: number) => times[seq]!;
   // Arrivals at the relay: [time, seq], in the order the relay reads them.
   const atRelay: [number, number][] = [];
   for (let seq = 0; seq < path.datagrams; seq++) {
@@ -76,7 +111,7 @@ export function simulateUdpStream(path: UdpPath, random: Random): ReceiverCounts
       }
     }
   }
-  const end = sentAt(path.datagrams - 1) + path.drainMs;
+  const end = (path.datagrams > 0 ? sentAt(path.datagrams - 1) : 0) + path.drainMs;
   return arrivals.map((list) => count(list.sort((a, b) => a[0] - b[0]), path.datagrams, end, sentAt, path.lateMs));
 }
 
@@ -141,6 +176,7 @@ export function hasMemory(profile: ImpairmentProfile): boolean {
 
 /** Can the profile move datagrams in time (and so reorder them, make them late, or add jitter)? */
 export function movesInTime(profile: ImpairmentProfile): boolean {
+  // A rate moves datagrams in time too: they wait in its queue.
   const { delay, reorder, rate } = profile;
   return (delay?.jitterMs ?? 0) > 0 || (reorder?.percent ?? 0) > 0 || rate !== undefined;
 }

@@ -54,6 +54,12 @@ export const experimentOptions = {
   receivers: { description: 'UDP receivers in the room', env: 'LAB_RECEIVERS', default: '2', schema: z.coerce.number().int().min(1).max(32) },
   room: { description: 'relay room number', env: 'LAB_ROOM', default: '1', schema: z.coerce.number().int().min(0).max(2 ** 32 - 1) },
   drainMs: { description: 'how long receivers listen after the last datagram, in ms', env: 'LAB_DRAIN_MS', default: '1000', schema: nonNegativeIntSchema },
+  settleMs: {
+    description: 'pause between the TCP part and the UDP part, in ms, so that the hosts have finished the transfer\'s own work before the stream is timed',
+    env: 'LAB_SETTLE_MS',
+    default: '0',
+    schema: nonNegativeIntSchema,
+  },
   ...udpMeasureOptions,
   modes: {
     description: `delivery modes to measure, comma-separated: ${deliveryModes.join(', ')}`,

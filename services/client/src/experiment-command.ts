@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { formatEndpoint, LabError } from '@lab/protocol';
 import { createLogger, type OptionValues } from '@lab/runtime';
 import type { experimentOptions } from './config.ts';
@@ -20,6 +21,9 @@ export async function experiment(config: OptionValues<typeof experimentOptions>)
     deadlineMs: config.tcpDeadlineMs,
     log,
   }).catch((error: unknown) => ({ error: failure(error) }));
+  // The server may still be writing, hashing and closing what it received: let that not fall into the
+  // stream's timing (on a one-CPU lab it would show as late datagrams).
+  if (config.settleMs > 0) await sleep(config.settleMs);
   const udp = await runUdpExperiment({
     relayHost: config.relay,
     relayPort: config.relayPort,

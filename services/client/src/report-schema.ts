@@ -68,6 +68,8 @@ const udpResult = z.strictObject({
       attempted: count,
       sendErrors: count,
       sendMs: z.number().nonnegative(),
+      /** How late the datagrams went out against an even pace (start + i / rate), in ms: quantiles. */
+      sendLateMs: z.strictObject({ min: z.number(), p10: z.number(), p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
       receivers: z.array(receiver),
       host: hostCounters,
       wire,

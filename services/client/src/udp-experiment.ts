@@ -3,7 +3,7 @@ import type { DeliveryMode } from '@lab/protocol';
 import type { StreamSummary } from './stream-stats.ts';
 import { counterDelta, interfaceTowards, readInterfaceCounters, readUdpHostCounters, wireOverhead, type Logger, type UdpHostCounters, type WireOverhead } from '@lab/runtime';
 import { UdpMember } from './udp-member.ts';
-import { sendStream, StreamReceiver, type StreamShape } from './udp-stream.ts';
+import { sendStream, StreamReceiver, type SendLateness, type StreamShape } from './udp-stream.ts';
 
 export interface UdpExperimentOptions extends StreamShape {
   relayHost: string;
@@ -32,6 +32,8 @@ export interface UdpModeResult {
   attempted: number;
   sendErrors: number;
   sendMs: number;
+  /** How late the sender's datagrams went out against an even pace, in ms (quantiles). */
+  sendLateMs: SendLateness;
   receivers: UdpReceiverResult[];
   /** Changes of this host's UDP counters during the run: drops here are the host's, not the network's. */
   host: UdpHostCounters | null;
@@ -85,6 +87,7 @@ async function runMode(options: UdpExperimentOptions, relay: { address: string; 
       attempted: sent.attempted,
       sendErrors: sent.sendErrors,
       sendMs: sent.sendMs,
+      sendLateMs: sent.lateness,
       receivers: receivers.map((r, i) => ({ receiver: i + 1, listen: listens[i]!, ...r.summary(sent.sent) })),
       host,
       wire: iface && wireBefore && wireAfter ? wireOverhead(iface, wireBefore, wireAfter, sent.bytes) : null,

@@ -21,6 +21,28 @@ export interface SentStream {
   sendMs: number;
   /** UDP payload bytes (lab header included) of every datagram the kernel took, `end` ones too. */
   bytes: number;
+  /** How late each datagram went out against its due time (start + i / rate): the pacing the network saw. */
+  lateness: SendLateness;
+}
+
+/**
+ * Quantiles of the sender's lateness in ms: what an even pace became on this host's timers. Models that
+ * depend on when datagrams leave (reordering, a rate's queue) take it from here, not from the ideal.
+ */
+export interface SendLateness {
+  min: number;
+  p10: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** The quantiles of a list of lateness values (ms, rounded to µs). */
+export function latenessOf(values: number[]): SendLateness {
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) => (sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000) / 1000);
+  return { min: at(0), p10: at(0.1), p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.length === 0 ? 0 : Math.round(sorted[sorted.length - 1]! * 1000) / 1000 };
 }
 
 /** How many times, and how far apart, the end-of-stream datagram is sent: it can be lost too. */
@@ -39,11 +61,14 @@ export async function sendStream(sender: UdpMember, shape: StreamShape): Promise
   const intervalMs = 1000 / shape.rate;
   let sendErrors = 0;
   let pending = 0;
+  const late = new Array<number>(shape.datagrams);
   const started = performance.now();
   for (let i = 0; i < shape.datagrams; i++) {
-    const waitMs = started + i * intervalMs - performance.now();
+    const due = started + i * intervalMs;
+    const waitMs = due - performance.now();
     if (waitMs >= 1) await sleep(waitMs);
     else await yieldToIo();
+    late[i] = performance.now() - due;
     pending++;
     sender.send('data', BigInt(i), payload, (error) => {
       pending--;
@@ -61,7 +86,7 @@ export async function sendStream(sender: UdpMember, shape: StreamShape): Promise
     });
     await sleep(END_SPACING_MS);
   }
-  return { attempted: shape.datagrams, sendErrors, sent, sendMs, bytes };
+  return { attempted: shape.datagrams, sendErrors, sent, sendMs, bytes, lateness: latenessOf(late) };
 }
 
 /**

@@ -1,0 +1,124 @@
+// Inside a kernel that has netem: the sweep of every impairment through the namespaces lab, each
+// measured against what netem's own algorithm predicts for it. Run by tests/netem-kernel.test.ts, as
+// root, never by the host's glob: one lab for every sweep, to keep the guest's one CPU busy with packets.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { parseProfile, type Direction } from '@lab/impairment';
+import type { DeliveryMode } from '@lab/protocol';
+import type { Lab } from '../../lab/lab.ts';
+import { startNetnsLab } from '../../lab/netns-lab.ts';
+import { parseSweep, planSweep } from '../../lab/sweep-plan.ts';
+import { sweepResultSchema, type SweepResult, type SweepStep } from '../../lab/sweep-result.ts';
+import { runSweep } from '../../lab/sweep.ts';
+import { umlLabTraits } from '../../lab/uml-lab.ts';
+import { repoRoot } from '../support/lab-containers.ts';
+import { assertUdpHeadersOnly } from '../support/sweep-checks.ts';
+
+let lab: Lab;
+
+async function sweep(text: string, { profile = '', direction = 'in' as Direction, modes = ['unicast', 'broadcast', 'multicast'] as DeliveryMode[], datagrams = 1000, receivers = 1 } = {}): Promise<SweepResult> {
+  const fixed = parseProfile(profile);
+  const result = await runSweep(
+    lab,
+    { plan: planSweep(parseSweep(text), fixed), direction, fileBytes: 512 * 1024, tcpDeadlineMs: 0, datagrams, datagramBytes: 512, rate: 250, receivers, modes },
+    (line) => process.stderr.write(`${line}\n`),
+  );
+  sweepResultSchema.parse(JSON.parse(JSON.stringify(result)));
+  assert.equal(result.impairment?.backend, 'netem');
+  return result;
+}
+
+function assertTcpIdentical(step: SweepStep): void {
+  const { tcp } = step.experiment;
+  assert.ok(!('error' in tcp) && tcp.identical, `TCP at ${step.label}: ${JSON.stringify(tcp).slice(0, 400)}`);
+}
+
+function receivers(step: SweepStep) {
+  return step.udp.flatMap((mode) => mode.receivers.map((r) => ({ mode: mode.mode, ...r, expectedLossPercent: mode.expectedLossPercent })));
+}
+
+describe('sweeps on a kernel that has netem', { timeout: 1_200_000 }, () => {
+  before(async () => {
+    lab = await startNetnsLab(repoRoot, { ...umlLabTraits(), kernel: 'the kernel under test' });
+  });
+  after(async () => lab?.close());
+
+  it('duplicate 10%: each receiver gets its duplicates inside the 99% band, nothing lost, TCP identical', async () => {
+    const [step] = (await sweep('duplicate 10%')).steps as [SweepStep];
+    assertTcpIdentical(step);
+    for (const r of receivers(step)) {
+      assert.ok(r.duplicatesWithinBand, `${r.mode}: ${r.duplicates} duplicates, band ${r.duplicatesBand99.join('-')}`);
+      assert.equal(r.lost, 0, r.mode);
+    }
+    assertUdpHeadersOnly(step);
+  });
+
+  it('corrupt 5%: a corrupted datagram fails its checksum: loss inside the band of the loss it causes, TCP identical', async () => {
+    const [step] = (await sweep('corrupt 5%')).steps as [SweepStep];
+    assertTcpIdentical(step);
+    for (const r of receivers(step)) {
+      assert.ok(Math.abs(r.expectedLossPercent - 5 * (1 - 14 / 554)) < 1e-9);
+      assert.ok(r.withinBand, `${r.mode}: lost ${r.lost}, band ${r.lostBand99.join('-')}`);
+    }
+  });
+
+  it('loss gemodel 5% 30%: loss in bursts, inside the band of its stationary rate (1/7), TCP identical', async () => {
+    const [step] = (await sweep('loss gemodel 5% 30%')).steps as [SweepStep];
+    assertTcpIdentical(step);
+    for (const r of receivers(step)) {
+      assert.ok(Math.abs(r.expectedLossPercent - 100 / 7) < 1, String(r.expectedLossPercent));
+      assert.ok(r.withinBand, `${r.mode}: lost ${r.lost}, band ${r.lostBand99.join('-')}`);
+    }
+  });
+
+  it('reorder 0%, 25%, 50% with delay 10ms: more datagrams out of order at every step, as netem predicts; TCP identical', async () => {
+    const result = await sweep('reorder 0%,25%,50%', { profile: 'delay 10ms', modes: ['unicast'] });
+    const outOfOrder = result.steps.map((step) => {
+      assertTcpIdentical(step);
+      const { udp } = step.experiment;
+      assert.ok(!('error' in udp));
+      return udp.modes[0]!.receivers[0]!.outOfOrder;
+    });
+    assert.ok(outOfOrder[0]! < outOfOrder[1]! && outOfOrder[1]! < outOfOrder[2]!, String(outOfOrder));
+    for (const [i, step] of result.steps.entries()) {
+      const expected = step.udp[0]!.outOfOrder;
+      if (i === 0) continue;
+      assert.ok(expected, 'reordering is expected');
+      // Reordering depends on when each datagram is sent: the guest's pacing is not netem's, so the
+      // check is the expected count within half of it either way, not the simulated band.
+      assert.ok(Math.abs(outOfOrder[i]! - expected.mean) <= expected.mean / 2, `${step.label}: ${outOfOrder[i]} out of order, netem expects ${expected.mean.toFixed(0)}`);
+    }
+  });
+
+  it('--direction out: the download\'s data and the relay\'s copies out meet the loss; the sweep completes, UDP inside its band', async () => {
+    const result = await sweep('loss 0%,10%', { direction: 'out', datagrams: 500 });
+    const lossy = result.steps[1]!;
+    assert.ok(lossy.tcp.download.dataLossPercent > 9 && lossy.tcp.upload.dataLossPercent === 0);
+    for (const step of result.steps) assertTcpIdentical(step);
+    for (const r of receivers(lossy)) assert.ok(r.withinBand, `${r.mode}: lost ${r.lost}, band ${r.lostBand99.join('-')}`);
+  });
+
+  it('--direction both: a datagram is duplicated on its way in and on its way out; the sweep completes, duplicates inside their band', async () => {
+    const result = await sweep('duplicate 0%,10%', { direction: 'both', datagrams: 500, receivers: 2 });
+    const doubled = result.steps[1]!;
+    assert.ok(Math.abs(doubled.udp[0]!.expectedDuplicatePercent - 21) < 1e-9, '(1.1)^2 - 1 extra copies');
+    for (const step of result.steps) assertTcpIdentical(step);
+    for (const r of receivers(doubled)) assert.ok(r.duplicatesWithinBand, `${r.mode}: ${r.duplicates} duplicates, band ${r.duplicatesBand99.join('-')}`);
+  });
+
+  it('rate 10mbit, 1mbit: TCP stays under what the rate lets through, and UDP loses what the relay\'s queue cannot hold', async () => {
+    const result = await sweep('rate 10mbit,1mbit', { direction: 'out', modes: ['unicast'], datagrams: 500, receivers: 2 });
+    for (const step of result.steps) {
+      assertTcpIdentical(step);
+      const limit = step.tcp.download.rateLimitMbitPerS!;
+      assert.ok(step.tcp.download.measuredMbitPerS! <= limit * 1.05, `${step.label}: download ${step.tcp.download.measuredMbitPerS} Mbit/s, the rate lets through ${limit}`);
+    }
+    // Out of the relay, unicast sends a copy per receiver: 2 x 250 datagrams of 554 bytes a second is
+    // 2.2 Mbit/s, more than 1 Mbit/s; the queue fills and drops.
+    const slow = result.steps[1]!;
+    for (const r of receivers(slow)) {
+      assert.ok(r.expectedLossPercent > 20, String(r.expectedLossPercent));
+      assert.ok(r.withinBand, `lost ${r.lost}, band ${r.lostBand99.join('-')}`);
+    }
+  });
+});
