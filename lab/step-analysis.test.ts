@@ -62,6 +62,7 @@ describe('step analysis', () => {
     assert.equal(addedRttMs(parseProfile('delay 20ms'), 'in'), 20);
     assert.equal(addedRttMs(parseProfile('delay 20ms'), 'both'), 40);
     assert.equal(addedRttMs(parseProfile('delay 20ms rate 1mbit'), 'in'), null, 'a rate queues: no fixed RTT');
+    assert.equal(addedRttMs(parseProfile('delay 20ms reorder 25%'), 'in'), null, 'a round trip is delayed or not');
     const report = experimentAt(300, 0);
     if (!('error' in report.tcp)) report.tcp.idleRttMs = 20.6;
     const step = analyseStep(report, contextAt(parseProfile('delay 20ms'), 'in', { rttMs: 0.4, rtoMs: 204, mss: 1448 }));

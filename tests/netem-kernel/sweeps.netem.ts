@@ -10,17 +10,21 @@ import { startNetnsLab } from '../../lab/netns-lab.ts';
 import { parseSweep, planSweep } from '../../lab/sweep-plan.ts';
 import { sweepResultSchema, type SweepResult, type SweepStep } from '../../lab/sweep-result.ts';
 import { runSweep } from '../../lab/sweep.ts';
+import { stepOk } from '../../lab/step-analysis.ts';
 import { umlLabTraits } from '../../lab/uml-lab.ts';
 import { repoRoot } from '../support/lab-containers.ts';
 import { assertUdpHeadersOnly } from '../support/sweep-checks.ts';
 
 let lab: Lab;
 
-async function sweep(text: string, { profile = '', direction = 'in' as Direction, modes = ['unicast', 'broadcast', 'multicast'] as DeliveryMode[], datagrams = 1000, receivers = 1 } = {}): Promise<SweepResult> {
+async function sweep(
+  text: string,
+  { profile = '', direction = 'in' as Direction, modes = ['unicast', 'broadcast', 'multicast'] as DeliveryMode[], datagrams = 1000, receivers = 1, fileBytes = 512 * 1024, tcpDeadlineMs = 0 } = {},
+): Promise<SweepResult> {
   const fixed = parseProfile(profile);
   const result = await runSweep(
     lab,
-    { plan: planSweep(parseSweep(text), fixed), direction, fileBytes: 512 * 1024, tcpDeadlineMs: 0, datagrams, datagramBytes: 512, rate: 250, receivers, modes },
+    { plan: planSweep(parseSweep(text), fixed), direction, fileBytes, tcpDeadlineMs, datagrams, datagramBytes: 512, rate: 250, receivers, modes },
     (line) => process.stderr.write(`${line}\n`),
   );
   sweepResultSchema.parse(JSON.parse(JSON.stringify(result)));
@@ -44,7 +48,7 @@ describe('sweeps on a kernel that has netem', { timeout: 1_200_000 }, () => {
   after(async () => lab?.close());
 
   it('duplicate 10%: each receiver gets its duplicates inside the 99% band, nothing lost, TCP identical', async () => {
-    const [step] = (await sweep('duplicate 10%')).steps as [SweepStep];
+    const [step] = (await sweep('duplicate 10%', { datagrams: 600 })).steps as [SweepStep];
     assertTcpIdentical(step);
     for (const r of receivers(step)) {
       assert.ok(r.duplicatesWithinBand, `${r.mode}: ${r.duplicates} duplicates, band ${r.duplicatesBand99.join('-')}`);
@@ -54,7 +58,7 @@ describe('sweeps on a kernel that has netem', { timeout: 1_200_000 }, () => {
   });
 
   it('corrupt 5%: a corrupted datagram fails its checksum: loss inside the band of the loss it causes, TCP identical', async () => {
-    const [step] = (await sweep('corrupt 5%')).steps as [SweepStep];
+    const [step] = (await sweep('corrupt 5%', { datagrams: 600 })).steps as [SweepStep];
     assertTcpIdentical(step);
     for (const r of receivers(step)) {
       assert.ok(Math.abs(r.expectedLossPercent - 5 * (1 - 14 / 554)) < 1e-9);
@@ -62,9 +66,10 @@ describe('sweeps on a kernel that has netem', { timeout: 1_200_000 }, () => {
     }
   });
 
-  it('loss gemodel 5% 30%: loss in bursts, inside the band of its stationary rate (1/7), TCP identical', async () => {
-    const [step] = (await sweep('loss gemodel 5% 30%')).steps as [SweepStep];
-    assertTcpIdentical(step);
+  it('loss gemodel 5% 30%: loss in bursts, inside the band of its stationary rate (1/7); TCP identical, or cut at its time limit', async () => {
+    // Bursts of three lost segments in a row put TCP into timeout backoff: a small file, and a time limit.
+    const [step] = (await sweep('loss gemodel 5% 30%', { fileBytes: 128 * 1024, tcpDeadlineMs: 60_000 })).steps as [SweepStep];
+    assert.ok(stepOk(step), JSON.stringify(step.experiment.tcp).slice(0, 400));
     for (const r of receivers(step)) {
       assert.ok(Math.abs(r.expectedLossPercent - 100 / 7) < 1, String(r.expectedLossPercent));
       assert.ok(r.withinBand, `${r.mode}: lost ${r.lost}, band ${r.lostBand99.join('-')}`);
@@ -106,18 +111,18 @@ describe('sweeps on a kernel that has netem', { timeout: 1_200_000 }, () => {
     for (const r of receivers(doubled)) assert.ok(r.duplicatesWithinBand, `${r.mode}: ${r.duplicates} duplicates, band ${r.duplicatesBand99.join('-')}`);
   });
 
-  it('rate 10mbit, 1mbit: TCP stays under what the rate lets through, and UDP loses what the relay\'s queue cannot hold', async () => {
-    const result = await sweep('rate 10mbit,1mbit', { direction: 'out', modes: ['unicast'], datagrams: 500, receivers: 2 });
+  it('rate 10mbit, 500kbit: TCP stays under what the rate lets through, and UDP loses what the relay\'s queue cannot hold', async () => {
+    const result = await sweep('rate 10mbit,500kbit', { direction: 'out', modes: ['unicast'], datagrams: 1000, receivers: 2 });
     for (const step of result.steps) {
       assertTcpIdentical(step);
       const limit = step.tcp.download.rateLimitMbitPerS!;
       assert.ok(step.tcp.download.measuredMbitPerS! <= limit * 1.05, `${step.label}: download ${step.tcp.download.measuredMbitPerS} Mbit/s, the rate lets through ${limit}`);
     }
     // Out of the relay, unicast sends a copy per receiver: 2 x 250 datagrams of 554 bytes a second is
-    // 2.2 Mbit/s, more than 1 Mbit/s; the queue fills and drops.
+    // 2.2 Mbit/s, more than 0.5 Mbit/s; once 1000 copies wait, the queue drops (netem's limit).
     const slow = result.steps[1]!;
     for (const r of receivers(slow)) {
-      assert.ok(r.expectedLossPercent > 20, String(r.expectedLossPercent));
+      assert.ok(r.expectedLossPercent > 10, String(r.expectedLossPercent));
       assert.ok(r.withinBand, `lost ${r.lost}, band ${r.lostBand99.join('-')}`);
     }
   });
