@@ -8,11 +8,11 @@ import {
   rfc5348BitsPerSecond,
   type Direction,
   type ImpairmentProfile,
-  type SendLateness,
   type UdpExpectation,
 } from '@lab/impairment';
 import type { DeliveryMode } from '@lab/protocol';
 import type { ExperimentReport } from '../services/client/src/report.ts';
+import type { SendLateness } from '../services/client/src/udp-stream.ts';
 import type { SweepStep, TcpDirectionResult, UdpModeCheck } from './sweep-result.ts';
 
 /**
@@ -131,14 +131,14 @@ function tcpDirection(
 
 /** Expectations of one UDP mode, cached: with the same inputs, the same (seeded) answer. */
 const udpCache = new Map<string, UdpExpectation>();
-function udpExpectation(profile: ImpairmentProfile, context: StepContext, mode: DeliveryMode, sent: number, sendLateMs: SendLateness | undefined): UdpExpectation {
+function udpExpectation(profile: ImpairmentProfile, context: StepContext, mode: DeliveryMode, sent: number, late: SendLateness | undefined): UdpExpectation {
   // Timing matters only where something moves datagrams in time; then the sender's own pacing goes in.
-  const pacing = movesInTime(profile) ? sendLateMs : undefined;
+  const pacing = movesInTime(profile) && late ? ([[0, late.min], [0.1, late.p10], [0.5, late.p50], [0.9, late.p90], [0.99, late.p99], [1, late.max]] as const) : undefined;
   // Into the relay only, every mode meets the same point: one answer for all with the same pacing.
   const key = JSON.stringify([profile, context.direction, context.direction === 'in' ? '' : mode, context.receivers, sent, context.rate, context.datagramBytes, context.drainMs, context.lateMs, pacing]);
   let expectation = udpCache.get(key);
   if (!expectation) {
-    expectation = expectUdp({ profile, direction: context.direction, mode, receivers: context.receivers, datagrams: sent, rate: context.rate, datagramBytes: context.datagramBytes, drainMs: context.drainMs, lateMs: context.lateMs, ...(pacing && { sendLateMs: pacing }) });
+    expectation = expectUdp({ profile, direction: context.direction, mode, receivers: context.receivers, datagrams: sent, rate: context.rate, datagramBytes: context.datagramBytes, drainMs: context.drainMs, lateMs: context.lateMs, ...(pacing && { sendLateness: pacing }) });
     udpCache.set(key, expectation);
   }
   return expectation;

@@ -108,9 +108,9 @@ export function sweepChartSpec(result: SweepResult): TopLevelSpec {
   const rtt = steps.flatMap((step) => {
     const { tcp } = step.experiment;
     const points = [];
-    if (!('error' in tcp) && tcp.idleRttMs !== null) points.push({ x: step.value, series: 'kernel\'s RTT before the transfer (ss -ti)', ms: tcp.idleRttMs });
-    if (!('error' in tcp) && tcp.connection) points.push({ x: step.value, series: 'kernel\'s RTT after the upload', ms: tcp.connection.rttMs });
-    if (step.tcp.expectedRttMs !== null) points.push({ x: step.value, series: 'the link\'s own + the delay on the path', ms: step.tcp.expectedRttMs });
+    if (!('error' in tcp) && tcp.idleRttMs !== null) points.push({ x: step.value, series: 'kernel, idle (ss -ti)', ms: tcp.idleRttMs });
+    if (!('error' in tcp) && tcp.connection) points.push({ x: step.value, series: 'kernel, after the upload', ms: tcp.connection.rttMs });
+    if (step.tcp.expectedRttMs !== null) points.push({ x: step.value, series: 'expected: link + delay', ms: step.tcp.expectedRttMs });
     return points;
   });
   const withRtt = steps.some((step) => (step.tcp.addedRttMs ?? 0) > 0);

@@ -79,6 +79,12 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
   const { steps: planned } = settings.plan;
   for (const step of planned) impairer?.check(step.profile);
 
+  // One connection before the first step, unimpaired: the hosts learn each other's addresses (ARP) now,
+  // not during the first step's handshake, whose RTT would then count an ARP exchange through the
+  // profile's delay (seen: 19 ms for `delay 10ms`, 10 ms at every later step).
+  await impairer?.apply({});
+  await lab.runClient(['list']).catch(() => {});
+
   const udpPathHops = impairer ? hopsThrough(settings.direction) : 0;
   const tcpServer = lab.hosts?.servers[0] ?? null;
   const measured: (Omit<SweepStep, 'tcp' | 'udp'> & { applied: ImpairmentProfile | null })[] = [];

@@ -31,32 +31,21 @@ export interface UdpPath {
   /** Transit beyond the fastest by more than this is late (StreamStats). */
   lateMs: number;
   /**
-   * How late the sender's datagrams really went out against the even pace, in ms (quantiles, as the
-   * client reports them): whether a reordered datagram overtakes one or two others depends on it.
-   * Absent: a perfectly even pace.
+   * How late the sender's datagrams really went out against the even pace: points [probability, ms] of
+   * its distribution, from 0 to 1 (the client measures them). Whether a reordered datagram overtakes one
+   * or two others depends on it. Absent: a perfectly even pace.
    */
-  sendLateMs?: SendLateness;
+  sendLateness?: readonly (readonly [number, number])[];
 }
 
-/** Quantiles of the sender's lateness, in ms. */
-export interface SendLateness {
-  min: number;
-  p10: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-/** A lateness drawn from the quantiles, linear between them (the inverse of a piecewise-linear distribution). */
-function drawLateness(lateness: SendLateness, u: number): number {
-  const points: [number, number][] = [[0, lateness.min], [0.1, lateness.p10], [0.5, lateness.p50], [0.9, lateness.p90], [0.99, lateness.p99], [1, lateness.max]];
+/** A value drawn from quantile points [probability, value], linear between them (0 and 1 included). */
+function drawQuantile(points: readonly (readonly [number, number])[], u: number): number {
   for (let i = 1; i < points.length; i++) {
     const [q1, v1] = points[i]!;
     const [q0, v0] = points[i - 1]!;
-    if (u <= q1) return v0 + ((v1 - v0) * (u - q0)) / (q1 - q0);
+    if (u <= q1) return q1 === q0 ? v1 : v0 + ((v1 - v0) * (u - q0)) / (q1 - q0);
   }
-  return lateness.max;
+  return points.at(-1)?.[1] ?? 0;
 }
 
 /** What one receiver counted, as the client's StreamStats counts it. */
@@ -86,7 +75,7 @@ export function simulateUdpStream(path: UdpPath, random: Random): ReceiverCounts
   // one before it (the sender sends in order).
   const times = new Float64Array(path.datagrams);
   for (let seq = 0, last = -Infinity; seq < path.datagrams; seq++) {
-    const late = path.sendLateMs ? Math.max(0, drawLateness(path.sendLateMs, random.unit())) : 0;
+    const late = path.sendLateness ? Math.max(0, drawQuantile(path.sendLateness, random.unit())) : 0;
     last = Math.max(last, seq * interval + late);
     times[seq] = last;
   }
