@@ -104,8 +104,10 @@ function userCanRead(uid: number, path: string): boolean {
 function launcher(job: GuestJob): { prefix: string[]; hostUser: string; uid: number | null } {
   const contain = ['setpriv', '--pdeathsig', 'KILL', 'unshare', '--pid', '--fork', '--kill-child=SIGKILL'];
   if (process.getuid?.() !== 0) {
-    // Without root, a user namespace makes the PID namespace possible (user_namespaces(7)).
-    return { prefix: [contain[0]!, contain[1]!, contain[2]!, 'unshare', '--user', '--map-root-user', '--pid', '--fork', '--kill-child=SIGKILL'], hostUser: `uid ${process.getuid?.()}`, uid: null };
+    // Without root there is no PID namespace to be had without a user namespace, and in one the host's
+    // root owns nothing: hostfs would show every setuid-root program (mount) as nobody's, and the guest's
+    // init could mount nothing. So: the kernel dies with the caller, and its helpers are killed after it.
+    return { prefix: ['setpriv', '--pdeathsig', 'KILL'], hostUser: `uid ${process.getuid?.()}`, uid: null };
   }
   // nobody must read the checkout and Node, and reach the exchange folder (it is made its owner).
   const blocked = [job.root, job.argv[0]!, dirname(job.exchange)].find((path) => !userCanRead(GUEST_HOST_UID, path));
@@ -130,6 +132,14 @@ export function guestProcesses(exchange: string): number[] {
     }
   }
   return pids;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
 }
 
 /** Follows a file another process appends to, calling `onLine` for each complete line. */
@@ -178,7 +188,10 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   }
   const { prefix, hostUser, uid } = launcher(job);
   // The job learns what it runs in: the guest's kernel release it can read itself, its host user not.
-  const env = { ...job.env, LAB_UML_HOST_USER: hostUser };
+  // It runs as the guest's root: the system programs (ip, tc) must be on its PATH even if not on ours.
+  const path = (job.env.PATH ?? '/usr/bin:/bin').split(':');
+  for (const dir of ['/usr/sbin', '/sbin']) if (!path.includes(dir)) path.push(dir);
+  const env = { ...job.env, PATH: path.join(':'), LAB_UML_HOST_USER: hostUser };
   assertLines(job.argv, 'an argument of the guest job');
   assertLines(Object.entries(env).map(([key, value]) => `${key}=${value}`), 'a variable of the guest job');
   writeFileSync(join(job.exchange, 'argv'), `${job.argv.join('\n')}\n`);
@@ -233,8 +246,12 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     job.signal?.removeEventListener('abort', kill);
   }
   stderrLines.flush();
-  // The namespace's processes die with its first one, a moment after it: wait until none is left.
-  for (let i = 0; i < 100 && guestProcesses(job.exchange).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  // The namespace's processes die with its first one, a moment after it: wait until none is left. A
+  // kernel that was killed without a PID namespace (not root) leaves its helpers: they go now.
+  for (let i = 0; i < 100 && guestProcesses(job.exchange).length > 0; i++) {
+    if (i === 20) for (const pid of guestProcesses(job.exchange)) killQuietly(pid);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 
   const statusText = readText(join(job.exchange, 'status')).trim();
   const run: GuestRun = {

@@ -12,8 +12,9 @@
 #
 # `bootstrap.sh --local` is for the lab without Docker (lab/netns-lab.ts): Node.js, and the host tools
 # that build network namespaces and impair them (ip and tc from iproute2, iptables, setpriv), nothing else.
-# `bootstrap.sh --uml` is for the lab in a user-mode Linux kernel (lab/uml-lab.ts): the same tools (the
-# guest runs the host's own, read-only), the kernel with its modules (user-mode-linux) and modprobe (kmod).
+# `bootstrap.sh --uml` is for the lab in a user-mode Linux kernel (lab/uml-lab.ts): Node.js, ip, tc and
+# setpriv (the guest runs the host's own programs, read-only), the kernel with its modules
+# (user-mode-linux) and modprobe (kmod).
 #
 # Environment:
 #   LAB_IMAGE_SOURCE=auto|local|registry  how to get the base image (default auto: local when the official
@@ -71,12 +72,16 @@ ensure_local_tools() {
 }
 
 # --- 2b. A user-mode Linux kernel, for netem where the host's kernel has none -------------------
+# The guest runs the host's own programs (its root is the host's filesystem): ip and tc build and impair
+# its namespaces, setpriv drops to uid 10001, modprobe loads the user-mode kernel's modules. No iptables:
+# the guest has netem.
 ensure_uml() {
-  ensure_local_tools
-  local missing=()
+  local missing=() tool
   [ -x /usr/bin/linux.uml ] && [ -d /usr/lib/uml/modules ] || missing+=(user-mode-linux)
-  command -v modprobe >/dev/null 2>&1 || missing+=(kmod)
-  command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+  for tool in ip:iproute2 tc:iproute2 setpriv:util-linux unshare:util-linux modprobe:kmod; do
+    PATH="$PATH:/usr/sbin:/sbin" command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+  done
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | grep .)
   [ ${#missing[@]} -eq 0 ] && return
   is_debian_root || die "the lab in a user-mode Linux kernel needs ${missing[*]} (Debian: apt-get install user-mode-linux kmod)"
   apt_install "${missing[@]}"
