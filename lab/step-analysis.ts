@@ -134,8 +134,7 @@ const udpCache = new Map<string, UdpExpectation>();
 function udpExpectation(profile: ImpairmentProfile, context: StepContext, mode: DeliveryMode, sent: number, late: SendLateness | undefined): UdpExpectation {
   // Timing matters only where something moves datagrams in time; then the sender's own pacing goes in.
   const pacing = movesInTime(profile) && late ? ([[0, late.min], [0.1, late.p10], [0.5, late.p50], [0.9, late.p90], [0.99, late.p99], [1, late.max]] as const) : undefined;
-  // Into the relay only, every mode meets the same point: one answer for all with the same pacing.
-  const key = JSON.stringify([profile, context.direction, context.direction === 'in' ? '' : mode, context.receivers, sent, context.rate, context.datagramBytes, context.drainMs, context.lateMs, pacing]);
+  const key = JSON.stringify([profile, context.direction, mode, context.receivers, sent, context.rate, context.datagramBytes, context.drainMs, context.lateMs, pacing]);
   let expectation = udpCache.get(key);
   if (!expectation) {
     expectation = expectUdp({ profile, direction: context.direction, mode, receivers: context.receivers, datagrams: sent, rate: context.rate, datagramBytes: context.datagramBytes, drainMs: context.drainMs, lateMs: context.lateMs, ...(pacing && { sendLateness: pacing }) });

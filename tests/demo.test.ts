@@ -37,7 +37,7 @@ describe('npm run demo', { timeout: 600_000 }, () => {
     // Progress while it runs (stderr), then the blocks and the summary (stdout).
     assert.match(result.stderr, /impairment backend: (iptables|netem)/);
     assert.match(result.stderr, /step 2\/2: done in/);
-    assert.match(result.stdout, /^step 1\/2: loss 0% \(profile: none\)/m);
+    assert.match(result.stdout, /^step 1\/2: loss 0%, [\d.]+ s$/m);
     assert.match(result.stdout, /^step 2\/2: loss 5% \(profile: loss random 5%\)/m);
     assert.match(result.stdout, /TCP: one connection, every byte or nothing +│ UDP: 500 datagrams of 512 B at 2000\/s/);
     assert.equal(result.stdout.match(/sha256 +IDENTICAL both ways/g)?.length, 2, result.stdout);

@@ -117,7 +117,7 @@ describe('the local lab on loopback (not root)', { timeout: 300_000, skip: isRoo
     const output = `${result.stdout}\n${result.stderr}`;
     assert.equal(result.status, 0, output);
     assert.match(result.stderr, /lab: loopback \(no Docker engine answers and this is not root/);
-    assert.match(result.stdout, /^SKIPPED: the loss steps 1, 5, 10, 20, 30%: impairing the network needs root/m);
+    assert.match(result.stdout, /^SKIPPED: the loss steps 1%, 5%, 10%, 20%, 30%: impairing the network needs root/m);
     assert.match(result.stdout, /^SKIPPED: UDP broadcast and multicast: it needs a network of its own/m);
     assert.match(result.stdout, /^impairment: none: this lab has no network of its own/m);
     assert.match(result.stdout, /^limit: not root: no network namespaces/m);

@@ -66,12 +66,13 @@ describe('sweeps on a kernel that has netem', { timeout: 1_200_000 }, () => {
     }
   });
 
-  it('loss gemodel 5% 30%: loss in bursts, inside the band of its stationary rate (1/7); TCP identical, or cut at its time limit', async () => {
+  it('loss gemodel 5% 30%: loss in bursts, inside the band of its stationary rate (1/7; more for broadcast, whose own copies pass the relay\'s way in); TCP identical, or cut at its time limit', async () => {
     // Bursts of three lost segments in a row put TCP into timeout backoff: a small file, and a time limit.
-    const [step] = (await sweep('loss gemodel 5% 30%', { fileBytes: 128 * 1024, tcpDeadlineMs: 60_000 })).steps as [SweepStep];
+    const [step] = (await sweep('loss gemodel 5% 30%', { fileBytes: 128 * 1024, tcpDeadlineMs: 30_000 })).steps as [SweepStep];
     assert.ok(stepOk(step), JSON.stringify(step.experiment.tcp).slice(0, 400));
     for (const r of receivers(step)) {
-      assert.ok(Math.abs(r.expectedLossPercent - 100 / 7) < 1, String(r.expectedLossPercent));
+      if (r.mode !== 'broadcast') assert.ok(Math.abs(r.expectedLossPercent - 100 / 7) < 1, String(r.expectedLossPercent));
+      else assert.ok(r.expectedLossPercent > 18, String(r.expectedLossPercent));
       assert.ok(r.withinBand, `${r.mode}: lost ${r.lost}, band ${r.lostBand99.join('-')}`);
     }
   });

@@ -117,7 +117,7 @@ export function iptablesSteps(requested: ImpairmentProfile, { dev, direction = '
   if (unsupported.length > 0) {
     throw new LabError(
       'LAB_ERR_IMPAIRMENT_UNSUPPORTED',
-      `"${formatProfile(requested)}": ${unsupported.join(', ')} need${unsupported.length === 1 ? 's' : ''} tc netem, which this kernel does not have; the iptables backend can only drop packets at random ("loss N%")`,
+      `"${formatProfile(profile)}": ${unsupported.join(', ')} need${unsupported.length === 1 ? 's' : ''} tc netem, which this kernel does not have; the iptables backend can only drop packets at random ("loss N%")`,
     );
   }
   const jump = (chain: 'INPUT' | 'OUTPUT', wanted: boolean): Step => {
