@@ -199,7 +199,7 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
 
   if (uid !== null) chownSync(job.exchange, uid, uid);
   const consolePath = join(job.exchange, 'console.log');
-  const console = openSync(consolePath, 'w');
+  const consoleFile = openSync(consolePath, 'w');
   if (uid !== null) chownSync(consolePath, uid, uid);
   const parameters = [
     `mem=${job.memoryMiB ?? 1024}M`,
@@ -223,8 +223,8 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     `lab_modules=${UML_MODULES}`,
   ];
   const [file, ...args] = [...prefix, kernel.path, ...parameters];
-  const child = spawn(file!, args, { stdio: ['ignore', console, console], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: '/dev/shm' } });
-  closeSync(console);
+  const child = spawn(file!, args, { stdio: ['ignore', consoleFile, consoleFile], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: '/dev/shm' } });
+  closeSync(consoleFile);
 
   const stderrLines = follow(join(job.exchange, 'stderr'), (line) => job.onStderrLine?.(line));
   const poller = setInterval(stderrLines.poll, 250);
