@@ -31,18 +31,23 @@ function udpPanel(result: SweepResult, x: object, what: 'delivered' | 'duplicate
     }));
   };
   const measured = steps.flatMap(measuredOf);
+  // The band of every mode at once: the modes' expectations differ where broadcast's own copies pass the
+  // relay's way in, and a band must hold for each.
   const bands = steps.flatMap((step) => {
-    const check = step.udp[0];
-    const receiver = check?.receivers[0];
-    if (!check || !receiver || receiver.sent === 0) return [];
-    const sent = receiver.sent;
-    if (what === 'delivered') {
-      const [low, high] = receiver.lostBand99;
-      return [{ x: step.value, expected: 100 - check.expectedLossPercent, low: 100 - share(high, sent), high: 100 - share(low, sent) }];
-    }
-    if (what === 'duplicated') return [{ x: step.value, expected: check.expectedDuplicatePercent, low: share(receiver.duplicatesBand99[0], sent), high: share(receiver.duplicatesBand99[1], sent) }];
-    if (!check.outOfOrder) return [{ x: step.value, expected: 0, low: 0, high: 0 }];
-    return [{ x: step.value, expected: share(check.outOfOrder.mean, sent), low: share(check.outOfOrder.band99[0], sent), high: share(check.outOfOrder.band99[1], sent) }];
+    const figures = step.udp.flatMap((check) => {
+      const receiver = check.receivers[0];
+      if (!receiver || receiver.sent === 0) return [];
+      const sent = receiver.sent;
+      if (what === 'delivered') {
+        const [low, high] = receiver.lostBand99;
+        return [{ expected: 100 - check.expectedLossPercent, low: 100 - share(high, sent), high: 100 - share(low, sent) }];
+      }
+      if (what === 'duplicated') return [{ expected: check.expectedDuplicatePercent, low: share(receiver.duplicatesBand99[0], sent), high: share(receiver.duplicatesBand99[1], sent) }];
+      if (!check.outOfOrder) return [{ expected: 0, low: 0, high: 0 }];
+      return [{ expected: share(check.outOfOrder.mean, sent), low: share(check.outOfOrder.band99[0], sent), high: share(check.outOfOrder.band99[1], sent) }];
+    });
+    if (figures.length === 0) return [];
+    return [{ x: step.value, expected: figures.reduce((sum, f) => sum + f.expected, 0) / figures.length, low: Math.min(...figures.map((f) => f.low)), high: Math.max(...figures.map((f) => f.high)) }];
   });
   if (what !== 'delivered' && measured.every((m) => m.y === 0) && bands.every((b) => b.high === 0)) return null;
   const values = [...measured.map((m) => m.y), ...bands.flatMap((b) => [b.low, b.high])];

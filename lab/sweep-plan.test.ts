@@ -50,6 +50,7 @@ describe('what a sweep varies', () => {
 
   it('refuses what is not a sweep, and reorder without a delay, with LAB_ERR_BAD_PROFILE', () => {
     for (const bad of ['', 'delay', 'jitter 1ms,2ms', 'delay 1ms,,2ms', 'rate 0mbit', 'loss 101%']) assert.throws(() => parseSweep(bad), { code: 'LAB_ERR_BAD_PROFILE' }, bad);
+    assert.throws(() => parseSweep('delay 10ms,20ms loss 5%'), { code: 'LAB_ERR_BAD_PROFILE', message: /also gives loss: a sweep varies one word/ });
     assert.throws(() => plan('reorder 0%,25%'), { code: 'LAB_ERR_BAD_PROFILE', message: /reorder needs a delay/ });
   });
 });

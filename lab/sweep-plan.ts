@@ -1,4 +1,4 @@
-import { checkProfile, formatProfile, formatRate, parseProfileWords, type ImpairmentProfile } from '@lab/impairment';
+import { checkProfile, formatProfile, parseProfileWords, type ImpairmentProfile } from '@lab/impairment';
 import { LabError } from '@lab/protocol';
 
 /**
@@ -50,7 +50,16 @@ export function parseSweep(text: string): { dimension: SweepDimension; values: {
   const labels = match[2]!.split(',').map((part) => part.trim());
   if (labels.some((label) => label === '')) throw bad(`--sweep: an empty value in ${JSON.stringify(match[2])}`);
   if (labels.length > 50) throw bad(`--sweep: at most 50 steps, got ${labels.length}`);
-  return { dimension, values: labels.map((label) => ({ label, profile: parseProfileWords(`${dimension} ${label}`) })) };
+  return {
+    dimension,
+    values: labels.map((label) => {
+      const profile = parseProfileWords(`${dimension} ${label}`);
+      // "delay 20ms loss 5%" in a delay sweep would be two words: what is fixed belongs in --profile.
+      const others = Object.keys(profile).filter((word) => word !== dimension);
+      if (others.length > 0) throw bad(`--sweep: the value ${JSON.stringify(label)} of a ${dimension} sweep also gives ${others.join(', ')}: a sweep varies one word; put the rest in --profile`);
+      return { label, profile };
+    }),
+  };
 }
 
 /** The number a swept word stands for, in the dimension's unit. */
@@ -112,12 +121,4 @@ export function planSweep(sweep: { dimension: SweepDimension; values: { label: s
 /** The short form: `--loss 0,1,5` is `--sweep "loss 0%,1%,5%"`. */
 export function lossSweep(percents: readonly number[]): string {
   return `loss ${percents.map((p) => `${p}%`).join(',')}`;
-}
-
-/** A step's value for people, in the dimension's unit ("10%", "20 ms", "10 Mbit/s"). */
-export function formatSweptValue(dimension: SweepDimension, value: number): string {
-  const { unit } = dimensionUnits[dimension];
-  if (unit === 'Mbit/s') return formatRate(value * 1e6);
-  const rounded = Number(value.toPrecision(4));
-  return unit === '%' ? `${rounded}%` : `${rounded} ${unit}`;
 }

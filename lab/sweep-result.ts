@@ -89,7 +89,7 @@ const step = z.strictObject({
     download: tcpDirection,
     /** The delay the profile puts on one round trip (mean, ms): the kernel's RTT should be the link's own plus this. Null under `rate` (its queue adds its own) and `reorder` (a round trip is delayed or not). */
     addedRttMs: z.number().nonnegative().nullable(),
-    /** The RTT expected (the link's own plus addedRttMs), and whether the kernel's before the transfer (idleRttMs) is within 20% or 2 ms of it. */
+    /** The RTT expected (the link's own plus addedRttMs), and whether the kernel's before the transfer (idleRttMs) is within 20% or 2 ms of the delay on the path. */
     expectedRttMs: z.number().nonnegative().nullable(),
     rttWithinTolerance: z.boolean().nullable(),
   }),

@@ -119,10 +119,15 @@ function modeShare(step: SweepStep, mode: string, pick: (r: { outOfOrder: number
   return (measured.receivers.reduce((sum, r) => sum + share(pick(r), r.sent), 0) / measured.receivers.length).toFixed(1);
 }
 
-const expectedShare = (check: UdpModeCheck | undefined, figure: ExpectedFigure | null | undefined) => {
-  const sent = check?.receivers[0]?.sent ?? 0;
-  return check && figure !== undefined ? share(figure?.mean ?? 0, sent).toFixed(1) : '-';
-};
+/** An expectation over the modes: one number where they agree, the range where they differ (broadcast's own copies pass the relay's way in). */
+function acrossModes(step: SweepStep, value: (check: UdpModeCheck) => number | null): string {
+  const values = step.udp.map(value).filter((v): v is number => v !== null);
+  if (values.length === 0) return '-';
+  const [low, high] = [Math.min(...values), Math.max(...values)];
+  return high - low < 0.05 ? low.toFixed(1) : `${low.toFixed(1)}-${high.toFixed(1)}`;
+}
+
+const reorderedShare = (check: UdpModeCheck) => share(check.outOfOrder?.mean ?? 0, check.receivers[0]?.sent ?? 0);
 
 /**
  * The whole sweep in one table: a row per step, the swept value first, TCP's cost in time beside UDP's
@@ -157,12 +162,12 @@ export function formatSummary(result: SweepResult): string {
     ['copy', (step) => tcpOutcomeWords[tcpOutcome(step)].short],
     ...(withRtt ? ([['idle rtt ms', rttOf], ['expected', (step) => (step.tcp.expectedRttMs === null ? '-' : milliseconds(step.tcp.expectedRttMs))]] satisfies Column[]) : []),
     ...perMode((mode) => `${mode} %`, delivered),
-    ['expected %', (step) => (step.udp[0] ? (100 - step.udp[0].expectedLossPercent).toFixed(1) : '-')],
+    ['expected %', (step) => acrossModes(step, (check) => 100 - check.expectedLossPercent)],
     ...(withDuplicates
-      ? [...perMode((mode) => `dup ${mode.slice(0, 5)} %`, (step, mode) => modeShare(step, mode, (r) => r.duplicates)), ['dup exp %', (step) => (step.udp[0] ? step.udp[0].expectedDuplicatePercent.toFixed(1) : '-')] satisfies Column]
+      ? [...perMode((mode) => `dup ${mode.slice(0, 5)} %`, (step, mode) => modeShare(step, mode, (r) => r.duplicates)), ['dup exp %', (step) => acrossModes(step, (check) => check.expectedDuplicatePercent)] satisfies Column]
       : []),
     ...(withReordering
-      ? [...perMode((mode) => `reord ${mode.slice(0, 5)} %`, (step, mode) => modeShare(step, mode, (r) => r.outOfOrder)), ['reord exp %', (step) => expectedShare(step.udp[0], step.udp[0]?.outOfOrder)] satisfies Column]
+      ? [...perMode((mode) => `reord ${mode.slice(0, 5)} %`, (step, mode) => modeShare(step, mode, (r) => r.outOfOrder)), ['reord exp %', (step) => acrossModes(step, reorderedShare)] satisfies Column]
       : []),
   ];
   const header = columns.map(([title]) => title);
@@ -173,7 +178,7 @@ export function formatSummary(result: SweepResult): string {
   const models = link
     ? `the link's own rtt ${Number(link.rttMs.toFixed(3))} ms, rto ${Number(link.rtoMs.toFixed(0))} ms, mss ${link.mss} B (medians of the steps, the profile's delay taken off)`
     : steps.some((s) => s.tcp.addedRttMs === null)
-      ? 'no TCP models: a rate\'s queue sets the RTT, so the link\'s own cannot be told apart'
+      ? 'no TCP models: under rate or reorder the delay of a round trip is not fixed (queued, or delayed or not), so the link\'s own RTT cannot be told apart'
       : 'no RTT measured: no TCP models';
   return [`sweep of ${sweep.text}: UDP delivered (each receiver counted), TCP goodput, and what netem and the models predict (${models})`, line(header), ...rows.map(line)].join('\n');
 }

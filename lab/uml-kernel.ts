@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statfsSync, writeFileSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { dirname, join } from 'node:path';
 import { LabError } from '@lab/protocol';
 
@@ -39,7 +40,10 @@ export interface UmlKernel {
 /** The user-mode kernel and its modules, when installed. */
 export function findUmlKernel(): UmlKernel | null {
   if (!existsSync(UML_KERNEL) || !existsSync(UML_MODULES)) return null;
+  // The kernel says its release; an upgrade may leave an older module folder beside the right one.
+  const release = spawnSync(UML_KERNEL, ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout?.trim().split('\n')[0] ?? '';
   const releases = readdirSync(UML_MODULES).filter((name) => existsSync(join(UML_MODULES, name, 'modules.dep')));
+  if (releases.includes(release)) return { path: UML_KERNEL, release };
   return releases.length === 1 ? { path: UML_KERNEL, release: releases[0]! } : null;
 }
 
@@ -82,7 +86,7 @@ export interface GuestRun {
 }
 
 /** Kernel parameters are split at spaces and some at commas: a path in one must have neither. */
-const safeParameter = /^[\w./+@-]+$/;
+export const safeGuestPath = /^\/[\w./+@-]*$/;
 
 function assertLines(values: readonly string[], what: string): void {
   for (const value of values) if (/[\n\r\0]/.test(value)) throw new LabError('LAB_ERR_CONFIG', `${what} may not hold a line break or NUL: ${JSON.stringify(value)}`);
@@ -134,6 +138,25 @@ export function guestProcesses(exchange: string): number[] {
   return pids;
 }
 
+/** Where the kernel keeps the guest's memory: a file it maps executable (TMPDIR). */
+const GUEST_MEMORY_DIR = '/dev/shm';
+
+/**
+ * How much memory the guest can have: what was asked, or less where /dev/shm has less room (it is half
+ * the RAM by default; a container's is 64 MiB). The guest needs about 300 MiB for the lab; below that, or
+ * where /dev/shm is mounted noexec, it cannot run, and that is said instead of a guest that dies.
+ */
+function guestMemoryMiB(wanted: number): number {
+  const mounts = existsSync('/proc/mounts') ? readFileSync('/proc/mounts', 'utf8') : '';
+  const options = mounts.split('\n').find((line) => line.split(' ')[1] === GUEST_MEMORY_DIR)?.split(' ')[3]?.split(',') ?? [];
+  if (options.includes('noexec')) throw new LabError('LAB_ERR_GUEST', `${GUEST_MEMORY_DIR} is mounted noexec: a user-mode Linux kernel keeps its memory in a file there that it must map executable`);
+  const stats = statfsSync(GUEST_MEMORY_DIR);
+  const freeMiB = Math.floor((stats.bavail * stats.bsize) / 2 ** 20) - 64;
+  const memory = Math.min(wanted, freeMiB);
+  if (memory < 384) throw new LabError('LAB_ERR_GUEST', `${GUEST_MEMORY_DIR} has ${freeMiB + 64} MiB free; the user-mode Linux kernel keeps its memory there and needs at least 448 MiB`);
+  return memory;
+}
+
 function killQuietly(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
@@ -146,20 +169,23 @@ function killQuietly(pid: number): void {
 function follow(path: string, onLine: (line: string) => void): { poll: () => void; flush: () => void } {
   let offset = 0;
   let partial = '';
+  // A character split between two reads is kept for the next one.
+  const decoder = new StringDecoder('utf8');
   const poll = () => {
     let fd: number;
     try {
-      fd = openSync(path, 'r');
+      // O_NOFOLLOW: the guest writes this file; a link it made in its place is not followed.
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch {
       return;
     }
     try {
-      const size = statSync(path).size;
+      const size = fstatSync(fd).size;
       if (size <= offset) return;
       const buffer = Buffer.alloc(size - offset);
       const read = readSync(fd, buffer, 0, buffer.length, offset);
       offset += read;
-      const lines = (partial + buffer.subarray(0, read).toString('utf8')).split('\n');
+      const lines = (partial + decoder.write(buffer.subarray(0, read))).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) onLine(line);
     } finally {
@@ -174,7 +200,8 @@ function follow(path: string, onLine: (line: string) => void): { poll: () => voi
   return { poll, flush };
 }
 
-const readText = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+/** A file the guest wrote, read only if it is a plain file: a link the guest made is not followed. */
+const readText = (path: string) => (existsSync(path) && lstatSync(path).isFile() ? readFileSync(path, 'utf8') : '');
 
 /**
  * Boots a user-mode Linux guest, runs `job` in it and resolves when the guest is gone (also after a
@@ -184,8 +211,9 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   const kernel = findUmlKernel();
   if (!kernel) throw new LabError('LAB_ERR_CONFIG', `no user-mode Linux kernel: ${UML_KERNEL} and ${UML_MODULES}/<release>/ are needed (Debian: apt-get install user-mode-linux kmod)`);
   for (const [what, path] of [['the exchange folder', job.exchange], ['the working folder', job.cwd], ['the checkout', job.root]] as const) {
-    if (!path.startsWith('/') || !safeParameter.test(path)) throw new LabError('LAB_ERR_CONFIG', `${what} must be an absolute path of letters, digits and . _ - + @ / only (it goes on the guest kernel's command line): ${JSON.stringify(path)}`);
+    if (!safeGuestPath.test(path)) throw new LabError('LAB_ERR_CONFIG', `${what} must be an absolute path of letters, digits and . _ - + @ / only (it goes on the guest kernel's command line): ${JSON.stringify(path)}`);
   }
+  const memoryMiB = guestMemoryMiB(job.memoryMiB ?? 1024);
   const { prefix, hostUser, uid } = launcher(job);
   // The job learns what it runs in: the guest's kernel release it can read itself, its host user not.
   // It runs as the guest's root: the system programs (ip, tc) must be on its PATH even if not on ours.
@@ -202,7 +230,7 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   const consoleFile = openSync(consolePath, 'w');
   if (uid !== null) chownSync(consolePath, uid, uid);
   const parameters = [
-    `mem=${job.memoryMiB ?? 1024}M`,
+    `mem=${memoryMiB}M`,
     // The host's filesystem is the guest's root, read-only; lab/uml-init.sh mounts what may be written.
     'root=/dev/root',
     'rootfstype=hostfs',
@@ -223,17 +251,18 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     `lab_modules=${UML_MODULES}`,
   ];
   const [file, ...args] = [...prefix, kernel.path, ...parameters];
-  const child = spawn(file!, args, { stdio: ['ignore', consoleFile, consoleFile], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: '/dev/shm' } });
+  const child = spawn(file!, args, { stdio: ['ignore', consoleFile, consoleFile], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: GUEST_MEMORY_DIR } });
   closeSync(consoleFile);
 
   const stderrLines = follow(join(job.exchange, 'stderr'), (line) => job.onStderrLine?.(line));
   const poller = setInterval(stderrLines.poll, 250);
   let timedOut = false;
   const kill = () => child.kill('SIGKILL');
+  // setTimeout takes at most 2^31 - 1 ms (24.8 days); beyond, Node would fire it at once.
   const timer = setTimeout(() => {
     timedOut = true;
     kill();
-  }, job.timeoutMs);
+  }, Math.min(job.timeoutMs, 2 ** 31 - 1));
   job.signal?.addEventListener('abort', kill, { once: true });
   try {
     await new Promise<void>((resolve) => {
@@ -261,6 +290,6 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     console: [readText(consolePath), readText(join(job.exchange, 'init.log'))].join('\n').trim(),
     hostUser,
   };
-  if (timedOut) throw new LabError('LAB_ERR_TIMEOUT', `the user-mode Linux guest did not finish within ${job.timeoutMs / 1000} s and was killed; its last output: ${run.stderr.slice(-1500)}`);
+  if (timedOut) throw new LabError('LAB_ERR_GUEST', `the user-mode Linux guest did not finish within ${Math.round(job.timeoutMs / 1000)} s and was killed; its last output: ${run.stderr.slice(-1500)}`);
   return run;
 }

@@ -1,9 +1,9 @@
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '@lab/protocol';
 import type { GuestTraits } from './netns-lab.ts';
-import { GUEST_EXCHANGE, guestProcesses, runInGuest } from './uml-kernel.ts';
+import { GUEST_EXCHANGE, guestProcesses, runInGuest, safeGuestPath } from './uml-kernel.ts';
 
 /**
  * The lab in a user-mode Linux kernel: the namespaces lab (lab/netns-lab.ts), run inside a Linux kernel
@@ -41,12 +41,28 @@ export function umlLabTraits(): GuestTraits {
 
 const EXCHANGE_PREFIX = '.uml-';
 
-/** Exchange folders of earlier runs whose guest is gone (a run killed outright cannot remove its own). */
-function removeStaleExchanges(out: string): void {
+/**
+ * What earlier runs killed outright (SIGKILL) left: their exchange folders, and, where the kernel ran
+ * without a PID namespace of its own (not root), its helper processes, which carry the folder's path in
+ * their command line. A folder another user's run left and this one may not remove is said, not fatal.
+ */
+function removeStaleExchanges(out: string, say: (line: string) => void): void {
   if (!existsSync(out)) return;
   for (const entry of readdirSync(out)) {
+    if (!entry.startsWith(EXCHANGE_PREFIX)) continue;
     const path = join(out, entry);
-    if (entry.startsWith(EXCHANGE_PREFIX) && guestProcesses(path).length === 0) rmSync(path, { recursive: true, force: true });
+    for (const pid of guestProcesses(path)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone, or not ours
+      }
+    }
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch (error) {
+      say(`cannot remove ${path}, left by an earlier run: ${(error as Error).message}`);
+    }
   }
 }
 
@@ -64,8 +80,11 @@ export interface UmlRun {
 
 /** Runs the demo in a user-mode Linux guest; resolves with its exit status. */
 export async function runUmlLab(run: UmlRun): Promise<number> {
+  if (!safeGuestPath.test(run.out)) {
+    throw new LabError('LAB_ERR_CONFIG', `--out ${JSON.stringify(run.out)}: the uml lab passes the results folder to its kernel's command line, so its path may hold letters, digits and . _ - + @ / only`);
+  }
   mkdirSync(run.out, { recursive: true });
-  removeStaleExchanges(run.out);
+  removeStaleExchanges(run.out, run.say);
   const exchange = mkdtempSync(join(run.out, EXCHANGE_PREFIX));
   const guestOut = join(exchange, 'results');
   try {
@@ -89,12 +108,14 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
       throw new LabError('LAB_ERR_GUEST', `the user-mode Linux guest ended without its exit status after ${((performance.now() - started) / 1000).toFixed(1)} s; its console: ${guest.console.slice(-2000)}; its stderr: ${guest.stderr.slice(-1000)}`);
     }
     process.stdout.write(guest.stdout);
-    const written = existsSync(guestOut) ? readdirSync(guestOut) : [];
+    // Only the regular files the demo writes: whatever else is there (a link, a folder) came from
+    // something else inside the guest and is not followed.
+    const written = existsSync(guestOut) ? readdirSync(guestOut).filter((name) => /^sweep-[\w.-]+\.(json|svg|html)$/.test(name) && lstatSync(join(guestOut, name)).isFile()) : [];
     for (const name of written) {
       const target = join(run.out, name);
       renameSync(join(guestOut, name), target);
       // The guest wrote them as the user it runs as on the host; they belong to whoever ran the demo.
-      if (process.getuid?.() === 0) chownSync(target, process.getuid(), process.getgid?.() ?? 0);
+      if (process.getuid?.() === 0) lchownSync(target, process.getuid(), process.getgid?.() ?? 0);
     }
     if (written.length > 0) run.say(`wrote ${written.map((name) => join(run.out, name)).join(', ')}`);
     run.say(`the user-mode Linux guest ran for ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -5,7 +5,7 @@
 // Ctrl-C or SIGTERM, and what a SIGKILL leaves (only its exchange folder) goes at the next start.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -54,6 +54,8 @@ describe('the lab in a user-mode Linux kernel', { timeout: 1_200_000, skip: isRo
   // Under the checkout's results/, as the default --out is: the guest runs as nobody and must reach it.
   mkdirSync(join(repoRoot, 'results'), { recursive: true });
   const out = mkdtempSync(join(repoRoot, 'results', 'test-uml-'));
+  // mkdtemp makes it 0700; nobody must reach the exchange folder inside, as in a results folder of its own.
+  chmodSync(out, 0o755);
   let state: { netns: string[]; wtmp: number };
   before(() => {
     state = { netns: netnsFiles(), wtmp: wtmp() };
@@ -70,7 +72,10 @@ describe('the lab in a user-mode Linux kernel', { timeout: 1_200_000, skip: isRo
     assert.ok(json, readdirSync(out).join(', '));
     const result = sweepResultSchema.parse(JSON.parse(readFileSync(join(out, json), 'utf8')));
     assert.equal(result.impairment?.backend, 'netem');
-    if (!kernelHasNetem) assert.equal(result.lab.backend, 'uml');
+    if (!kernelHasNetem) {
+      assert.equal(result.lab.backend, 'uml');
+      assert.match(result.lab.description, /run on the host as uid 65534 \(nobody\)/, 'the kernel runs unprivileged');
+    }
     assert.deepEqual(result.steps.map((step) => step.value), [0, 20, 100]);
     for (const step of result.steps) {
       const { tcp } = step.experiment;

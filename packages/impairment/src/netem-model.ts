@@ -108,8 +108,7 @@ export function tableValue(distribution: Distribution, u: number): number {
   const pareto = clip((1 / Math.cbrt(1 - u) - 1.5) * (4 / 3));
   if (distribution === 'normal') return normal;
   if (distribution === 'pareto') return pareto;
-  if (distribution === 'paretonormal') return (normal + 3 * pareto) / 4;
-  return (u * 2 - 1) * 1; // uniform: never reached (uniform has no table)
+  return (normal + 3 * pareto) / 4;
 }
 
 /**
@@ -122,9 +121,9 @@ export function tableValue(distribution: Distribution, u: number): number {
  */
 export interface CorruptionCheck {
   /**
-   * Bytes netem may flip a bit in: the skb's linear part (skb_headlen). A datagram is linear, the whole
-   * frame (__ip_append_data allocates it so); a TCP segment keeps its payload in page fragments, so
-   * only its headers (66 bytes with timestamps) can be hit, and the payload never.
+   * Bytes netem may flip a bit in: the skb's linear part (skb_headlen), after skb_unshare. A datagram is
+   * linear, the whole frame (__ip_append_data allocates it so); a TCP segment is a clone of the one TCP
+   * keeps for retransmission, which skb_unshare copies whole into one linear buffer: all of it too.
    */
   frameBytes: number;
   /** Bits of those whose flip goes unnoticed. */

@@ -36,6 +36,7 @@ describe('reading back what netem holds', () => {
     assert.deepEqual(profileDifferences(parseProfile('delay 1.5ms 250us'), parseInstalledNetem(rounded)), []);
     assert.deepEqual(profileDifferences(parseProfile('loss 0% delay 0ms'), parseInstalledNetem(nothing)), [], 'zero is nothing');
     assert.deepEqual(profileDifferences({}, null), []);
+    assert.deepEqual(profileDifferences(parseProfile('delay 0ms 5ms'), parseInstalledNetem(nothing)), [], 'tc prints no delay of 0, jitter or not');
   });
 
   it('names each word that differs: left over from a step before, missing, or another value', () => {

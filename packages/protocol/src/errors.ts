@@ -49,7 +49,7 @@ export const errorCatalogue = {
   LAB_ERR_IMPAIRMENT_MISMATCH: 'What the kernel reports as installed differs from the profile that was applied.',
   // the lab runner
   LAB_ERR_LAB_IN_USE: 'Another live run holds the local lab\'s network namespaces; starting a second would tear the first down.',
-  LAB_ERR_GUEST: 'The user-mode Linux guest that runs the lab did not boot, or ended without its job\'s exit status.',
+  LAB_ERR_GUEST: 'The user-mode Linux guest that runs the lab could not start, or ended (or was stopped at its time limit) without its job\'s exit status.',
   // client and services
   LAB_ERR_CONFIG: 'A command-line flag or environment variable is invalid.',
   LAB_ERR_CONNECT: 'A TCP connection could not be established within the retry budget.',
