@@ -1,4 +1,4 @@
-import { existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '@lab/protocol';
@@ -41,16 +41,37 @@ export function umlLabTraits(): GuestTraits {
 
 const EXCHANGE_PREFIX = '.uml-';
 
+/** The demo that made an exchange folder, written into it: a folder whose demo is alive is not stale. */
+const OWNER = 'owner.pid';
+
+function ownerAlive(exchange: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(exchange, OWNER), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * What earlier runs killed outright (SIGKILL) left: their exchange folders, and, where the kernel ran
  * without a PID namespace of its own (not root), its helper processes, which carry the folder's path in
- * their command line. A folder another user's run left and this one may not remove is said, not fatal.
+ * their command line. A folder whose demo still runs is left alone (two demos may share a results
+ * folder); one another user's run left and this one may not remove is said, not fatal.
  */
 function removeStaleExchanges(out: string, say: (line: string) => void): void {
   if (!existsSync(out)) return;
   for (const entry of readdirSync(out)) {
     if (!entry.startsWith(EXCHANGE_PREFIX)) continue;
     const path = join(out, entry);
+    if (ownerAlive(path)) continue;
     for (const pid of guestProcesses(path)) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -86,6 +107,7 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
   mkdirSync(run.out, { recursive: true });
   removeStaleExchanges(run.out, run.say);
   const exchange = mkdtempSync(join(run.out, EXCHANGE_PREFIX));
+  writeFileSync(join(exchange, OWNER), `${process.pid}\n`);
   const guestOut = join(exchange, 'results');
   try {
     run.say(`booting a user-mode Linux kernel (linux.uml) with the namespaces lab inside; its exchange folder is ${exchange}`);
