@@ -69,6 +69,14 @@ export class FrameDecoder<M> {
     return this.#stage === 'length' && this.#pendingBytes === 0;
   }
 
+  /**
+   * True from the first byte of a frame's length prefix until its header is complete: the span a
+   * header timeout must cover as one (a prefix that completes exactly at a chunk's end is still inside).
+   */
+  get inHeader(): boolean {
+    return this.#stage === 'header' || (this.#stage === 'length' && this.#pendingBytes > 0);
+  }
+
   /** Bytes held while a length prefix or header is incomplete (bodies are never held). */
   get bufferedBytes(): number {
     return this.#pendingBytes;

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { createLogger, type OptionValues } from '@lab/runtime';
 import type { chatOptions } from './config.ts';
 import { TcpFileClient } from './tcp-client.ts';
+import { terminalText } from './terminal-text.ts';
 
 /**
  * `client chat`: lines typed on stdin go to the room; every other member's lines are printed with the
@@ -25,8 +26,9 @@ export async function chat(config: OptionValues<typeof chatOptions>): Promise<nu
   for (;;) {
     const message = await client.nextMessage();
     if (message === null) break;
-    if (message.type === 'chat') process.stdout.write(`[${message.room} #${message.seq}] ${message.from}: ${message.text}\n`);
-    else if (message.type === 'error') process.stderr.write(`server: ${message.code}: ${message.message}\n`);
+    // Another member's text (and, from a server we do not control, any field) is shown, never obeyed.
+    if (message.type === 'chat') process.stdout.write(`[${message.room} #${message.seq}] ${terminalText(message.from)}: ${terminalText(message.text)}\n`);
+    else if (message.type === 'error') process.stderr.write(`server: ${message.code}: ${terminalText(message.message)}\n`);
   }
   input.close();
   return 0;

@@ -15,7 +15,7 @@ export const ExitStatus = {
   notFound: 3,
   /** The bytes did not match their SHA-256 (LAB_ERR_HASH_MISMATCH): nothing was kept as complete. */
   integrity: 4,
-  /** The server refused the request: limits, quota, bad name, busy, shutting down. */
+  /** The server refused the request: limits, quota, disk full, bad name, busy, shutting down. */
   refused: 5,
   /** The server could not be reached or kept dropping the connection, after every retry. */
   unreachable: 6,
@@ -28,6 +28,7 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   LAB_ERR_BAD_FILE_NAME: ExitStatus.refused,
   LAB_ERR_FILE_TOO_LARGE: ExitStatus.refused,
   LAB_ERR_QUOTA_EXCEEDED: ExitStatus.refused,
+  LAB_ERR_DISK_FULL: ExitStatus.refused,
   LAB_ERR_BUSY: ExitStatus.refused,
   LAB_ERR_TOO_MANY_CONNECTIONS: ExitStatus.refused,
   LAB_ERR_SHUTTING_DOWN: ExitStatus.refused,

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import { Logger } from '@lab/runtime';
+import { encodeControl } from '@lab/protocol';
 import { UdpRelay } from '../../udp-relay/src/relay.ts';
 import { UdpChat, type ChatSender } from './udp-chat.ts';
 import { UdpMember } from './udp-member.ts';
@@ -100,6 +101,14 @@ describe('UDP chat through a real relay on loopback (unicast)', () => {
       '[4] alice: line 4',
     ]);
     assert.deepEqual(seen, { messages: 5, lost: 0, duplicates: 1, late: 1 });
+  });
+
+  it('prints a hostile name and text as one visible line that cannot pass for another member\'s', () => {
+    const lines: string[] = [];
+    const chat = new UdpChat({ sender: 1, send: () => {} }, 'bob', (line) => lines.push(line));
+    const payload = encodeControl({ name: 'eve\r[7] alice', text: 'hi\x1b[2J\x07\x00\n[8] alice#0001: forged' });
+    chat.onDatagram({ type: 'chat', flags: 0, room: 1, sender: 0xabcd0002, seq: 0n, sendTimeUs: 0n, payload });
+    assert.deepEqual(lines, ['[0] eve\\x0d[7] alice#abcd: hi\\x1b[2J\\x07\\x00\\x0a[8] alice#0001: forged']);
   });
 
   it('cuts a line to what one datagram carries', () => {

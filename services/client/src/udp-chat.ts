@@ -1,5 +1,6 @@
 import { chatPayloadSchema, decodeControl, encodeControl, type Datagram } from '@lab/protocol';
 import { ChatSequencer } from './chat-sequencer.ts';
+import { terminalText } from './terminal-text.ts';
 
 /** Chat payload bytes that fit one datagram within the relay's default 1472-byte limit, with room to spare. */
 const MAX_CHAT_PAYLOAD_BYTES = 1400;
@@ -49,7 +50,8 @@ export class UdpChat {
     if (datagram.type !== 'chat' || datagram.sender === this.#member.sender) return;
     const chat = decodeControl(chatPayloadSchema, datagram.payload);
     if (!chat) return;
-    const who = `${chat.name}#${datagram.sender.toString(16).padStart(8, '0').slice(0, 4)}`;
+    // The name and text are the sender's own words: shown on one line, never obeyed by the terminal.
+    const who = `${terminalText(chat.name)}#${datagram.sender.toString(16).padStart(8, '0').slice(0, 4)}`;
     const verdict = this.#sequencer.accept(datagram.sender, datagram.seq);
     if (verdict.kind === 'duplicate') {
       this.seen.duplicates++;
@@ -67,6 +69,6 @@ export class UdpChat {
       if (verdict.wasCountedLost) this.seen.lost--; // reported lost when the gap showed; it came after all
     }
     this.seen.messages++;
-    this.#print(`[${datagram.seq}] ${who}: ${chat.text}`);
+    this.#print(`[${datagram.seq}] ${who}: ${terminalText(chat.text)}`);
   };
 }

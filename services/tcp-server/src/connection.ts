@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import {
   bodyLengthOf,
@@ -37,6 +38,8 @@ export interface ConnectionContext {
 export interface ConnectionState {
   /** How logs and chat name the peer: its address and port, or unix#N for a Unix-socket client. */
   peer: string;
+  /** The peer's address alone (partial uploads are capped per address); "unix" for a Unix-socket client. */
+  address: string;
   /** A request is in progress (between its header and its reply). */
   busy: boolean;
 }
@@ -46,6 +49,13 @@ const PROGRESS_EVERY_BYTES = 64 * 1024 * 1024;
 
 /** A chat member whose unread backlog passes this is disconnected (LAB_ERR_SLOW_CONSUMER). */
 const MAX_CHAT_BACKLOG_BYTES = 1024 * 1024;
+
+/**
+ * Replies not yet taken by the kernel, above which the next request is not read until they are: a
+ * client that pipelines requests and never reads the answers is held by TCP's flow control (its own
+ * sends stall), not by the server's memory. One reply larger than this (a long listing) still goes out whole.
+ */
+const MAX_REPLY_BACKLOG_BYTES = 256 * 1024;
 
 /**
  * Frames out of one connection. While a file body is streaming, other frames (chat relayed from other
@@ -85,6 +95,18 @@ class Output {
 
   get inBody(): boolean {
     return this.#inBody;
+  }
+
+  /** Resolves once the unsent replies are back under MAX_REPLY_BACKLOG_BYTES, or the socket closed. */
+  async drained(): Promise<void> {
+    const socket = this.#socket;
+    if (this.backlogBytes <= MAX_REPLY_BACKLOG_BYTES || socket.destroyed) return;
+    const ac = new AbortController();
+    try {
+      await Promise.race([once(socket, 'drain', { signal: ac.signal }), once(socket, 'close', { signal: ac.signal })]);
+    } finally {
+      ac.abort();
+    }
   }
 
   /** Bytes written or held but not yet taken by the kernel. */
@@ -140,9 +162,9 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
     headerTimer = null;
   };
   const watchHeader = () => {
-    if (decoder.bufferedBytes === 0) return clearHeaderTimer();
+    if (!decoder.inHeader) return clearHeaderTimer();
     headerTimer ??= setTimeout(() => {
-      if (decoder.bufferedBytes === 0) return;
+      if (!decoder.inHeader) return;
       timedOut = true;
       refuse(new LabError('LAB_ERR_HEADER_TIMEOUT', `a header did not complete within ${ctx.limits.headerTimeoutMs} ms`));
       lingeringClose(socket);
@@ -151,6 +173,15 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
 
   let greeted = false;
   let upload: Upload | null = null;
+  let failure: LabError | null = null;
+  const owner = {
+    address: state.address,
+    // Another connection resumed this upload: stop, and close (this peer is most likely gone already).
+    takenOver: () => {
+      refuse(new LabError('LAB_ERR_BUSY', 'another connection took this upload over (it resumed the same content)'));
+      socket.destroy();
+    },
+  };
   let progressMark = 0;
   try {
     for await (const event of readFrames<ClientMessage>(socket, decoder, watchHeader)) {
@@ -175,6 +206,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
         }
         state.busy = false;
         if (ctx.draining()) break;
+        await output.drained();
         continue;
       }
       clearHeaderTimer();
@@ -199,7 +231,7 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
           if (message.size > ctx.limits.maxFileBytes) {
             throw new LabError('LAB_ERR_FILE_TOO_LARGE', `${message.size} bytes is above the limit of ${ctx.limits.maxFileBytes}`);
           }
-          upload = await ctx.store.beginUpload(message);
+          upload = await ctx.store.beginUpload(message, owner);
           progressMark = 0;
           log.info('transfer-start', { peer, direction: 'upload', name: message.name, size: message.size, offset: message.offset });
           continue; // busy until body-end
@@ -239,9 +271,11 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
       }
       state.busy = false;
       if (ctx.draining()) break;
+      await output.drained();
     }
   } catch (error) {
     const labError = asLabError(error);
+    failure = labError;
     if (labError.code === 'LAB_ERR_CONNECTION' || labError.code === 'LAB_ERR_TRUNCATED') {
       log.warn('peer-vanished', { peer, code: labError.code, msg: `${peer} went away: ${labError.message}` });
     } else if (!socket.destroyed) {
@@ -253,8 +287,11 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
     clearHeaderTimer();
     if (room) ctx.chat.leave(member, room);
     if (upload) {
-      log.info('transfer-suspended', { peer, name: upload.request.name, kept: upload.request.offset + upload.received, size: upload.request.size });
-      await upload.suspend();
+      const dropped = failure?.code === 'LAB_ERR_QUOTA_EXCEEDED' || failure?.code === 'LAB_ERR_DISK_FULL';
+      const received = upload.request.offset + upload.received;
+      if (dropped) log.info('transfer-dropped', { peer, name: upload.request.name, received, size: upload.request.size, code: failure?.code });
+      else log.info('transfer-suspended', { peer, name: upload.request.name, kept: received, size: upload.request.size });
+      await upload.interrupt(failure);
     }
     state.busy = false;
     if (!socket.destroyed) lingeringClose(socket);

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, statfs, truncate, type FileHandle } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { checkFileName, LabError } from '@lab/protocol';
 import { writeChunk } from '@lab/runtime';
+import { StorageLedger, type PartialEntry, type PartialLimits } from './storage-ledger.ts';
 
 export interface StoredFile {
   name: string;
@@ -22,6 +23,33 @@ export interface FileStat {
   partials: { sha256: string; received: number }[];
 }
 
+export interface StoreLimits {
+  /** Stored files plus partials (kept, or being written) may not pass this many bytes. */
+  quotaBytes: number;
+  /** Free space on the data directory's file system that uploads never take: the server can always answer. */
+  diskReserveBytes: number;
+  partials: PartialLimits;
+}
+
+export const DEFAULT_STORE_LIMITS: StoreLimits = {
+  quotaBytes: Number.MAX_SAFE_INTEGER,
+  diskReserveBytes: 0,
+  partials: {
+    ttlMs: 24 * 3600_000,
+    maxCount: 1000,
+    maxBytes: 8 * 1024 ** 3,
+    maxCountPerAddress: 100,
+    maxBytesPerAddress: 4 * 1024 ** 3,
+  },
+};
+
+/** Who is uploading: the client's address (partials are capped per address) and how to stop it. */
+export interface UploadOwner {
+  address: string;
+  /** Another connection resumed this same content: the upload stops and this connection is closed. */
+  takenOver: () => void;
+}
+
 interface CachedHash {
   ino: number;
   size: number;
@@ -30,6 +58,38 @@ interface CachedHash {
 }
 
 const PARTIAL = /^\.(.+)\.([0-9a-f]{64})\.part$/;
+
+/** Free space is checked again after every this many bytes an upload writes (statfs(2) per chunk would cost). */
+const DISK_CHECK_EVERY_BYTES = 4 * 1024 * 1024;
+
+/** The two refusals for want of space: the upload that meets one is dropped, so the space is free again. */
+const SPACE_ERRORS = new Set(['LAB_ERR_QUOTA_EXCEEDED', 'LAB_ERR_DISK_FULL']);
+
+/** One upload's hold on its partial file: a second connection with the same content takes it over. */
+class Claim {
+  readonly entry: PartialEntry;
+  readonly released: Promise<void>;
+  takenOver = false;
+  onTakeOver: () => void;
+  #release!: () => void;
+
+  constructor(entry: PartialEntry, onTakeOver: () => void) {
+    this.entry = entry;
+    this.onTakeOver = onTakeOver;
+    this.released = new Promise((resolve) => (this.#release = resolve));
+  }
+
+  takeOver(): void {
+    if (this.takenOver) return;
+    this.takenOver = true;
+    this.onTakeOver();
+  }
+
+  release(): void {
+    this.entry.active = false;
+    this.#release();
+  }
+}
 
 /**
  * Files live flat in one directory under names already checked by `checkFileName`.
@@ -41,23 +101,74 @@ const PARTIAL = /^\.(.+)\.([0-9a-f]{64})\.part$/;
  *
  * A partial is named by the content it is becoming, so an interrupted upload can be resumed by any later
  * connection that sends the same content, and a different content under the same name never appends to
- * it. It is kept when the client vanishes or the server stops, and removed when the upload commits, when
- * its hash turns out wrong, or by `delete`.
+ * it. It is kept when the client vanishes or the server stops (within the caps of `PartialLimits`, and
+ * until it expires), and removed when the upload commits, when its hash turns out wrong, when the upload
+ * is stopped for want of space (quota or disk), or by `delete`.
+ *
+ * The directory is read once, at `init`; from then on the ledger knows what it holds, so no request's
+ * work grows with the number of files. The server must be the directory's only writer.
  */
 export class FileStore {
   readonly dir: string;
-  readonly quotaBytes: number;
+  readonly limits: StoreLimits;
   readonly #hashes = new Map<string, CachedHash>();
-  readonly #active = new Set<string>();
-  #reservedBytes = 0;
+  readonly #ledger = new StorageLedger();
+  readonly #claims = new Map<string, Claim>();
+  readonly #clock: () => number;
+  #expiryTimer: NodeJS.Timeout | null = null;
 
-  constructor(dir: string, quotaBytes = Number.MAX_SAFE_INTEGER) {
+  constructor(dir: string, limits: Partial<StoreLimits> = {}, clock: () => number = Date.now) {
     this.dir = dir;
-    this.quotaBytes = quotaBytes;
+    this.limits = {
+      quotaBytes: limits.quotaBytes ?? DEFAULT_STORE_LIMITS.quotaBytes,
+      diskReserveBytes: limits.diskReserveBytes ?? DEFAULT_STORE_LIMITS.diskReserveBytes,
+      partials: { ...DEFAULT_STORE_LIMITS.partials, ...limits.partials },
+    };
+    this.#clock = clock;
   }
 
-  async init(): Promise<void> {
+  /** Reads the directory once, removes expired partials and those over the caps, and starts expiring the rest. */
+  async init(): Promise<{ stored: number; partials: number; removed: number }> {
     await mkdir(this.dir, { recursive: true });
+    let stored = 0;
+    for (const entry of await readdir(this.dir, { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const info = await stat(join(this.dir, entry.name)).catch(() => null);
+      if (!info) continue;
+      const partial = PARTIAL.exec(entry.name);
+      if (partial) {
+        this.#ledger.addPartial({ file: entry.name, name: partial[1]!, sha256: partial[2]!, size: info.size, owner: null, touchedMs: info.mtimeMs, active: false });
+      } else if (!checkFileName(entry.name)) {
+        this.#ledger.setStored(entry.name, info.size);
+        stored++;
+      }
+    }
+    const found = this.#ledger.partialCount;
+    let removed = await this.expire();
+    for (const entry of this.#ledger.overTotals(this.limits.partials)) {
+      await this.#removePartial(entry);
+      removed++;
+    }
+    this.#expiryTimer ??= setInterval(() => void this.expire().catch(() => {}), Math.min(this.limits.partials.ttlMs, 60_000)).unref();
+    return { stored, partials: found, removed };
+  }
+
+  /** Stops the expiry timer (tests; the server's process exits anyway). */
+  close(): void {
+    if (this.#expiryTimer) clearInterval(this.#expiryTimer);
+    this.#expiryTimer = null;
+  }
+
+  /** Removes kept partials not written for the TTL; returns how many. */
+  async expire(): Promise<number> {
+    const expired = this.#ledger.expired(this.#clock(), this.limits.partials.ttlMs);
+    for (const entry of expired) await this.#removePartial(entry);
+    return expired.length;
+  }
+
+  /** Bytes counted against the quota: stored files, and partials kept or being written, as written so far. */
+  get usedBytes(): number {
+    return this.#ledger.usedBytes;
   }
 
   #path(name: string): string {
@@ -66,23 +177,15 @@ export class FileStore {
     return join(this.dir, name);
   }
 
-  #partialPath(name: string, sha256: string): string {
-    this.#path(name);
-    return join(this.dir, `.${name}.${sha256}.part`);
+  async #removePartial(entry: PartialEntry): Promise<void> {
+    if (entry.active) return;
+    await rm(join(this.dir, entry.file), { force: true });
+    this.#ledger.removePartial(entry.file);
   }
 
-  /**
-   * Storage counted against the quota: stored files and kept partials as they are on disk, and each
-   * upload in flight at the full size it is becoming (its growing partial is skipped, so nothing is
-   * counted twice).
-   */
-  async usage(): Promise<number> {
-    let total = this.#reservedBytes;
-    for (const entry of await readdir(this.dir, { withFileTypes: true })) {
-      const path = join(this.dir, entry.name);
-      if (entry.isFile() && !this.#active.has(path)) total += (await stat(path).catch(() => ({ size: 0 }))).size;
-    }
-    return total;
+  async #freeBytes(): Promise<number> {
+    const fs = await statfs(this.dir);
+    return fs.bavail * fs.bsize;
   }
 
   async list(): Promise<{ name: string; size: number; modified: string }[]> {
@@ -105,87 +208,156 @@ export class FileStore {
     } catch (error) {
       if (!(error instanceof LabError && error.code === 'LAB_ERR_NOT_FOUND')) throw error;
     }
-    const partials = [];
-    for (const entry of await readdir(this.dir)) {
-      const match = PARTIAL.exec(entry);
-      if (!match || match[1] !== name) continue;
-      const info = await stat(join(this.dir, entry)).catch(() => null);
-      if (info) partials.push({ sha256: match[2]!, received: info.size });
-    }
+    const partials = this.#ledger.partialsOf(name).map((p) => ({ sha256: p.sha256, received: p.size }));
     return { stored, partials };
   }
 
   /** Removes the stored file and the partial uploads of `name` (not one being written right now). */
   async delete(name: string): Promise<number> {
-    const targets = [this.#path(name)];
-    for (const entry of await readdir(this.dir)) {
-      const match = PARTIAL.exec(entry);
-      if (match && match[1] === name) targets.push(join(this.dir, entry));
-    }
+    const finalPath = this.#path(name);
     let removed = 0;
-    for (const path of targets) {
+    for (const entry of this.#ledger.partialsOf(name)) {
+      if (entry.active) continue;
       // Claimed while it is removed, so an upload of that content cannot start on it meanwhile (BUSY).
-      if (this.#active.has(path)) continue;
-      this.#active.add(path);
+      entry.active = true;
       try {
-        await rm(path);
+        await rm(join(this.dir, entry.file), { force: true });
+        this.#ledger.removePartial(entry.file);
         removed++;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError(error);
-      } finally {
-        this.#active.delete(path);
+        entry.active = false;
+        throw storageError(error);
       }
     }
+    try {
+      await rm(finalPath);
+      removed++;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError(error);
+    }
+    this.#ledger.removeStored(name);
     if (removed === 0) throw new LabError('LAB_ERR_NOT_FOUND', `no stored file or partial upload named ${name}`);
     this.#hashes.delete(name);
     return removed;
   }
 
   /**
-   * Starts (offset 0) or resumes (offset = the bytes kept) an upload; nothing is visible under `name`
-   * until `commit` succeeds. Offset 0 over an existing partial starts that content over.
+   * Starts (offset 0) or resumes an upload; nothing is visible under `name` until `commit` succeeds.
+   * `offset` may be at most the bytes kept for this content: kept bytes beyond it are discarded (the
+   * client sends them again), and offset 0 starts that content over. If another connection is writing
+   * the same content, this one takes it over: the other stops, what it wrote is kept, and this one goes
+   * on from there (a client that lost its connection resumes at once, before the server has noticed).
+   *
+   * Space is counted as it is written, not reserved: a put is refused before its body when what is
+   * stored plus what it still has to send passes the quota, or does not fit on the disk beside the
+   * reserve; uploads that send nothing hold nothing.
    */
-  async beginUpload(request: UploadRequest): Promise<Upload> {
+  async beginUpload(request: UploadRequest, owner: UploadOwner): Promise<Upload> {
     const finalPath = this.#path(request.name);
-    const partialPath = this.#partialPath(request.name, request.sha256);
-    if (this.#active.has(partialPath)) {
-      throw new LabError('LAB_ERR_BUSY', `${request.name} with this content is being uploaded on another connection`);
+    const file = `.${request.name}.${request.sha256}.part`;
+    const partialPath = join(this.dir, file);
+    for (let attempt = 0; ; attempt++) {
+      const running = this.#claims.get(file);
+      if (!running) break;
+      if (attempt >= 3) throw new LabError('LAB_ERR_BUSY', `${request.name} with this content is being taken over by other connections`);
+      running.takeOver();
+      await running.released;
     }
-    // Claimed and reserved before the first await, so two connections cannot both pass the checks
-    // below on a stale view: each one's quota check sees the other's reservation.
-    this.#active.add(partialPath);
-    this.#reservedBytes += request.size;
-    let released = false;
+    if (this.#ledger.partial(file)?.active) {
+      throw new LabError('LAB_ERR_BUSY', `${request.name} with this content is being deleted`);
+    }
+    // Claimed before the first await, so that two connections cannot both pass the checks below.
+    const existing = this.#ledger.partial(file);
+    const entry = existing ?? this.#ledger.addPartial({ file, name: request.name, sha256: request.sha256, size: 0, owner: owner.address, touchedMs: this.#clock(), active: true });
+    entry.active = true;
+    entry.owner = owner.address;
+    entry.touchedMs = this.#clock();
+    const claim = new Claim(entry, owner.takenOver);
+    this.#claims.set(file, claim);
     const release = () => {
-      if (released) return;
-      released = true;
-      this.#active.delete(partialPath);
-      this.#reservedBytes -= request.size;
+      this.#claims.delete(file);
+      claim.release();
     };
     try {
-      const held = (await stat(partialPath).catch(() => null))?.size ?? 0;
-      if (request.offset !== 0 && request.offset !== held) {
+      const held = entry.size;
+      if (request.offset > held) {
         throw new LabError('LAB_ERR_OFFSET_MISMATCH', `the server holds ${held} bytes of this upload, not ${request.offset}`);
       }
-      const usage = await this.usage();
-      if (usage > this.quotaBytes) {
-        throw new LabError('LAB_ERR_QUOTA_EXCEEDED', `storing ${request.size} bytes would use ${usage} of the ${this.quotaBytes}-byte quota`);
+      const remaining = request.size - request.offset;
+      const used = this.#ledger.usedBytes - (held - request.offset);
+      if (used + remaining > this.limits.quotaBytes) {
+        throw new LabError('LAB_ERR_QUOTA_EXCEEDED', `storing ${remaining} more bytes would use ${used + remaining} of the ${this.limits.quotaBytes}-byte quota`);
       }
+      const free = await this.#freeBytes();
+      if (remaining + this.limits.diskReserveBytes > free) {
+        throw new LabError('LAB_ERR_DISK_FULL', `${remaining} bytes do not fit: ${free} bytes free, of which ${this.limits.diskReserveBytes} are kept in reserve`);
+      }
+      if (request.offset < held) await truncate(partialPath, request.offset);
+      this.#ledger.resizePartial(entry, request.offset);
       // The final hash covers the whole file, so a resumed upload first hashes the bytes already kept.
       const hash = createHash('sha256');
       if (request.offset > 0) await pipeline(createReadStream(partialPath, { start: 0, end: request.offset - 1 }), hash, { end: false });
       const out = createWriteStream(partialPath, request.offset > 0 ? { flags: 'r+', start: request.offset } : { flags: 'w' });
-      out.on('error', () => {}); // surfaced by write() and the close in finish, as LAB_ERR_STORAGE
+      out.on('error', () => {}); // surfaced by write() and the close in finish, as LAB_ERR_STORAGE or LAB_ERR_DISK_FULL
       await once(out, 'open');
-      return new Upload(request, { hash, out, partialPath, finalPath, dir: this.dir, release, remember: (file) => this.#remember(file) });
+      if (claim.takenOver) {
+        out.destroy();
+        throw new LabError('LAB_ERR_BUSY', `${request.name} with this content was taken over by another connection`);
+      }
+      return new Upload(request, {
+        hash,
+        out,
+        claim,
+        partialPath,
+        finalPath,
+        dir: this.dir,
+        release,
+        quotaBytes: this.limits.quotaBytes,
+        usedBytes: () => this.#ledger.usedBytes,
+        grew: (n) => this.#ledger.resizePartial(entry, entry.size + n, this.#clock()),
+        checkDisk: async (n) => {
+          const free = await this.#freeBytes();
+          if (free - n < this.limits.diskReserveBytes) {
+            throw new LabError('LAB_ERR_DISK_FULL', `the disk has ${free} bytes free, and ${this.limits.diskReserveBytes} are kept in reserve`);
+          }
+        },
+        committed: (file) => {
+          this.#ledger.removePartial(entry.file);
+          this.#ledger.setStored(file.name, file.size);
+          this.#hashes.set(file.name, file);
+        },
+        settle: (how) => this.#settle(entry, partialPath, how),
+      });
     } catch (error) {
+      if (!existing) await rm(partialPath, { force: true }).catch(() => {});
+      if (!existing) this.#ledger.removePartial(file);
       release();
       throw storageError(error);
     }
   }
 
-  #remember(file: CachedHash & { name: string }): void {
-    this.#hashes.set(file.name, file);
+  /**
+   * After an upload ended without a commit: `drop` removes its partial; `keep` syncs it and keeps it
+   * for resuming, within the caps (its address's oldest partials, then anyone's, make room).
+   */
+  async #settle(entry: PartialEntry, path: string, how: 'keep' | 'drop'): Promise<void> {
+    if (how === 'drop') {
+      await rm(path, { force: true }).catch(() => {});
+      this.#ledger.removePartial(entry.file);
+      return;
+    }
+    const info = await syncAndStat(path).catch(() => null);
+    if (!info) return this.#ledger.removePartial(entry.file);
+    this.#ledger.resizePartial(entry, info.size);
+    const plan = this.#ledger.planKeep(entry, this.limits.partials);
+    for (const other of plan.evict) await this.#removePartial(other);
+    if (plan.keepBytes === 0) {
+      await rm(path, { force: true }).catch(() => {});
+      this.#ledger.removePartial(entry.file);
+    } else if (plan.keepBytes < info.size) {
+      await truncate(path, plan.keepBytes);
+      this.#ledger.resizePartial(entry, plan.keepBytes);
+    }
   }
 
   /**
@@ -239,17 +411,26 @@ export interface OpenedFile {
 interface UploadParts {
   hash: ReturnType<typeof createHash>;
   out: WriteStream;
+  claim: Claim;
   partialPath: string;
   finalPath: string;
   dir: string;
   release: () => void;
-  remember: (file: CachedHash & { name: string }) => void;
+  quotaBytes: number;
+  usedBytes: () => number;
+  /** The partial grew by n bytes (counted before the disk has them, so the quota holds across uploads). */
+  grew: (n: number) => void;
+  /** Throws LAB_ERR_DISK_FULL if n more bytes would eat into the reserve. */
+  checkDisk: (n: number) => Promise<void>;
+  committed: (file: CachedHash & { name: string }) => void;
+  settle: (how: 'keep' | 'drop') => Promise<void>;
 }
 
 export class Upload {
   readonly request: UploadRequest;
   readonly #parts: UploadParts;
   #received = 0;
+  #sinceDiskCheck = 0;
   #finished = false;
 
   constructor(request: UploadRequest, parts: UploadParts) {
@@ -262,26 +443,41 @@ export class Upload {
     return this.#received;
   }
 
-  /** Resolves when the disk has taken the chunk or its buffer has room again (backpressure). */
+  /**
+   * Resolves when the disk has taken the chunk or its buffer has room again (backpressure). Refuses it
+   * when another connection took the upload over, or when it would pass the quota or eat into the disk's
+   * reserve (uploads side by side can, since nothing is reserved ahead).
+   */
   async write(chunk: Buffer): Promise<void> {
+    const parts = this.#parts;
+    if (parts.claim.takenOver) throw new LabError('LAB_ERR_BUSY', 'another connection took this upload over (it resumed the same content)');
+    if (parts.usedBytes() + chunk.length > parts.quotaBytes) {
+      throw new LabError('LAB_ERR_QUOTA_EXCEEDED', `the uploads in flight together passed the ${parts.quotaBytes}-byte quota`);
+    }
+    this.#sinceDiskCheck += chunk.length;
+    if (this.#sinceDiskCheck >= DISK_CHECK_EVERY_BYTES) {
+      this.#sinceDiskCheck = 0;
+      await parts.checkDisk(chunk.length);
+    }
     this.#received += chunk.length;
-    this.#parts.hash.update(chunk);
+    parts.grew(chunk.length);
+    parts.hash.update(chunk);
     try {
-      await writeChunk(this.#parts.out, chunk);
+      await writeChunk(parts.out, chunk);
     } catch (error) {
-      throw new LabError('LAB_ERR_STORAGE', `cannot write the upload: ${(error as Error).message}`, { cause: error });
+      throw storageError(error, 'cannot write the upload');
     }
   }
 
   /** Verifies size and hash, then makes the file visible atomically. On mismatch the partial is removed. */
   async commit(): Promise<StoredFile> {
     const { hash, partialPath, finalPath, dir } = this.#parts;
+    let outcome: 'keep' | 'drop' | null = 'drop';
     try {
       await this.#finish();
       const total = this.request.offset + this.#received;
       const sha256 = hash.digest('hex');
       if (total !== this.request.size || sha256 !== this.request.sha256) {
-        await rm(partialPath, { force: true });
         throw new LabError(
           'LAB_ERR_HASH_MISMATCH',
           `received ${total} bytes with SHA-256 ${sha256}, expected ${this.request.size} bytes with ${this.request.sha256}`,
@@ -291,27 +487,35 @@ export class Upload {
       // stat of the final name afterwards could see another upload's file renamed there meanwhile.
       const identity = await syncAndStat(partialPath);
       await rename(partialPath, finalPath);
+      outcome = null;
+      this.#parts.committed({ name: this.request.name, ino: identity.ino, size: identity.size, mtimeMs: identity.mtimeMs, sha256 });
       await syncAndStat(dir);
-      this.#parts.remember({ name: this.request.name, ino: identity.ino, size: identity.size, mtimeMs: identity.mtimeMs, sha256 });
       return { name: this.request.name, size: total, sha256 };
     } catch (error) {
-      throw storageError(error);
+      const labError = storageError(error);
+      // A partial that could not be synced for a reason other than space is kept: it may still resume.
+      if (outcome && labError.code === 'LAB_ERR_STORAGE') outcome = 'keep';
+      throw labError;
     } finally {
+      if (outcome) await this.#parts.settle(outcome).catch(() => {});
       this.#parts.release();
     }
   }
 
   /**
-   * The connection ended before the body did (the client vanished, or the server is stopping): keep what
-   * arrived, synced to disk, so the upload can be resumed. Idempotent.
+   * The connection ended before the body did. What arrived is kept, synced, for resuming (the client
+   * vanished, the server is stopping, another connection took over), unless the upload was stopped for
+   * want of space: then it is dropped, so that the space is free again for everyone. Idempotent.
    */
-  async suspend(): Promise<void> {
+  async interrupt(reason: LabError | null): Promise<void> {
     if (this.#finished) return;
     try {
       await this.#finish();
-      await syncAndStat(this.#parts.partialPath);
     } catch {
-      // The partial stays as it is; its size tells a resuming client where to start.
+      // The partial stays as it is; its size on disk tells a resuming client where to start.
+    }
+    try {
+      await this.#parts.settle(reason && SPACE_ERRORS.has(reason.code) ? 'drop' : 'keep');
     } finally {
       this.#parts.release();
     }
@@ -327,9 +531,13 @@ export class Upload {
   }
 }
 
-function storageError(error: unknown): LabError {
+/** A file system error as the lab's code: no space (ENOSPC, EDQUOT) is LAB_ERR_DISK_FULL, the rest LAB_ERR_STORAGE. */
+function storageError(error: unknown, context?: string): LabError {
   if (error instanceof LabError) return error;
-  return new LabError('LAB_ERR_STORAGE', (error as Error).message, { cause: error });
+  const message = context ? `${context}: ${(error as Error).message}` : (error as Error).message;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new LabError('LAB_ERR_DISK_FULL', message, { cause: error });
+  return new LabError('LAB_ERR_STORAGE', message, { cause: error });
 }
 
 /** fsync(2)s a file or directory and returns its identity (inode, size, mtime) from the same descriptor. */

@@ -16,14 +16,26 @@ async function main(): Promise<void> {
   if (!cli) return;
   const config = cli.values;
   const log = createLogger('tcp-server', config);
-  const store = new FileStore(config.dataDir, config.quotaBytes);
-  await store.init();
+  const store = new FileStore(config.dataDir, {
+    quotaBytes: config.quotaBytes,
+    diskReserveBytes: config.diskReserveBytes,
+    partials: {
+      ttlMs: config.partialTtlMs,
+      maxCount: config.maxPartials,
+      maxBytes: config.maxPartialBytes,
+      maxCountPerAddress: config.maxPartialsPerAddress,
+      maxBytesPerAddress: config.maxPartialBytesPerAddress,
+    },
+  });
+  const found = await store.init();
+  if (found.removed > 0) log.info('partials-removed', { msg: `removed ${found.removed} of ${found.partials} partial uploads found (expired, or over the caps)`, ...found });
   const server = new TcpFileServer({
     store,
     log,
     limits: { maxHeaderBytes: config.maxHeaderBytes, maxFileBytes: config.maxFileBytes, headerTimeoutMs: config.headerTimeoutMs },
     idleTimeoutMs: config.idleTimeoutMs,
     maxConnections: config.maxConnections,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   });
   for (const endpoint of config.listen) {
     const bound = await server.listen(endpoint, config.backlog);

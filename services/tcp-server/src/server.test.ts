@@ -6,10 +6,10 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { bodyLengthOf, encodeFrameHeader, FrameDecoder, serverMessageSchema, type ServerMessage } from '@lab/protocol';
 import { Logger, readFrames, type ReadEvent } from '@lab/runtime';
-import { FileStore } from './file-store.ts';
+import { FileStore, type StoreLimits } from './file-store.ts';
 import { TcpFileServer } from './server.ts';
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -78,11 +78,13 @@ interface TestServerOptions {
   maxFileBytes?: number;
   backlog?: number;
   log?: Logger;
+  maxConnectionsPerAddress?: number;
+  store?: Partial<StoreLimits>;
 }
 
 /** A server on 127.0.0.1, port 0, storing into `dataDir`; small limits unless told otherwise. */
 async function startTestServer(dataDir: string, options: TestServerOptions = {}): Promise<{ server: TcpFileServer; port: number }> {
-  const store = new FileStore(dataDir, options.quotaBytes);
+  const store = new FileStore(dataDir, { quotaBytes: options.quotaBytes, ...options.store });
   await store.init();
   const server = new TcpFileServer({
     store,
@@ -90,6 +92,7 @@ async function startTestServer(dataDir: string, options: TestServerOptions = {})
     limits: { maxHeaderBytes: 1024, maxFileBytes: options.maxFileBytes ?? 1 << 20, headerTimeoutMs: options.headerTimeoutMs ?? 300 },
     idleTimeoutMs: options.idleTimeoutMs ?? 5000,
     maxConnections: options.maxConnections ?? 100,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress,
   });
   const bound = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 }, options.backlog ?? 16);
   assert.equal(bound.endpoint.kind, 'tcp');
@@ -312,7 +315,12 @@ describe('TcpFileServer limits', () => {
     for (const f of files) total += (await readFile(join(dir, 'data', f))).length;
     assert.ok(total <= 100_000, `${total} bytes stored`);
     for (const s of sessions) s.socket.destroy();
-    for (const f of files) await rm(join(dir, 'data', f));
+    const cleaner = await Session.open(port);
+    for (const f of files.filter((f) => !f.startsWith('.'))) {
+      cleaner.send({ type: 'delete', name: f });
+      assert.equal((await cleaner.message()).type, 'deleted');
+    }
+    cleaner.socket.end();
   });
 
   it('does not time out a header that completed, however long its request then takes', async () => {
@@ -343,18 +351,17 @@ describe('TcpFileServer limits', () => {
     assert.deepEqual(await readdir(join(dir, 'data')), ['fits.bin']);
   });
 
-  it('refuses a second upload of the same content while the first is running', async () => {
+  it('lets a second upload of the same content take the first over, keeping what the first wrote', async () => {
     const data = randomBytes(1000);
     const first = await Session.open(port);
     first.send({ type: 'put', name: 'same.bin', size: data.length, sha256: sha(data) }, data.subarray(0, 10));
     await new Promise((r) => setTimeout(r, 50));
     const second = await Session.open(port);
-    second.send({ type: 'put', name: 'same.bin', size: data.length, sha256: sha(data) });
-    const reply = await second.message();
-    assert.equal(reply.type === 'error' && reply.code, 'LAB_ERR_BUSY');
-    first.socket.write(data.subarray(10));
-    assert.equal((await first.message()).type, 'stored');
-    first.socket.end();
+    second.send({ type: 'put', name: 'same.bin', size: data.length, sha256: sha(data), offset: 10 }, data.subarray(10));
+    assert.deepEqual(await second.message(), { type: 'stored', name: 'same.bin', size: data.length, sha256: sha(data) });
+    const told = await first.message().catch(() => null);
+    assert.ok(told === null || (told.type === 'error' && told.code === 'LAB_ERR_BUSY'), JSON.stringify(told));
+    second.socket.end();
   });
 
   it('answers a connection beyond the limit with LAB_ERR_TOO_MANY_CONNECTIONS, then serves again', async () => {
@@ -404,3 +411,89 @@ describe('TcpFileServer limits', () => {
   });
 });
 
+
+describe('TcpFileServer against clients that would hurt the others', () => {
+  let dir: string;
+  let server: TcpFileServer;
+  let port: number;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lab-tcp-hostile-'));
+    ({ server, port } = await startTestServer(join(dir, 'data'), { quotaBytes: 1 << 20, maxConnections: 20, maxConnectionsPerAddress: 4, headerTimeoutMs: 400 }));
+  });
+
+  /** Waits until the server has seen every earlier test's connections close (each address has a share). */
+  const settled = async () => {
+    for (let i = 0; i < 200 && server.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(server.connections, 0);
+  };
+  beforeEach(settled);
+
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('does not let two idle put headers for the whole quota stop a third client\'s small upload', async () => {
+    const idle = await Promise.all([Session.open(port), Session.open(port)]);
+    for (const [i, s] of idle.entries()) s.send({ type: 'put', name: `hog-${i}.bin`, size: 1 << 20, sha256: sha(Buffer.from(`hog ${i}`)) });
+    await new Promise((r) => setTimeout(r, 50));
+    const small = randomBytes(1024);
+    const third = await Session.open(port);
+    third.send({ type: 'put', name: 'small.bin', size: small.length, sha256: sha(small) }, small);
+    assert.deepEqual(await third.message(), { type: 'stored', name: 'small.bin', size: small.length, sha256: sha(small) });
+    for (const s of [...idle, third]) s.socket.destroy();
+  });
+
+  it('stops an address at its share of the connections while another address still connects', async () => {
+    const mine = await Promise.all([1, 2, 3, 4].map(() => Session.open(port)));
+    const fifth = await Session.open(port, false);
+    const refusal = await fifth.message();
+    assert.equal(refusal.type === 'error' && refusal.code, 'LAB_ERR_TOO_MANY_CONNECTIONS');
+    // Another address of the loopback network (127.0.0.0/8 is all loopback on Linux).
+    const socket = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+    await once(socket, 'connect');
+    const other = new Session(socket);
+    other.send({ type: 'hello', version: 1 });
+    assert.equal((await other.message()).type, 'welcome');
+    for (const s of [...mine, other]) s.socket.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
+  it('resumes an upload at once after its connection was reset, 50 times in a row', async () => {
+    const data = randomBytes(256 * 1024);
+    for (let round = 0; round < 50; round++) {
+      const name = `resume-${round}.bin`;
+      const cut = 64 * 1024 + round * 1000;
+      const first = await Session.open(port);
+      first.send({ type: 'put', name, size: data.length, sha256: sha(data) }, data.subarray(0, cut));
+      await new Promise((r) => setTimeout(r, round % 5)); // from "at once" to a few ms later
+      first.socket.resetAndDestroy();
+      // Whatever the server has noticed by now, a new connection asks what is kept and goes on from there.
+      const second = await Session.open(port);
+      second.send({ type: 'stat', name });
+      const st = await second.message();
+      assert.equal(st.type, 'stat-result');
+      const offset = st.type === 'stat-result' ? (st.partials.find((p) => p.sha256 === sha(data))?.received ?? 0) : 0;
+      second.send({ type: 'put', name, size: data.length, sha256: sha(data), offset }, data.subarray(offset));
+      assert.deepEqual(await second.message(), { type: 'stored', name, size: data.length, sha256: sha(data) }, `round ${round}, offset ${offset}`);
+      second.send({ type: 'delete', name });
+      assert.equal((await second.message()).type, 'deleted');
+      second.socket.end();
+    }
+  });
+
+  it('times a header from the first byte of its length prefix, however it is split', async () => {
+    const s = await Session.open(port);
+    const started = performance.now();
+    s.socket.write(Buffer.from([0, 0, 0])); // three bytes of the prefix...
+    await new Promise((r) => setTimeout(r, 250));
+    s.socket.write(Buffer.from([50])); // ...the fourth alone (nothing buffered after it)...
+    await new Promise((r) => setTimeout(r, 50));
+    s.socket.write(Buffer.from('{')); // ...then the header trickles
+    const reply = await s.message();
+    assert.equal(reply.type === 'error' && reply.code, 'LAB_ERR_HEADER_TIMEOUT');
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 400 + 150, `cut ${Math.round(elapsed)} ms after the first byte (the limit is 400 ms)`);
+  });
+});

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrameHeader, formatEndpoint, LabError, type Endpoint, type ServerMessage } from '@lab/protocol';
 import type { Logger } from '@lab/runtime';
 import { ChatRooms } from './chat-rooms.ts';
+import { addressKey, ConnectionShares } from './connection-shares.ts';
 import { lingeringClose, serveConnection, type ConnectionLimits, type ConnectionState } from './connection.ts';
 import type { FileStore } from './file-store.ts';
 
@@ -15,6 +16,8 @@ export interface TcpFileServerOptions {
   idleTimeoutMs: number;
   /** Connections beyond this many are answered LAB_ERR_TOO_MANY_CONNECTIONS and closed. */
   maxConnections: number;
+  /** The same, for the connections of one client address (so that one cannot take every slot). */
+  maxConnectionsPerAddress?: number;
   serverName?: string;
 }
 
@@ -35,12 +38,14 @@ export class TcpFileServer {
   readonly #servers: Server[] = [];
   readonly #connections = new Map<Socket, { state: ConnectionState; served: Promise<void> }>();
   readonly #chat = new ChatRooms();
+  readonly #shares: ConnectionShares;
   #nextId = 1;
   #state: State = 'idle';
   #closed: Promise<void> | null = null;
 
   constructor(options: TcpFileServerOptions) {
     this.#options = options;
+    this.#shares = new ConnectionShares(options.maxConnections, options.maxConnectionsPerAddress ?? options.maxConnections);
   }
 
   /**
@@ -75,18 +80,16 @@ export class TcpFileServer {
   }
 
   #accept(socket: Socket): void {
-    const { log, idleTimeoutMs, maxConnections } = this.#options;
+    const { log, idleTimeoutMs } = this.#options;
     const id = this.#nextId++;
     const peer = socket.remoteAddress ? { address: socket.remoteAddress, port: socket.remotePort } : { unix: id };
     const peerText = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : `unix#${id}`;
     // A reset or EPIPE can arrive at any moment, also after serveConnection stopped reading; without a
     // listener it would be an uncaught 'error' event that takes the whole server down.
     socket.on('error', (error: NodeJS.ErrnoException) => log.debug('socket-error', { ...peer, code: error.code }));
-    if (this.#state !== 'listening' || this.#connections.size >= maxConnections) {
-      const error =
-        this.#state !== 'listening'
-          ? new LabError('LAB_ERR_SHUTTING_DOWN', 'the server is stopping')
-          : new LabError('LAB_ERR_TOO_MANY_CONNECTIONS', `the server has ${maxConnections} connections open`);
+    const address = addressKey(socket.remoteAddress);
+    const error = this.#state !== 'listening' ? new LabError('LAB_ERR_SHUTTING_DOWN', 'the server is stopping') : this.#shares.admit(address);
+    if (error) {
       log.warn('refused', { ...peer, code: error.code, msg: `refused ${peerText}: ${error.code}` });
       socket.write(encodeFrameHeader({ type: 'error', code: error.code, message: error.message } satisfies ServerMessage));
       lingeringClose(socket);
@@ -102,7 +105,7 @@ export class TcpFileServer {
       const how = hadError || closedBy === undefined ? 'reset' : 'clean';
       log.info('close', { ...peer, msg: `closed ${peerText} by the ${by} (${how})`, by, clean: how === 'clean' });
     });
-    const state: ConnectionState = { peer: peerText, busy: false };
+    const state: ConnectionState = { peer: peerText, address, busy: false };
     const context = {
       store: this.#options.store,
       chat: this.#chat,
@@ -114,7 +117,10 @@ export class TcpFileServer {
     };
     const served = serveConnection(socket, context, state)
       .catch((error: unknown) => log.error('connection-failed', { ...peer, error }))
-      .finally(() => this.#connections.delete(socket));
+      .finally(() => {
+        this.#connections.delete(socket);
+        this.#shares.release(address);
+      });
     this.#connections.set(socket, { state, served });
   }
 
