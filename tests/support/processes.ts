@@ -15,15 +15,20 @@ export interface ServiceProcess {
   endpoints: string[];
   /** Peak resident memory so far, from /proc/PID/status (VmHWM), in bytes. */
   peakRss: () => Promise<number>;
+  /** Resident memory now (VmRSS), in bytes. */
+  rss: () => Promise<number>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
 /**
  * Starts a service as its own process, as a user would, and resolves once it printed `readyLines`
- * readiness lines. Its logs are JSON (LOG_FORMAT=json) and kept for assertions.
+ * readiness lines. Its logs are JSON (LOG_FORMAT=json) and kept for assertions. `prefix` runs it
+ * under another command (which must exec it).
  */
-export async function startService(main: string, args: string[], readyLines = 1): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [main, ...args], { cwd: repoRoot, env: { ...process.env, LOG_FORMAT: 'json' } });
+export async function startService(main: string, args: string[], readyLines = 1, prefix: string[] = []): Promise<ServiceProcess> {
+  // A prefix (unshare, say) must exec the service in place, so that the child's pid is the service's.
+  const argv = [...prefix, process.execPath, main, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: repoRoot, env: { ...process.env, LOG_FORMAT: 'json' } });
   const logs: Record<string, unknown>[] = [];
   const endpoints: string[] = [];
   let stderr = '';
@@ -48,10 +53,8 @@ export async function startService(main: string, args: string[], readyLines = 1)
     child,
     logs,
     endpoints,
-    peakRss: async () => {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-    },
+    peakRss: () => statusBytes(child.pid, 'VmHWM'),
+    rss: () => statusBytes(child.pid, 'VmRSS'),
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
@@ -60,6 +63,11 @@ export async function startService(main: string, args: string[], readyLines = 1)
       return code;
     },
   };
+}
+
+async function statusBytes(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
 }
 
 export interface CommandResult {

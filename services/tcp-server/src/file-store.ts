@@ -177,10 +177,17 @@ export class FileStore {
     return join(this.dir, name);
   }
 
+  /** Removes a kept partial (expired, or making room); one being written is left alone. */
   async #removePartial(entry: PartialEntry): Promise<void> {
     if (entry.active) return;
-    await rm(join(this.dir, entry.file), { force: true });
-    this.#ledger.removePartial(entry.file);
+    // Claimed while it is removed, so that an upload of that content cannot start on it meanwhile (BUSY).
+    entry.active = true;
+    try {
+      await rm(join(this.dir, entry.file), { force: true });
+      this.#ledger.removePartial(entry.file);
+    } finally {
+      entry.active = false;
+    }
   }
 
   async #freeBytes(): Promise<number> {
