@@ -13,7 +13,7 @@ import {
 } from '@lab/protocol';
 import { asLabError, readFrames, writeChunk, type Logger } from '@lab/runtime';
 import type { ChatMember, ChatRooms } from './chat-rooms.ts';
-import type { FileStore, Upload } from './file-store.ts';
+import { isSpaceError, type FileStore, type Upload } from './file-store.ts';
 
 export interface ConnectionLimits {
   maxHeaderBytes: number;
@@ -287,9 +287,8 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
     clearHeaderTimer();
     if (room) ctx.chat.leave(member, room);
     if (upload) {
-      const dropped = failure?.code === 'LAB_ERR_QUOTA_EXCEEDED' || failure?.code === 'LAB_ERR_DISK_FULL';
       const received = upload.request.offset + upload.received;
-      if (dropped) log.info('transfer-dropped', { peer, name: upload.request.name, received, size: upload.request.size, code: failure?.code });
+      if (isSpaceError(failure)) log.info('transfer-dropped', { peer, name: upload.request.name, received, size: upload.request.size, code: failure?.code });
       else log.info('transfer-suspended', { peer, name: upload.request.name, kept: received, size: upload.request.size });
       await upload.interrupt(failure);
     }

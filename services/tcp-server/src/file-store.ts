@@ -62,8 +62,10 @@ const PARTIAL = /^\.(.+)\.([0-9a-f]{64})\.part$/;
 /** Free space is checked again after every this many bytes an upload writes (statfs(2) per chunk would cost). */
 const DISK_CHECK_EVERY_BYTES = 4 * 1024 * 1024;
 
-/** The two refusals for want of space: the upload that meets one is dropped, so the space is free again. */
-const SPACE_ERRORS = new Set(['LAB_ERR_QUOTA_EXCEEDED', 'LAB_ERR_DISK_FULL']);
+/** The two refusals for want of space: the upload that meets one is dropped, so that the space is free again. */
+export function isSpaceError(error: LabError | null): boolean {
+  return error?.code === 'LAB_ERR_QUOTA_EXCEEDED' || error?.code === 'LAB_ERR_DISK_FULL';
+}
 
 /** One upload's hold on its partial file: a second connection with the same content takes it over. */
 class Claim {
@@ -522,7 +524,7 @@ export class Upload {
       // The partial stays as it is; its size on disk tells a resuming client where to start.
     }
     try {
-      await this.#parts.settle(reason && SPACE_ERRORS.has(reason.code) ? 'drop' : 'keep');
+      await this.#parts.settle(isSpaceError(reason) ? 'drop' : 'keep');
     } finally {
       this.#parts.release();
     }
