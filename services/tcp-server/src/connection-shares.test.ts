@@ -24,10 +24,16 @@ describe('ConnectionShares', () => {
     assert.equal(shares.admit('c'), null);
   });
 
-  it('counts an IPv4 client of an IPv6 socket as its IPv4 address, and Unix-socket clients as one', () => {
+  it('counts an IPv4 client of an IPv6 socket as its IPv4 address, an IPv6 client as its /64, Unix-socket clients as one', () => {
+    assert.equal(addressKey('192.0.2.7'), '192.0.2.7');
     assert.equal(addressKey('::ffff:192.0.2.7'), '192.0.2.7');
     assert.equal(addressKey('::FFFF:192.0.2.7'), '192.0.2.7');
-    assert.equal(addressKey('2001:db8::1'), '2001:db8::1');
+    assert.equal(addressKey('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(addressKey('2001:0db8:0000:0000:dead:beef:0:1'), '2001:db8:0:0::/64');
+    assert.equal(addressKey('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
+    assert.equal(addressKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(addressKey('::1'), '0:0:0:0::/64');
+    assert.equal(addressKey('64:ff9b::192.0.2.1'), '64:ff9b:0:0::/64');
     assert.equal(addressKey(undefined), 'unix');
   });
 });

@@ -290,7 +290,8 @@ export async function serveConnection(socket: Socket, ctx: ConnectionContext, st
       const received = upload.request.offset + upload.received;
       if (isSpaceError(failure)) log.info('transfer-dropped', { peer, name: upload.request.name, received, size: upload.request.size, code: failure?.code });
       else log.info('transfer-suspended', { peer, name: upload.request.name, kept: received, size: upload.request.size });
-      await upload.interrupt(failure);
+      // Settling cannot fail the connection's end: a partial that could not be settled stays counted.
+      await upload.interrupt(failure).catch((error: unknown) => log.error('settle-failed', { peer, error }));
     }
     state.busy = false;
     if (!socket.destroyed) lingeringClose(socket);

@@ -68,6 +68,47 @@ describe('FileStore partial uploads', () => {
     assert.deepEqual(kept, ['theirs', 'three', 'two']);
   });
 
+  it('holds an address to its share when many of its uploads are cut at the same moment', async () => {
+    const s = await store({ partials: { ttlMs: 1e9, maxCount: 100, maxBytes: 1e9, maxCountPerAddress: 2, maxBytesPerAddress: 100_000 } });
+    const uploads = [];
+    for (let i = 0; i < 10; i++) {
+      const data = randomBytes(50_000);
+      const upload = await s.beginUpload({ name: `c${i}`, size: data.length, sha256: sha(data), offset: 0 }, owner('10.0.0.9'));
+      await upload.write(data.subarray(0, 45_000));
+      uploads.push(upload);
+    }
+    await Promise.all(uploads.map((u) => u.interrupt(null)));
+    const kept = await readdir(s.dir);
+    assert.equal(kept.length, 2, kept.join(' '));
+    assert.ok(s.usedBytes <= 100_000, `${s.usedBytes} bytes kept`);
+  });
+
+  it('at the totals, keeps nothing of a newcomer\'s upload and removes nothing of anyone else\'s', async () => {
+    const s = await store({ partials: { ttlMs: 1e9, maxCount: 2, maxBytes: 1e9, maxCountPerAddress: 10, maxBytesPerAddress: 1e9 } });
+    await cut(s, 'first', randomBytes(50), 20, '10.0.0.1');
+    await cut(s, 'second', randomBytes(50), 20, '10.0.0.2');
+    await cut(s, 'third', randomBytes(50), 20, '10.0.0.3');
+    await cut(s, 'bare', randomBytes(50), 0, '10.0.0.3');
+    assert.deepEqual((await readdir(s.dir)).map((f) => f.split('.')[1]).sort(), ['first', 'second']);
+  });
+
+  it('when a resumed upload runs out of space, drops what it wrote and keeps what was kept before', async () => {
+    const s = await store({ quotaBytes: 1000 });
+    const data = randomBytes(900);
+    await cut(s, 'grow', data, 300);
+    const filler = randomBytes(500);
+    const other = await s.beginUpload({ name: 'filler', size: filler.length, sha256: sha(filler), offset: 0 }, owner('10.0.0.2'));
+    const resumed = await s.beginUpload({ name: 'grow', size: data.length, sha256: sha(data), offset: 300 }, owner('10.0.0.1'));
+    await other.write(filler);
+    await resumed.write(data.subarray(300, 400));
+    const refused = await resumed.write(data.subarray(400)).catch((e: LabError) => e);
+    assert.equal((refused as LabError).code, 'LAB_ERR_QUOTA_EXCEEDED');
+    await resumed.interrupt(refused as LabError);
+    assert.deepEqual((await s.stat('grow')).partials, [{ sha256: sha(data), received: 300 }]);
+    assert.equal((await readFile(join(s.dir, `.grow.${sha(data)}.part`))).length, 300);
+    assert.deepEqual(await other.commit(), { name: 'filler', size: 500, sha256: sha(filler) });
+  });
+
   it('resumes at a smaller offset than it holds by discarding the bytes beyond it', async () => {
     const s = await store();
     const data = randomBytes(1000);

@@ -59,25 +59,37 @@ interface CachedHash {
 
 const PARTIAL = /^\.(.+)\.([0-9a-f]{64})\.part$/;
 
-/** Free space is checked again after every this many bytes an upload writes (statfs(2) per chunk would cost). */
+/**
+ * Free space is asked of the file system (statfs(2)) again after every this many bytes written by all
+ * uploads together, and at every write once the estimate is near the reserve: the reserve can be
+ * overrun by at most this much (one statfs per chunk would cost more than the write).
+ */
 const DISK_CHECK_EVERY_BYTES = 4 * 1024 * 1024;
 
-/** The two refusals for want of space: the upload that meets one is dropped, so that the space is free again. */
+/**
+ * The two refusals for want of space: what the upload wrote on this connection is dropped, so that the
+ * space is free again (what earlier connections kept of it stays).
+ */
 export function isSpaceError(error: LabError | null): boolean {
   return error?.code === 'LAB_ERR_QUOTA_EXCEEDED' || error?.code === 'LAB_ERR_DISK_FULL';
 }
 
-/** One upload's hold on its partial file: a second connection with the same content takes it over. */
+/**
+ * One upload's hold on its partial file. A second connection from the same address with the same
+ * content takes it over (the client reconnected); from another address it is refused (BUSY).
+ */
 class Claim {
   readonly entry: PartialEntry;
+  readonly address: string;
   readonly released: Promise<void>;
   takenOver = false;
   onTakeOver: () => void;
   #release!: () => void;
 
-  constructor(entry: PartialEntry, onTakeOver: () => void) {
+  constructor(entry: PartialEntry, owner: UploadOwner) {
     this.entry = entry;
-    this.onTakeOver = onTakeOver;
+    this.address = owner.address;
+    this.onTakeOver = owner.takenOver;
     this.released = new Promise((resolve) => (this.#release = resolve));
   }
 
@@ -104,8 +116,8 @@ class Claim {
  * A partial is named by the content it is becoming, so an interrupted upload can be resumed by any later
  * connection that sends the same content, and a different content under the same name never appends to
  * it. It is kept when the client vanishes or the server stops (within the caps of `PartialLimits`, and
- * until it expires), and removed when the upload commits, when its hash turns out wrong, when the upload
- * is stopped for want of space (quota or disk), or by `delete`.
+ * until it expires), and removed when the upload commits, when its hash turns out wrong, or by `delete`;
+ * an upload stopped for want of space (quota or disk) loses what it wrote on that connection.
  *
  * The directory is read once, at `init`; from then on the ledger knows what it holds, so no request's
  * work grows with the number of files. The server must be the directory's only writer.
@@ -118,6 +130,10 @@ export class FileStore {
   readonly #claims = new Map<string, Claim>();
   readonly #clock: () => number;
   #expiryTimer: NodeJS.Timeout | null = null;
+  /** Partials are settled, expired and evicted one operation at a time, each on the ledger as it is. */
+  #housekeeping: Promise<unknown> = Promise.resolve();
+  /** Free bytes as last asked of the file system, less what uploads wrote since. */
+  #disk: { free: number; sinceCheck: number } | null = null;
 
   constructor(dir: string, limits: Partial<StoreLimits> = {}, clock: () => number = Date.now) {
     this.dir = dir;
@@ -147,10 +163,11 @@ export class FileStore {
     }
     const found = this.#ledger.partialCount;
     let removed = await this.expire();
-    for (const entry of this.#ledger.overTotals(this.limits.partials)) {
-      await this.#removePartial(entry);
-      removed++;
-    }
+    removed += await this.#serial(async () => {
+      let n = 0;
+      for (const entry of this.#ledger.overTotals(this.limits.partials)) if (await this.#removePartial(entry)) n++;
+      return n;
+    });
     this.#expiryTimer ??= setInterval(() => void this.expire().catch(() => {}), Math.min(this.limits.partials.ttlMs, 60_000)).unref();
     return { stored, partials: found, removed };
   }
@@ -161,11 +178,20 @@ export class FileStore {
     this.#expiryTimer = null;
   }
 
-  /** Removes kept partials not written for the TTL; returns how many. */
-  async expire(): Promise<number> {
-    const expired = this.#ledger.expired(this.#clock(), this.limits.partials.ttlMs);
-    for (const entry of expired) await this.#removePartial(entry);
-    return expired.length;
+  /** Removes kept partials not written for the TTL; returns how many (one that cannot be removed is tried again next time). */
+  expire(): Promise<number> {
+    return this.#serial(async () => {
+      let removed = 0;
+      for (const entry of this.#ledger.expired(this.#clock(), this.limits.partials.ttlMs)) if (await this.#removePartial(entry)) removed++;
+      return removed;
+    });
+  }
+
+  /** Runs `work` after every housekeeping operation before it, and before any after it. */
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#housekeeping.then(work);
+    this.#housekeeping = run.catch(() => {});
+    return run;
   }
 
   /** Bytes counted against the quota: stored files, and partials kept or being written, as written so far. */
@@ -179,14 +205,21 @@ export class FileStore {
     return join(this.dir, name);
   }
 
-  /** Removes a kept partial (expired, or making room); one being written is left alone. */
-  async #removePartial(entry: PartialEntry): Promise<void> {
-    if (entry.active) return;
+  /**
+   * Removes a kept partial (expired, making room, deleted); true if it did. One being written, or no
+   * longer the ledger's (a newer upload of that content), is left alone; one that cannot be removed
+   * stays counted, and is tried again by the next expiry.
+   */
+  async #removePartial(entry: PartialEntry): Promise<boolean> {
+    if (entry.active || !this.#ledger.holds(entry)) return false;
     // Claimed while it is removed, so that an upload of that content cannot start on it meanwhile (BUSY).
     entry.active = true;
     try {
       await rm(join(this.dir, entry.file), { force: true });
-      this.#ledger.removePartial(entry.file);
+      this.#ledger.removePartial(entry);
+      return true;
+    } catch {
+      return false;
     } finally {
       entry.active = false;
     }
@@ -194,7 +227,19 @@ export class FileStore {
 
   async #freeBytes(): Promise<number> {
     const fs = await statfs(this.dir);
-    return fs.bavail * fs.bsize;
+    const free = fs.bavail * fs.bsize;
+    this.#disk = { free, sinceCheck: 0 };
+    return free;
+  }
+
+  /** Counts `n` bytes about to be written by an upload; LAB_ERR_DISK_FULL if they would eat into the reserve. */
+  async #takeDisk(n: number): Promise<void> {
+    const reserve = this.limits.diskReserveBytes;
+    if (!this.#disk || this.#disk.sinceCheck >= DISK_CHECK_EVERY_BYTES || this.#disk.free - n < reserve) await this.#freeBytes();
+    const disk = this.#disk!;
+    if (disk.free - n < reserve) throw new LabError('LAB_ERR_DISK_FULL', `the disk has ${disk.free} bytes free, and ${reserve} are kept in reserve`);
+    disk.free -= n;
+    disk.sinceCheck += n;
   }
 
   async list(): Promise<{ name: string; size: number; modified: string }[]> {
@@ -224,20 +269,11 @@ export class FileStore {
   /** Removes the stored file and the partial uploads of `name` (not one being written right now). */
   async delete(name: string): Promise<number> {
     const finalPath = this.#path(name);
-    let removed = 0;
-    for (const entry of this.#ledger.partialsOf(name)) {
-      if (entry.active) continue;
-      // Claimed while it is removed, so an upload of that content cannot start on it meanwhile (BUSY).
-      entry.active = true;
-      try {
-        await rm(join(this.dir, entry.file), { force: true });
-        this.#ledger.removePartial(entry.file);
-        removed++;
-      } catch (error) {
-        entry.active = false;
-        throw storageError(error);
-      }
-    }
+    let removed = await this.#serial(async () => {
+      let n = 0;
+      for (const entry of this.#ledger.partialsOf(name)) if (await this.#removePartial(entry)) n++;
+      return n;
+    });
     try {
       await rm(finalPath);
       removed++;
@@ -253,13 +289,14 @@ export class FileStore {
   /**
    * Starts (offset 0) or resumes an upload; nothing is visible under `name` until `commit` succeeds.
    * `offset` may be at most the bytes kept for this content: kept bytes beyond it are discarded (the
-   * client sends them again), and offset 0 starts that content over. If another connection is writing
-   * the same content, this one takes it over: the other stops, what it wrote is kept, and this one goes
-   * on from there (a client that lost its connection resumes at once, before the server has noticed).
+   * client sends them again), and offset 0 starts that content over. If a connection from the same
+   * address is still writing this content, this one takes it over: the other stops, what it wrote is
+   * kept, and this one goes on from there (the client reconnected and resumes at once, before the server
+   * noticed that its old connection is gone). From another address, that is LAB_ERR_BUSY.
    *
    * Space is counted as it is written, not reserved: a put is refused before its body when what is
    * stored plus what it still has to send passes the quota, or does not fit on the disk beside the
-   * reserve; uploads that send nothing hold nothing.
+   * reserve; uploads that send nothing hold nothing. A refused put changes nothing.
    */
   async beginUpload(request: UploadRequest, owner: UploadOwner): Promise<Upload> {
     const finalPath = this.#path(request.name);
@@ -268,25 +305,30 @@ export class FileStore {
     for (let attempt = 0; ; attempt++) {
       const running = this.#claims.get(file);
       if (!running) break;
+      if (running.address !== owner.address) {
+        throw new LabError('LAB_ERR_BUSY', `${request.name} with this content is being uploaded by another client`);
+      }
       if (attempt >= 3) throw new LabError('LAB_ERR_BUSY', `${request.name} with this content is being taken over by other connections`);
       running.takeOver();
       await running.released;
     }
     if (this.#ledger.partial(file)?.active) {
-      throw new LabError('LAB_ERR_BUSY', `${request.name} with this content is being deleted`);
+      throw new LabError('LAB_ERR_BUSY', `${request.name} with this content is being removed`);
     }
     // Claimed before the first await, so that two connections cannot both pass the checks below.
     const existing = this.#ledger.partial(file);
     const entry = existing ?? this.#ledger.addPartial({ file, name: request.name, sha256: request.sha256, size: 0, owner: owner.address, touchedMs: this.#clock(), active: true });
     entry.active = true;
-    entry.owner = owner.address;
-    entry.touchedMs = this.#clock();
-    const claim = new Claim(entry, owner.takenOver);
+    const claim = new Claim(entry, owner);
     this.#claims.set(file, claim);
     const release = () => {
       this.#claims.delete(file);
       claim.release();
     };
+    const stillOurs = () => {
+      if (claim.takenOver) throw new LabError('LAB_ERR_BUSY', `${request.name} with this content was taken over by another connection`);
+    };
+    let changed = false;
     try {
       const held = entry.size;
       if (request.offset > held) {
@@ -301,6 +343,11 @@ export class FileStore {
       if (remaining + this.limits.diskReserveBytes > free) {
         throw new LabError('LAB_ERR_DISK_FULL', `${remaining} bytes do not fit: ${free} bytes free, of which ${this.limits.diskReserveBytes} are kept in reserve`);
       }
+      stillOurs();
+      // From here on the partial is this upload's: its writer, its clock, its length.
+      changed = true;
+      entry.owner = owner.address;
+      entry.touchedMs = this.#clock();
       if (request.offset < held) await truncate(partialPath, request.offset);
       this.#ledger.resizePartial(entry, request.offset);
       // The final hash covers the whole file, so a resumed upload first hashes the bytes already kept.
@@ -309,9 +356,11 @@ export class FileStore {
       const out = createWriteStream(partialPath, request.offset > 0 ? { flags: 'r+', start: request.offset } : { flags: 'w' });
       out.on('error', () => {}); // surfaced by write() and the close in finish, as LAB_ERR_STORAGE or LAB_ERR_DISK_FULL
       await once(out, 'open');
-      if (claim.takenOver) {
+      try {
+        stillOurs();
+      } catch (error) {
         out.destroy();
-        throw new LabError('LAB_ERR_BUSY', `${request.name} with this content was taken over by another connection`);
+        throw error;
       }
       return new Upload(request, {
         hash,
@@ -324,49 +373,65 @@ export class FileStore {
         quotaBytes: this.limits.quotaBytes,
         usedBytes: () => this.#ledger.usedBytes,
         grew: (n) => this.#ledger.resizePartial(entry, entry.size + n, this.#clock()),
-        checkDisk: async (n) => {
-          const free = await this.#freeBytes();
-          if (free - n < this.limits.diskReserveBytes) {
-            throw new LabError('LAB_ERR_DISK_FULL', `the disk has ${free} bytes free, and ${this.limits.diskReserveBytes} are kept in reserve`);
-          }
-        },
+        takeDisk: (n) => this.#takeDisk(n),
         committed: (file) => {
-          this.#ledger.removePartial(entry.file);
+          this.#ledger.removePartial(entry);
           this.#ledger.setStored(file.name, file.size);
           this.#hashes.set(file.name, file);
         },
-        settle: (how) => this.#settle(entry, partialPath, how),
+        settle: (how) => this.#settle(entry, partialPath, how, request.offset),
       });
     } catch (error) {
-      if (!existing) await rm(partialPath, { force: true }).catch(() => {});
-      if (!existing) this.#ledger.removePartial(file);
+      if (!existing) {
+        await rm(partialPath, { force: true }).catch(() => {});
+        this.#ledger.removePartial(entry);
+      } else if (changed) {
+        await this.#settle(entry, partialPath, 'keep', request.offset).catch(() => {});
+      }
       release();
       throw storageError(error);
     }
   }
 
   /**
-   * After an upload ended without a commit: `drop` removes its partial; `keep` syncs it and keeps it
-   * for resuming, within the caps (its address's oldest partials, then anyone's, make room).
+   * After an upload ended without a commit, one at a time:
+   * - `remove` (its hash was wrong): the partial goes;
+   * - `rollback` (stopped for want of space): what this connection wrote goes, what was kept before stays;
+   * - `keep` (the client vanished, the server is stopping, another connection took over): synced and
+   *   kept for resuming, within the caps (`StorageLedger.planKeep`).
+   * A partial that cannot be removed or cut stays counted, as it is on disk, and expires later.
    */
-  async #settle(entry: PartialEntry, path: string, how: 'keep' | 'drop'): Promise<void> {
-    if (how === 'drop') {
-      await rm(path, { force: true }).catch(() => {});
-      this.#ledger.removePartial(entry.file);
-      return;
-    }
-    const info = await syncAndStat(path).catch(() => null);
-    if (!info) return this.#ledger.removePartial(entry.file);
-    this.#ledger.resizePartial(entry, info.size);
-    const plan = this.#ledger.planKeep(entry, this.limits.partials);
-    for (const other of plan.evict) await this.#removePartial(other);
-    if (plan.keepBytes === 0) {
-      await rm(path, { force: true }).catch(() => {});
-      this.#ledger.removePartial(entry.file);
-    } else if (plan.keepBytes < info.size) {
-      await truncate(path, plan.keepBytes);
-      this.#ledger.resizePartial(entry, plan.keepBytes);
-    }
+  #settle(entry: PartialEntry, path: string, how: 'keep' | 'rollback' | 'remove', offset: number): Promise<void> {
+    return this.#serial(async () => {
+      const remove = async () => {
+        try {
+          await rm(path, { force: true });
+          this.#ledger.removePartial(entry);
+        } catch {
+          await this.#recount(entry, path);
+        }
+      };
+      if (how === 'remove' || (how === 'rollback' && offset === 0)) return remove();
+      if (how === 'rollback') await truncate(path, offset).catch(() => {});
+      const info = (await syncAndStat(path).catch(() => null)) ?? (await stat(path).catch(() => null));
+      if (!info) return this.#ledger.removePartial(entry);
+      this.#ledger.resizePartial(entry, info.size);
+      entry.active = false; // kept from now on: it counts among the partials the next plan sees
+      const plan = this.#ledger.planKeep(entry, this.limits.partials);
+      for (const other of plan.evict) await this.#removePartial(other);
+      if (plan.keepBytes === 0) return remove();
+      if (plan.keepBytes < info.size) {
+        await truncate(path, plan.keepBytes).catch(() => {});
+        await this.#recount(entry, path);
+      }
+    });
+  }
+
+  /** Sets a partial's size in the ledger to what the disk says (gone: forgotten). */
+  async #recount(entry: PartialEntry, path: string): Promise<void> {
+    const info = await stat(path).catch(() => null);
+    if (info) this.#ledger.resizePartial(entry, info.size);
+    else this.#ledger.removePartial(entry);
   }
 
   /**
@@ -429,17 +494,16 @@ interface UploadParts {
   usedBytes: () => number;
   /** The partial grew by n bytes (counted before the disk has them, so the quota holds across uploads). */
   grew: (n: number) => void;
-  /** Throws LAB_ERR_DISK_FULL if n more bytes would eat into the reserve. */
-  checkDisk: (n: number) => Promise<void>;
+  /** Counts n bytes about to be written; LAB_ERR_DISK_FULL if they would eat into the disk's reserve. */
+  takeDisk: (n: number) => Promise<void>;
   committed: (file: CachedHash & { name: string }) => void;
-  settle: (how: 'keep' | 'drop') => Promise<void>;
+  settle: (how: 'keep' | 'rollback' | 'remove') => Promise<void>;
 }
 
 export class Upload {
   readonly request: UploadRequest;
   readonly #parts: UploadParts;
   #received = 0;
-  #sinceDiskCheck = 0;
   #finished = false;
 
   constructor(request: UploadRequest, parts: UploadParts) {
@@ -463,11 +527,8 @@ export class Upload {
     if (parts.usedBytes() + chunk.length > parts.quotaBytes) {
       throw new LabError('LAB_ERR_QUOTA_EXCEEDED', `the uploads in flight together passed the ${parts.quotaBytes}-byte quota`);
     }
-    this.#sinceDiskCheck += chunk.length;
-    if (this.#sinceDiskCheck >= DISK_CHECK_EVERY_BYTES) {
-      this.#sinceDiskCheck = 0;
-      await parts.checkDisk(chunk.length);
-    }
+    await parts.takeDisk(chunk.length);
+    if (parts.claim.takenOver) throw new LabError('LAB_ERR_BUSY', 'another connection took this upload over (it resumed the same content)');
     this.#received += chunk.length;
     parts.grew(chunk.length);
     parts.hash.update(chunk);
@@ -478,15 +539,19 @@ export class Upload {
     }
   }
 
-  /** Verifies size and hash, then makes the file visible atomically. On mismatch the partial is removed. */
+  /**
+   * Verifies size and hash, then makes the file visible atomically. On a hash mismatch the partial is
+   * removed; for want of space, what this connection wrote is; after another storage error it is kept.
+   */
   async commit(): Promise<StoredFile> {
     const { hash, partialPath, finalPath, dir } = this.#parts;
-    let outcome: 'keep' | 'drop' | null = 'drop';
+    let settle: 'keep' | 'rollback' | 'remove' | null = 'keep';
     try {
       await this.#finish();
       const total = this.request.offset + this.#received;
       const sha256 = hash.digest('hex');
       if (total !== this.request.size || sha256 !== this.request.sha256) {
+        settle = 'remove';
         throw new LabError(
           'LAB_ERR_HASH_MISMATCH',
           `received ${total} bytes with SHA-256 ${sha256}, expected ${this.request.size} bytes with ${this.request.sha256}`,
@@ -496,17 +561,16 @@ export class Upload {
       // stat of the final name afterwards could see another upload's file renamed there meanwhile.
       const identity = await syncAndStat(partialPath);
       await rename(partialPath, finalPath);
-      outcome = null;
+      settle = null;
       this.#parts.committed({ name: this.request.name, ino: identity.ino, size: identity.size, mtimeMs: identity.mtimeMs, sha256 });
       await syncAndStat(dir);
       return { name: this.request.name, size: total, sha256 };
     } catch (error) {
       const labError = storageError(error);
-      // A partial that could not be synced for a reason other than space is kept: it may still resume.
-      if (outcome && labError.code === 'LAB_ERR_STORAGE') outcome = 'keep';
+      if (settle === 'keep' && isSpaceError(labError)) settle = 'rollback';
       throw labError;
     } finally {
-      if (outcome) await this.#parts.settle(outcome).catch(() => {});
+      if (settle) await this.#parts.settle(settle).catch(() => {});
       this.#parts.release();
     }
   }
@@ -514,17 +578,19 @@ export class Upload {
   /**
    * The connection ended before the body did. What arrived is kept, synced, for resuming (the client
    * vanished, the server is stopping, another connection took over), unless the upload was stopped for
-   * want of space: then it is dropped, so that the space is free again for everyone. Idempotent.
+   * want of space, or the disk refused its last bytes: then what this connection wrote is dropped, so
+   * that the space is free again for everyone. Idempotent.
    */
   async interrupt(reason: LabError | null): Promise<void> {
     if (this.#finished) return;
+    let closing: LabError | null = null;
     try {
       await this.#finish();
-    } catch {
-      // The partial stays as it is; its size on disk tells a resuming client where to start.
+    } catch (error) {
+      closing = storageError(error); // a write the disk refused only now (ENOSPC at close)
     }
     try {
-      await this.#parts.settle(isSpaceError(reason) ? 'drop' : 'keep');
+      await this.#parts.settle(isSpaceError(reason) || isSpaceError(closing) ? 'rollback' : 'keep');
     } finally {
       this.#parts.release();
     }

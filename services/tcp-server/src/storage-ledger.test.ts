@@ -17,7 +17,7 @@ describe('StorageLedger', () => {
     ledger.resizePartial(p, 60);
     assert.equal(ledger.usedBytes, 210);
     ledger.removeStored('a');
-    ledger.removePartial(p.file);
+    ledger.removePartial(p);
     assert.equal(ledger.usedBytes, 0);
     assert.deepEqual(ledger.partialsOf('f1'), []);
   });
@@ -45,12 +45,31 @@ describe('StorageLedger', () => {
     assert.equal(plan.keepBytes, 400);
   });
 
-  it('makes room within the totals from anyone\'s oldest partials, those found at start among them', () => {
+  it('never removes another address\'s partials to make room: at the totals, a newcomer keeps nothing', () => {
     const ledger = new StorageLedger();
-    const found = partial(ledger, 1, 10, null, 0);
-    for (let n = 2; n <= 5; n++) partial(ledger, n, 10, `a${n}`);
-    const plan = ledger.planKeep(partial(ledger, 6, 10, 'b'), limits);
-    assert.deepEqual(plan.evict, [found]);
+    for (let n = 1; n <= 5; n++) partial(ledger, n, 10, `a${n}`);
+    assert.deepEqual(ledger.planKeep(partial(ledger, 6, 10, 'b'), limits), { evict: [], keepBytes: 0 });
+    // Within the totals' bytes, it keeps what fits.
+    const roomy = new StorageLedger();
+    partial(roomy, 1, 950, 'a');
+    assert.deepEqual(roomy.planKeep(partial(roomy, 2, 300, 'b'), limits), { evict: [], keepBytes: 50 });
+  });
+
+  it('removes nothing for an empty partial, even at the caps (a bare put header costs others nothing)', () => {
+    const ledger = new StorageLedger();
+    const mine = partial(ledger, 1, 10, 'x');
+    partial(ledger, 2, 10, 'x');
+    assert.deepEqual(ledger.planKeep(partial(ledger, 3, 0, 'x'), limits), { evict: [], keepBytes: 0 });
+    assert.ok(ledger.holds(mine));
+  });
+
+  it('lets a stale entry remove nothing once a newer one holds its file', () => {
+    const ledger = new StorageLedger();
+    const old = partial(ledger, 1, 10, 'x');
+    const newer = partial(ledger, 1, 30, 'y');
+    ledger.removePartial(old);
+    assert.ok(ledger.holds(newer));
+    assert.equal(ledger.usedBytes, 30);
   });
 
   it('never expires or evicts a partial that is being written', () => {

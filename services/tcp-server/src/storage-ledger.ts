@@ -6,7 +6,7 @@
  *
  * It also decides what happens to partial uploads (files of interrupted uploads, kept so that the upload
  * can be resumed): they expire, and their number and bytes are capped in total and per client address,
- * so that nobody can fill the disk or the server's memory with uploads they never finish.
+ * so that nobody can fill the disk with uploads they never finish.
  */
 
 export interface PartialLimits {
@@ -79,7 +79,8 @@ export class StorageLedger {
 
   /** Records a partial (found at start, or created by an upload); replaces an entry of the same file. */
   addPartial(entry: PartialEntry): PartialEntry {
-    this.removePartial(entry.file);
+    const previous = this.#partials.get(entry.file);
+    if (previous) this.removePartial(previous);
     this.#partials.set(entry.file, entry);
     let set = this.#byName.get(entry.name);
     if (!set) this.#byName.set(entry.name, (set = new Set()));
@@ -94,14 +95,19 @@ export class StorageLedger {
     if (nowMs !== undefined) entry.touchedMs = nowMs;
   }
 
-  removePartial(file: string): void {
-    const entry = this.#partials.get(file);
-    if (!entry) return;
-    this.#partials.delete(file);
+  /** Forgets `entry`, if it is still the ledger's entry for its file (a stale one never removes a newer). */
+  removePartial(entry: PartialEntry): void {
+    if (this.#partials.get(entry.file) !== entry) return;
+    this.#partials.delete(entry.file);
     this.#partialBytes -= entry.size;
     const set = this.#byName.get(entry.name);
     set?.delete(entry);
     if (set?.size === 0) this.#byName.delete(entry.name);
+  }
+
+  /** True while `entry` is the ledger's entry for its file. */
+  holds(entry: PartialEntry): boolean {
+    return this.#partials.get(entry.file) === entry;
   }
 
   /** Kept partials not written for `ttlMs` (never one being written). */
@@ -125,32 +131,34 @@ export class StorageLedger {
   }
 
   /**
-   * Decides how `entry`, just interrupted, is kept: within its address's share first (its own oldest
-   * partials make room), then within the totals (the oldest partials of anyone make room: the least
-   * likely to be resumed). A partial that alone passes a bytes cap is cut back to it: a shorter prefix
-   * of the same content still resumes. An empty one is not kept (there is nothing to resume).
+   * Decides how `entry`, just interrupted, is kept: within its address's share and within the totals.
+   * Only the same address's own oldest partials make room: an upload never removes anyone else's, so
+   * a flood of partials from one client, or of tiny ones from many, can stop further partials from being
+   * kept (until they expire) but never destroys what others have sent. A partial that alone passes a
+   * bytes cap is cut back to it (a shorter prefix of the same content still resumes). An empty one is
+   * not kept (there is nothing to resume), and then nothing is removed for it.
    */
   planKeep(entry: PartialEntry, limits: PartialLimits): KeepPlan {
-    const others = [...this.#partials.values()].filter((p) => p !== entry && !p.active).sort((a, b) => a.touchedMs - b.touchedMs);
-    const evict = new Set<PartialEntry>();
-    let keepBytes = entry.size;
-    const fit = (pool: PartialEntry[], maxCount: number, maxBytes: number) => {
-      let count = pool.filter((p) => !evict.has(p)).length;
-      let bytes = pool.reduce((sum, p) => sum + (evict.has(p) ? 0 : p.size), 0);
-      for (const candidate of pool) {
-        if (count + 1 <= maxCount && bytes + keepBytes <= maxBytes) break;
-        if (evict.has(candidate)) continue;
-        evict.add(candidate);
-        count--;
-        bytes -= candidate.size;
-      }
-      if (count + 1 > maxCount) keepBytes = 0;
-      keepBytes = Math.max(0, Math.min(keepBytes, maxBytes - bytes));
-    };
-    if (entry.owner !== null) {
-      fit(others.filter((p) => p.owner === entry.owner), limits.maxCountPerAddress, limits.maxBytesPerAddress);
+    const none: KeepPlan = { evict: [], keepBytes: 0 };
+    if (entry.size === 0) return none;
+    const kept = [...this.#partials.values()].filter((p) => p !== entry && !p.active);
+    const mine = kept.filter((p) => p.owner === entry.owner).sort((a, b) => a.touchedMs - b.touchedMs);
+    let total = { count: kept.length, bytes: kept.reduce((sum, p) => sum + p.size, 0) };
+    let own = { count: mine.length, bytes: mine.reduce((sum, p) => sum + p.size, 0) };
+    const fits = () =>
+      own.count + 1 <= limits.maxCountPerAddress &&
+      own.bytes + entry.size <= limits.maxBytesPerAddress &&
+      total.count + 1 <= limits.maxCount &&
+      total.bytes + entry.size <= limits.maxBytes;
+    const evict: PartialEntry[] = [];
+    for (const oldest of mine) {
+      if (fits()) break;
+      evict.push(oldest);
+      own = { count: own.count - 1, bytes: own.bytes - oldest.size };
+      total = { count: total.count - 1, bytes: total.bytes - oldest.size };
     }
-    fit(others, limits.maxCount, limits.maxBytes);
-    return { evict: others.filter((p) => evict.has(p)), keepBytes };
+    if (own.count + 1 > limits.maxCountPerAddress || total.count + 1 > limits.maxCount) return none;
+    const keepBytes = Math.min(entry.size, limits.maxBytesPerAddress - own.bytes, limits.maxBytes - total.bytes);
+    return keepBytes > 0 ? { evict, keepBytes } : none;
   }
 }
