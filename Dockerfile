@@ -24,6 +24,7 @@ COPY package.json package-lock.json .npmrc ./
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/runtime/package.json packages/runtime/
 COPY packages/impairment/package.json packages/impairment/
+COPY packages/results/package.json packages/results/
 COPY services/tcp-server/package.json services/tcp-server/
 COPY services/udp-relay/package.json services/udp-relay/
 COPY services/client/package.json services/client/

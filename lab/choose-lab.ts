@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { LabError } from '@lab/protocol';
-import type { LabBackend } from './lab.ts';
+import type { LabBackend } from '@lab/results';
 import { hostHasNetem } from './netem-probe.ts';
 import { findUmlKernel } from './uml-kernel.ts';
 

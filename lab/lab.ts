@@ -1,8 +1,7 @@
 import type { ImpairedHost, Run } from '@lab/impairment';
 import type { DeliveryMode } from '@lab/protocol';
 
-export const labBackends = ['containers', 'namespaces', 'loopback', 'uml'] as const;
-export type LabBackend = (typeof labBackends)[number];
+import type { LabBackend } from '@lab/results';
 
 /**
  * A running lab, whatever runs it: the three services on one network, and a client host the

@@ -11,9 +11,7 @@ import {
   type UdpExpectation,
 } from '@lab/impairment';
 import type { DeliveryMode } from '@lab/protocol';
-import type { ExperimentReport } from '../services/client/src/report.ts';
-import type { SendLateness } from '../services/client/src/udp-stream.ts';
-import type { SweepStep, TcpDirectionResult, UdpModeCheck } from './sweep-result.ts';
+import type { ExperimentReport, SendLateness, SweepStep, TcpDirectionResult, UdpModeCheck } from '@lab/results';
 
 /**
  * What netem and the models say about one step, next to what the client measured. Pure: the profile,

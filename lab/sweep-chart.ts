@@ -2,7 +2,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { mathisBitsPerSecond, rfc5348BitsPerSecond } from '@lab/impairment';
 import { deliveredPercent, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
-import type { SweepResult, SweepStep } from './sweep-result.ts';
+import type { SweepResult, SweepStep } from '@lab/results';
 import { describeImpairment } from './sweep-table.ts';
 
 /**

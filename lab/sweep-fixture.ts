@@ -1,8 +1,7 @@
 // A sweep result made by hand, for the unit tests of the table, the chart and the analysis.
-import type { ExperimentReport } from '../services/client/src/report.ts';
 import { effectiveProfile, formatProfile, parseProfile, type Direction, type ImpairmentProfile } from '@lab/impairment';
 import { analyseStep, type LinkFigures, type StepContext } from './step-analysis.ts';
-import type { SweepResult, SweepStep } from './sweep-result.ts';
+import type { ExperimentReport, SweepResult, SweepStep } from '@lab/results';
 
 const sha = 'ab'.repeat(32);
 export const FIXTURE_LINK = { rttMs: 0.9, rtoMs: 204, mss: 1448 };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { directions, formatProfile, parseProfile, type ImpairmentProfile } from '@lab/impairment';
 import { LabError } from '@lab/protocol';
 import { nonNegativeIntSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
-import { experimentOptions } from '../services/client/src/config.ts';
+import { experimentOptions } from '@lab/client';
 import { labChoices } from './choose-lab.ts';
 import { lossSweep, parseSweep, planSweep, type SweepPlan } from './sweep-plan.ts';
 

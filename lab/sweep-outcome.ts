@@ -1,4 +1,4 @@
-import type { SweepStep } from './sweep-result.ts';
+import type { SweepStep } from '@lab/results';
 
 /**
  * What became of a step's TCP copy, and of its UDP streams, in the words each output uses: one owner

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderSweepSvg, sweepChartSpec, sweepHtml } from './sweep-chart.ts';
 import { delaySweepFixture, sweepFixture } from './sweep-fixture.ts';
-import { sweepResultSchema } from './sweep-result.ts';
+import { sweepResultJsonSchema, sweepResultSchema } from '@lab/results';
 import { formatStep, formatSummary, formatSweep } from './sweep-table.ts';
 
 describe('sweep outputs', () => {
@@ -97,7 +97,6 @@ describe('sweep outputs', () => {
 describe('the documented sweep contract', () => {
   it('docs/sweep-result.schema.json is what the zod schema says (run `npm run schema` after changing it)', async () => {
     const { readFileSync } = await import('node:fs');
-    const { sweepResultJsonSchema } = await import('./sweep-result.ts');
     const committed = JSON.parse(readFileSync(new URL('../docs/sweep-result.schema.json', import.meta.url), 'utf8'));
     assert.deepEqual(committed, JSON.parse(JSON.stringify(sweepResultJsonSchema())));
   });

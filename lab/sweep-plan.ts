@@ -1,13 +1,12 @@
 import { checkProfile, formatProfile, parseProfileWords, type ImpairmentProfile } from '@lab/impairment';
 import { LabError } from '@lab/protocol';
+import { sweepDimensions, type SweepDimension } from '@lab/results';
 
 /**
  * What a sweep varies, step by step: one tc-netem(8) word over a list of values (`--sweep "delay
  * 0ms,10ms,50ms"`), on top of a profile that holds at every step (`--profile "delay 10ms"`). Pure: text
  * in, the steps' profiles out.
  */
-export const sweepDimensions = ['loss', 'delay', 'duplicate', 'corrupt', 'reorder', 'rate'] as const;
-export type SweepDimension = (typeof sweepDimensions)[number];
 
 /** The quantity on the x axis and in the table's first column, in its unit. */
 export const dimensionUnits: Record<SweepDimension, { title: string; unit: string }> = {

@@ -1,7 +1,6 @@
 import { describeHeaders } from '@lab/runtime';
 import { deliveredPercent, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
-import type { SweepDimension } from './sweep-plan.ts';
-import type { ExpectedFigure, SweepResult, SweepStep, TcpDirectionResult, UdpModeCheck } from './sweep-result.ts';
+import type { ExpectedFigure, SweepDimension, SweepResult, SweepStep, TcpDirectionResult, UdpModeCheck } from '@lab/results';
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
 const mbit = (value: number | null) => (value === null ? '-' : value >= 100 ? `${Math.round(value)}` : value >= 1 ? value.toFixed(1) : value.toFixed(3));

@@ -3,12 +3,10 @@ import { LabError, type DeliveryMode } from '@lab/protocol';
 import { parseTcpSnmp } from '@lab/runtime';
 import { jsonLines } from './json-lines.ts';
 import type { Lab } from './lab.ts';
-import { experimentReportSchema } from '../services/client/src/report-schema.ts';
-import type { ExperimentReport } from '../services/client/src/report.ts';
 import { addedRttMs, analyseStep, drainFor, linkFigures, stepOk } from './step-analysis.ts';
 import { deliveredPercent } from './sweep-outcome.ts';
 import { dimensionUnits, type SweepPlan } from './sweep-plan.ts';
-import { sweepResultSchema, type SweepResult, type SweepStep } from './sweep-result.ts';
+import { experimentReportSchema, sweepResultSchema, type ExperimentReport, type SweepResult, type SweepStep } from '@lab/results';
 
 export interface SweepSettings {
   /** The steps: what is swept, what holds at every step, and each step's whole profile (lab/sweep-plan.ts). */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Logger } from '@lab/runtime';
-import { TcpFileClient } from '../services/client/src/tcp-client.ts';
+import { TcpFileClient } from '@lab/client';
 import { freePort, iperf3, requireIperf3, startService, stopService } from './bench-support.ts';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, runs: { type: 'string', default: '3' } } });

@@ -5,8 +5,7 @@
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { counterDelta, Logger, readUdpHostCounters } from '@lab/runtime';
-import { UdpMember } from '../services/client/src/udp-member.ts';
-import { sendStream, StreamReceiver } from '../services/client/src/udp-stream.ts';
+import { sendStream, StreamReceiver, UdpMember } from '@lab/client';
 import { freePort, iperf3, requireIperf3, startService, stopService } from './bench-support.ts';
 
 const { values } = parseArgs({ options: { rates: { type: 'string', default: '2000,10000,40000' }, seconds: { type: 'string', default: '3' }, bytes: { type: 'string', default: '512' } } });

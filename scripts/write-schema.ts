@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // `npm run schema`: writes the JSON Schemas in docs/ from the zod schemas of the results.
 import { writeFileSync } from 'node:fs';
-import { sweepResultJsonSchema } from '../lab/sweep-result.ts';
-import { experimentReportJsonSchema } from '../services/client/src/report-schema.ts';
+import { experimentReportJsonSchema, sweepResultJsonSchema } from '@lab/results';
 
 for (const [file, schema] of [
   ['experiment-result.schema.json', experimentReportJsonSchema()],

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { sweepResultSchema } from '../lab/sweep-result.ts';
+import { sweepResultSchema } from '@lab/results';
 import { repoRoot } from './support/lab-containers.ts';
 
 /** IDs of containers or networks whose name contains `name` (Compose prefixes both with the project). */

@@ -8,7 +8,7 @@ import type { StartedTestContainer } from 'testcontainers';
 import { Impairer, parseProfile } from '@lab/impairment';
 import { containerLab } from '../lab/container-lab.ts';
 import type { Lab } from '../lab/lab.ts';
-import { sweepResultSchema, type SweepResult } from '../lab/sweep-result.ts';
+import { sweepResultSchema, type SweepResult } from '@lab/results';
 import { runSweep } from '../lab/sweep.ts';
 import { assertUdpHeadersOnly, lossPlan } from './support/sweep-checks.ts';
 import { assertNothingLeft, buildLabImage, createInternalNetwork, sweepClient, tcpServer, udpRelay } from './support/lab-containers.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StartedTestContainer } from 'testcontainers';
-import { experimentReportSchema } from '../services/client/src/report-schema.ts';
+import { experimentReportSchema } from '@lab/results';
 import {
   assertNothingLeft,
   buildLabImage,

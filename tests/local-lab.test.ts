@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { labLinks, labNamespaces, OWNER_FILE, startNetnsLab } from '../lab/netns-lab.ts';
-import { sweepResultSchema, type SweepResult, type SweepStep } from '../lab/sweep-result.ts';
+import { sweepResultSchema, type SweepResult, type SweepStep } from '@lab/results';
 import { runSweep } from '../lab/sweep.ts';
 import { repoRoot } from './support/lab-containers.ts';
 import { assertUdpHeadersOnly, lossPlan } from './support/sweep-checks.ts';

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrameHeader, endpointSchema } from '@lab/protocol';
 import { Logger } from '@lab/runtime';
-import { TcpFileClient } from '../services/client/src/tcp-client.ts';
+import { TcpFileClient } from '@lab/client';
 import { CLIENT, runClient, startService, TCP_SERVER, type ServiceProcess } from './support/processes.ts';
 import { repoRoot } from './support/lab-containers.ts';
 

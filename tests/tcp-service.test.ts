@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { endpointSchema } from '@lab/protocol';
 import { Logger } from '@lab/runtime';
 import { Writable } from 'node:stream';
-import { TcpFileClient } from '../services/client/src/tcp-client.ts';
+import { TcpFileClient } from '@lab/client';
 import { killClientWhen, runClient, startService, TCP_SERVER, type ServiceProcess } from './support/processes.ts';
 
 const quiet = new Logger({ service: 'test', level: 'error', stream: new Writable({ write: (_c, _e, done) => done() }) });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostHasNetem } from '../lab/netem-probe.ts';
-import { sweepResultSchema } from '../lab/sweep-result.ts';
+import { sweepResultSchema } from '@lab/results';
 import { repoRoot } from './support/lab-containers.ts';
 
 const isRoot = process.getuid?.() === 0;

@@ -9,7 +9,7 @@ import type { DeliveryMode } from '@lab/protocol';
 import type { Lab } from '../../lab/lab.ts';
 import { startNetnsLab } from '../../lab/netns-lab.ts';
 import { parseSweep, planSweep } from '../../lab/sweep-plan.ts';
-import { sweepResultSchema, type SweepResult, type SweepStep } from '../../lab/sweep-result.ts';
+import { sweepResultSchema, type SweepResult, type SweepStep } from '@lab/results';
 import { runSweep } from '../../lab/sweep.ts';
 import { stepOk } from '../../lab/step-analysis.ts';
 import { umlLabTraits } from '../../lab/uml-lab.ts';

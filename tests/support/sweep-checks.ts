@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ImpairmentProfile } from '@lab/impairment';
-import type { SweepStep } from '../../lab/sweep-result.ts';
+import type { SweepStep } from '@lab/results';
 import { lossSweep, parseSweep, planSweep, type SweepPlan } from '../../lab/sweep-plan.ts';
 
 /**

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatEndpoint, LabError } from '@lab/protocol';
 import { createLogger, type OptionValues } from '@lab/runtime';
 import type { experimentOptions } from './config.ts';
-import { formatReport, type ExperimentReport, type PartFailure } from './report.ts';
+import type { ExperimentReport, PartFailure } from '@lab/results';
+import { formatReport } from './report.ts';
 import { runTcpExperiment } from './tcp-experiment.ts';
 import { runUdpExperiment } from './udp-experiment.ts';
 

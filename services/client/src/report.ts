@@ -1,21 +1,5 @@
-import type { ErrorCode } from '@lab/protocol';
+import type { ExperimentReport } from '@lab/results';
 import { describeHeaders } from '@lab/runtime';
-import type { TcpExperimentResult } from './tcp-experiment.ts';
-import type { UdpExperimentResult } from './udp-experiment.ts';
-
-export interface PartFailure {
-  code: ErrorCode | 'UNEXPECTED';
-  message: string;
-}
-
-/** The client's machine-readable result (`--json`); `version` changes when a field changes meaning. */
-export interface ExperimentReport {
-  schema: 'tcp-udp-lab/experiment';
-  version: 1;
-  ok: boolean;
-  tcp: TcpExperimentResult | { error: PartFailure };
-  udp: UdpExperimentResult | { error: PartFailure };
-}
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
 const ms = (value: number) => `${Math.round(value)} ms`;

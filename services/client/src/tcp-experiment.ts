@@ -18,6 +18,7 @@ import {
   type TcpStreamProgress,
   type WireOverhead,
 } from '@lab/runtime';
+import type { TcpExperimentResult } from '@lab/results';
 import { formatBytes } from './progress.ts';
 import { TcpFileClient } from './tcp-client.ts';
 
@@ -28,37 +29,6 @@ export interface TcpExperimentOptions {
   connectTimeoutMs: number;
   /** Cut the transfers after this many ms (0: never) and say so: at high loss TCP can take minutes. */
   deadlineMs: number;
-}
-
-export interface TcpExperimentResult {
-  name: string;
-  bytes: number;
-  sha256: string;
-  uploadMs: number;
-  uploadMbitPerS: number;
-  stored: { size: number; sha256: string };
-  downloadMs: number;
-  downloadMbitPerS: number;
-  downloaded: { size: number; sha256: string; declaredSha256: string };
-  /** The downloaded bytes hash to the original's SHA-256, and the server stored exactly that. */
-  identical: boolean;
-  /**
-   * Segments this network namespace sent, and sent again, during the transfers (/proc/net/snmp): in
-   * the lab's client container that is this connection alone. Null where the counters cannot be read.
-   */
-  segments: { out: number; retransmitted: number } | null;
-  /** The kernel's view of the connection after the upload (ss -ti): smoothed RTT, and the MSS. */
-  connection: TcpConnectionInfo | null;
-  /**
-   * The smoothed RTT right after the connection was made, before any file moved (ss -ti): the
-   * handshake's and the hello's round trips, the path's own, without the queues a transfer builds.
-   */
-  idleRttMs: number | null;
-  /**
-   * What this client sent on its lab interface during both transfers (file data up, ACKs down) against
-   * the bytes it wrote to the socket: the headers per packet, measured. Null where it cannot be read.
-   */
-  wire: WireOverhead | null;
 }
 
 /** Writes `bytes` of random data to `path` in 1 MiB blocks and returns their SHA-256. */

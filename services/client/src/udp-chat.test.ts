@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import { Logger } from '@lab/runtime';
 import { encodeControl } from '@lab/protocol';
-import { UdpRelay } from '../../udp-relay/src/relay.ts';
+import { UdpRelay } from '@lab/udp-relay';
 import { UdpChat, type ChatSender } from './udp-chat.ts';
 import { UdpMember } from './udp-member.ts';
 

@@ -1,9 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import type { DeliveryMode } from '@lab/protocol';
-import type { StreamSummary } from './stream-stats.ts';
 import { counterDelta, interfaceTowards, readInterfaceCounters, readUdpHostCounters, wireOverhead, type Logger, type UdpHostCounters, type WireOverhead } from '@lab/runtime';
 import { UdpMember } from './udp-member.ts';
-import { sendStream, StreamReceiver, type SendLateness, type StreamShape } from './udp-stream.ts';
+import type { UdpExperimentResult, UdpModeResult } from '@lab/results';
+import { sendStream, StreamReceiver, type StreamShape } from './udp-stream.ts';
 
 export interface UdpExperimentOptions extends StreamShape {
   relayHost: string;
@@ -18,34 +18,6 @@ export interface UdpExperimentOptions extends StreamShape {
   receiveBufferBytes?: number;
   joinTimeoutMs: number;
   log: Logger;
-}
-
-/** Per receiver; its `sent` counts the datagrams the sender's kernel accepted (sent minus send errors). */
-export interface UdpReceiverResult extends StreamSummary {
-  receiver: number;
-  listen: string;
-}
-
-export interface UdpModeResult {
-  mode: DeliveryMode;
-  room: number;
-  attempted: number;
-  sendErrors: number;
-  sendMs: number;
-  /** How late the sender's datagrams went out against an even pace, in ms (quantiles). */
-  sendLateMs: SendLateness;
-  receivers: UdpReceiverResult[];
-  /** Changes of this host's UDP counters during the run: drops here are the host's, not the network's. */
-  host: UdpHostCounters | null;
-  /** What the sender's interface sent while it sent the stream, against the datagrams' bytes: headers per packet, measured. */
-  wire: WireOverhead | null;
-}
-
-export interface UdpExperimentResult {
-  relay: string;
-  datagramBytes: number;
-  rate: number;
-  modes: UdpModeResult[];
 }
 
 /**

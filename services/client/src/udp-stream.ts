@@ -1,5 +1,6 @@
 import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
 import { DATAGRAM_HEADER_BYTES, decodeControl, encodeControl, endPayloadSchema, type Datagram } from '@lab/protocol';
+import type { SendLateness } from '@lab/results';
 import { StreamStats, type StreamSummary } from './stream-stats.ts';
 import type { UdpMember } from './udp-member.ts';
 
@@ -26,19 +27,10 @@ export interface SentStream {
 }
 
 /**
- * Quantiles of the sender's lateness in ms: what an even pace became on this host's timers. Models that
- * depend on when datagrams leave (reordering, a rate's queue) take it from here, not from the ideal.
+ * The quantiles of a list of lateness values (ms, rounded to µs): what an even pace became on this
+ * host's timers. Models that depend on when datagrams leave (reordering, a rate's queue) take it from
+ * here, not from the ideal.
  */
-export interface SendLateness {
-  min: number;
-  p10: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-/** The quantiles of a list of lateness values (ms, rounded to µs). */
 export function latenessOf(values: number[]): SendLateness {
   const sorted = Float64Array.from(values).sort();
   const at = (q: number) => (sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000) / 1000);

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { deliveryModes, errorCodes } from '@lab/protocol';
-import type { ExperimentReport } from './report.ts';
 
 /**
  * The contract of `client experiment --json` (docs/experiment-result.md; the JSON Schema beside it is
@@ -33,16 +32,27 @@ const tcpResult = z.strictObject({
   downloadMs: z.number().nonnegative(),
   downloadMbitPerS: z.number().nonnegative(),
   downloaded: z.strictObject({ size: count, sha256, declaredSha256: sha256 }),
+  /** The downloaded bytes hash to the original's SHA-256, and the server stored exactly that. */
   identical: z.boolean(),
+  /**
+   * Segments this network namespace sent, and sent again, during the transfers (/proc/net/snmp): in
+   * the lab's client container that is this connection alone. Null where the counters cannot be read.
+   */
   segments: z.strictObject({ out: count, retransmitted: count }).nullable(),
+  /** The kernel's view of the connection after the upload (ss -ti): smoothed RTT, and the MSS. */
   connection: z.strictObject({ rttMs: z.number().nonnegative(), rttVarMs: z.number().nonnegative(), rtoMs: z.number().nonnegative(), mss: count, bytesRetransmitted: count }).nullable(),
   /** The connection's smoothed RTT before any file moved (handshake and hello only): the path's, without the load's queues. */
   idleRttMs: z.number().nonnegative().nullable(),
+  /**
+   * What this client sent on its lab interface during both transfers (file data up, ACKs down) against
+   * the bytes it wrote to the socket: the headers per packet, measured. Null where it cannot be read.
+   */
   wire,
 });
 
 const hostCounters = z.strictObject({ inDatagrams: z.number().int(), inErrors: z.number().int(), rcvbufErrors: z.number().int() }).nullable();
 
+/** Per receiver; its `sent` counts the datagrams the sender's kernel accepted (sent minus send errors). */
 const receiver = z.strictObject({
   receiver: z.number().int().positive(),
   listen: z.string(),
@@ -68,10 +78,15 @@ const udpResult = z.strictObject({
       attempted: count,
       sendErrors: count,
       sendMs: z.number().nonnegative(),
-      /** How late the datagrams went out against an even pace (start + i / rate), in ms: quantiles. */
+      /**
+       * How late the datagrams went out against an even pace (start + i / rate), in ms: quantiles. Models
+       * that depend on when datagrams leave (reordering, a rate's queue) take the pace from here.
+       */
       sendLateMs: z.strictObject({ min: z.number(), p10: z.number(), p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
       receivers: z.array(receiver),
+      /** Changes of this host's UDP counters during the run: drops here are the host's, not the network's. */
       host: hostCounters,
+      /** What the sender's interface sent while it sent the stream, against the datagrams' bytes: headers per packet, measured. */
       wire,
     }),
   ),
@@ -90,7 +105,12 @@ export function experimentReportJsonSchema(): object {
   return { title: 'tcp-udp-lab experiment result, version 1', ...z.toJSONSchema(experimentReportSchema) };
 }
 
-// The TypeScript type and the schema describe the same thing: this fails to compile if they drift apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameShape: Same<z.infer<typeof experimentReportSchema>, ExperimentReport> = true;
-void sameShape;
+/** The client's machine-readable result (`--json`); every type below is the schema's, so they cannot drift apart. */
+export type ExperimentReport = z.infer<typeof experimentReportSchema>;
+export type PartFailure = z.infer<typeof failure>['error'];
+export type TcpExperimentResult = z.infer<typeof tcpResult>;
+export type UdpExperimentResult = z.infer<typeof udpResult>;
+export type UdpModeResult = UdpExperimentResult['modes'][number];
+export type UdpReceiverResult = z.infer<typeof receiver>;
+export type SendLateness = UdpModeResult['sendLateMs'];
+export type WireFigures = NonNullable<z.infer<typeof wire>>;

@@ -1,9 +1,15 @@
 import { z } from 'zod';
 import { directions } from '@lab/impairment';
 import { deliveryModes } from '@lab/protocol';
-import { experimentReportSchema } from '../services/client/src/report-schema.ts';
-import { labBackends } from './lab.ts';
-import { sweepDimensions } from './sweep-plan.ts';
+import { experimentReportSchema } from './experiment-report.ts';
+
+/** Where a lab runs (lab/lab.ts has what each one is). */
+export const labBackends = ['containers', 'namespaces', 'loopback', 'uml'] as const;
+export type LabBackend = (typeof labBackends)[number];
+
+/** The netem words a sweep can vary (lab/sweep-plan.ts turns `--sweep` into steps). */
+export const sweepDimensions = ['loss', 'delay', 'duplicate', 'corrupt', 'reorder', 'rate'] as const;
+export type SweepDimension = (typeof sweepDimensions)[number];
 
 /**
  * The contract of a sweep's result (docs/sweep-result.md; the JSON Schema beside it is generated with

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { experimentReportJsonSchema, experimentReportSchema } from './report-schema.ts';
+import { experimentReportJsonSchema, experimentReportSchema } from './experiment-report.ts';
 
 const sample = {
   schema: 'tcp-udp-lab/experiment',
