@@ -107,8 +107,8 @@ export function netemOnly(requested: ImpairmentProfile): string[] {
 
 /**
  * Where the kernel has no netem: random loss with iptables' statistic match
- * (iptables-extensions(8): `-m statistic --mode random --probability P`), on input and output of the
- * lab interface, so both directions lose packets independently with probability P. Anything else in
+ * (iptables-extensions(8): `-m statistic --mode random --probability P`), on the lab interface's input,
+ * output or both, as `direction` says; each direction loses packets independently with probability P. Anything else in
  * the profile cannot be done this way and is refused, never silently dropped.
  */
 export function iptablesSteps(requested: ImpairmentProfile, { dev, direction = 'both' }: Target): Step[] {

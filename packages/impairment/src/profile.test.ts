@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkProfile, effectiveProfile, formatProfile, lossProbability, netemArguments, parseProfile, parseProfileWords } from './profile.ts';
+import { checkProfile, effectiveProfile, formatProfile, netemArguments, parseProfile, parseProfileWords } from './profile.ts';
 
 describe('impairment profiles (tc-netem(8) syntax)', () => {
   it('parses every option, and formats back to the same profile', () => {
@@ -54,12 +54,5 @@ describe('impairment profiles (tc-netem(8) syntax)', () => {
     assert.deepEqual(effectiveProfile(parseProfile('duplicate 5% 25% loss 1% 10%')), parseProfile('duplicate 5% 25% loss 1% 10%'));
     assert.deepEqual(effectiveProfile({ delay: { ms: 10, correlation: 25 } }).delay, { ms: 10 }, 'a delay correlation without a jitter is not sent');
     assert.deepEqual(effectiveProfile(parseProfile('loss gemodel 5% 30%')), parseProfile('loss gemodel 5% 30%'));
-  });
-
-  it('gives the per-hop loss probability of random and Gilbert-Elliott loss', () => {
-    assert.equal(lossProbability(parseProfile('loss 10%')), 0.1);
-    assert.equal(lossProbability(parseProfile('delay 10ms')), 0);
-    // p = 1%, r = 10%: the bad state holds 1/11 of the time, and loses everything there by default.
-    assert.ok(Math.abs(lossProbability(parseProfile('loss gemodel 1% 10%')) - 1 / 11) < 1e-12);
   });
 });

@@ -178,20 +178,6 @@ export function formatProfile(profile: ImpairmentProfile): string {
   return args.length === 0 ? 'none' : args.join(' ');
 }
 
-/** The loss probability one packet meets at one impaired hop, when the profile says it simply. */
-export function lossProbability(profile: ImpairmentProfile): number {
-  if (!profile.loss) return 0;
-  if (profile.loss.kind === 'random') return profile.loss.percent / 100;
-  // Gilbert-Elliott with defaults r = 1 - p (memoryless), 1-h = 100%, 1-k = 0%: loss only in the bad
-  // state, whose stationary share is p / (p + r).
-  const p = profile.loss.p / 100;
-  const r = (profile.loss.r ?? 100 - profile.loss.p) / 100;
-  const lossInBad = (profile.loss.oneMinusH ?? 100) / 100;
-  const lossInGood = (profile.loss.oneMinusK ?? 0) / 100;
-  const bad = p + r === 0 ? 0 : p / (p + r);
-  return bad * lossInBad + (1 - bad) * lossInGood;
-}
-
 /**
  * The profile as the kernel holds it once tc has passed it on, which is what netem will do: a word at
  * zero does nothing (and tc does not print it back), a correlation of 0% is none, and a duplicate's

@@ -1,6 +1,8 @@
 /**
- * The lab's error catalogue: one stable code per failure, as undici (`lib/core/errors.js`) and fastify
- * (`lib/errors.js`) do. Code that reacts to an error branches on `code`, never on a message text.
+ * The lab's error catalogue: one stable code per failure, each with its message, in one table, as
+ * fastify's `lib/errors.js` keeps its FST_ERR_* codes (undici's `lib/core/errors.js` gives each error
+ * class a stable UND_ERR_* `code` too). Code that reacts to an error branches on `code`, never on a
+ * message text.
  * Every code here is documented in docs/errors.md; `errors.test.ts` fails when one is not.
  */
 export const errorCatalogue = {
@@ -64,10 +66,6 @@ export const errorCatalogue = {
 export type ErrorCode = keyof typeof errorCatalogue;
 
 export const errorCodes = Object.keys(errorCatalogue) as ErrorCode[];
-
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(errorCatalogue, value);
-}
 
 /** The one error class of the lab; `code` is stable, `message` is for people. */
 export class LabError extends Error {

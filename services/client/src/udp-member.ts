@@ -62,8 +62,6 @@ export class UdpMember {
   #token = '';
   #keepalive: NodeJS.Timeout | null = null;
   #closed = false;
-  /** Datagrams ignored: from another address than the relay's, for another room, or malformed. */
-  ignored = 0;
 
   private constructor(options: UdpMemberOptions, socket: Socket) {
     this.#options = options;
@@ -149,17 +147,12 @@ export class UdpMember {
     this.#socket.send(bytes, this.#options.relay.port, this.#options.relay.address, (error) => sent?.(error ?? null));
   }
 
+  /** Takes what the relay sent for this room; anything else (another source, another room, malformed) is ignored. */
   #onMessage(bytes: Buffer, address: string, port: number): void {
     const arrivalUs = nowMicros();
-    if (address !== this.#options.relay.address || port !== this.#options.relay.port) {
-      this.ignored++;
-      return;
-    }
+    if (address !== this.#options.relay.address || port !== this.#options.relay.port) return;
     const decoded = decodeDatagram(bytes);
-    if (!decoded.ok || decoded.datagram.room !== this.#options.room) {
-      this.ignored++;
-      return;
-    }
+    if (!decoded.ok || decoded.datagram.room !== this.#options.room) return;
     const datagram = decoded.datagram;
     if (datagram.type === 'challenge' && datagram.sender === this.sender) {
       this.#cookie = decodeControl(challengePayloadSchema, datagram.payload)?.cookie ?? this.#cookie;
@@ -169,7 +162,7 @@ export class UdpMember {
       if (payload) this.#joined?.(payload);
     } else if (roomTypes.has(datagram.type)) {
       this.#options.onDatagram?.(datagram, arrivalUs);
-    } else this.ignored++;
+    }
   }
 
   /**
@@ -177,8 +170,8 @@ export class UdpMember {
    * one is easily lost: the relay would then fan the room's next traffic out to this closed port (the
    * host answers each copy with an ICMP port unreachable) until the membership expires. UDP leaves such
    * loss to the application (RFC 8085, 3.3), so the leave is sent LEAVE_COPIES times: at 30% loss all
-   * three are lost 2.7% of the time, not 30%. The relay takes the copies after the first as done
-   * (its repeatedLeaves counter, not a drop). Expiry still ends a membership whose every copy was lost.
+   * three are lost 2.7% of the time, not 30%. Leaving is idempotent on the relay (docs/udp-datagram.md),
+   * so the copies that arrive after the first do no harm. Expiry still ends a membership whose every copy was lost.
    */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -17,7 +17,7 @@ export const multicastPrefixSchema = z.string().transform((text, ctx): Multicast
     ctx.addIssue({ code: 'custom', message: 'expected an IPv4 prefix inside 239.0.0.0/8, /8 to /30, like 239.0.0.0/8' });
     return z.NEVER;
   }
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  const mask = (~0 << (32 - bits)) >>> 0; // bits is 8..30: the shift is in range
   return { base: (toNumber(ip) & mask) >>> 0, bits };
 });
 

@@ -78,8 +78,8 @@ export interface RelayCounters {
   badCookies: number;
   expired: number;
   /**
-   * Leaves for a membership that is already gone: members send each leave three times, since nothing
-   * acknowledges it (udp-member.ts), so the copies after the first land here, not among the drops.
+   * Leaves for a membership that is already gone. Leaving is idempotent: nothing acknowledges a leave,
+   * so a member may send it more than once, and a copy after the first is counted here, not as a drop.
    */
   repeatedLeaves: number;
   dropped: Partial<Record<ErrorCode, number>>;
