@@ -10,7 +10,7 @@ import { containerLab } from '../lab/container-lab.ts';
 import type { Lab } from '../lab/lab.ts';
 import { sweepResultSchema, type SweepResult } from '@lab/results';
 import { runSweep } from '../lab/sweep.ts';
-import { assertUdpHeadersOnly, lossPlan } from './support/sweep-checks.ts';
+import { assertUdpHeadersOnly, insideTestBand, lossPlan } from './support/sweep-checks.ts';
 import { assertNothingLeft, buildLabImage, createInternalNetwork, sweepClient, tcpServer, udpRelay } from './support/lab-containers.ts';
 
 describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
@@ -72,7 +72,7 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
   });
 
   for (const lossPercent of [0, 10, 30]) {
-    it(`at ${lossPercent}% loss: TCP delivers every byte; each UDP receiver loses within the 99% band`, () => {
+    it(`at ${lossPercent}% loss: TCP delivers every byte; each UDP receiver loses within its band`, () => {
       const step = result.steps.find((s) => s.value === lossPercent)!;
       const { tcp, udp } = step.experiment;
       assert.ok(!('error' in tcp), JSON.stringify(tcp));
@@ -82,7 +82,8 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
       for (const mode of step.udp) {
         assert.ok(Math.abs(mode.expectedLossPercent - lossPercent) < 1e-9, `${mode.expectedLossPercent}`);
         for (const r of mode.receivers) {
-          assert.ok(r.withinBand, `${mode.mode} receiver ${r.receiver}: lost ${r.lost} of ${r.sent}, 99% band for ${lossPercent}% is ${r.lostBand99.join('-')}`);
+          // The test band (about 99.9%): nine such checks a step at 99% would fail a correct lab one run in ten.
+          assert.ok(insideTestBand(r.lost, r.lostBand99), `${mode.mode} receiver ${r.receiver}: lost ${r.lost} of ${r.sent}, 99% band for ${lossPercent}% is ${r.lostBand99.join('-')}`);
         }
       }
       for (const mode of udp.modes) for (const r of mode.receivers) assert.equal(r.duplicates, 0, 'loss drops, it does not duplicate');

@@ -1,19 +1,10 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import {
-  bodyLengthOf,
-  checkFileName,
-  clientMessageSchema,
-  encodeFrameHeader,
-  FrameDecoder,
-  LabError,
-  TCP_PROTOCOL_VERSION,
-  type ClientMessage,
-  type ServerMessage,
-} from '@lab/protocol';
+import { bodyLengthOf, clientMessageSchema, encodeFrameHeader, FrameDecoder, LabError, type ClientMessage, type ServerMessage } from '@lab/protocol';
 import { asLabError, readFrames, writeChunk, type Logger } from '@lab/runtime';
 import type { ChatMember, ChatRooms } from './chat-rooms.ts';
-import { isSpaceError, type FileStore, type Upload } from './file-store.ts';
+import { ConnectionCore, type Action, type Work, type WorkResult } from './connection-core.ts';
+import { isSpaceError, type FileStore, type Upload, type UploadOwner } from './file-store.ts';
 
 export interface ConnectionLimits {
   maxHeaderBytes: number;
@@ -115,202 +106,217 @@ class Output {
   }
 }
 
-/**
- * One accepted connection: hello first, then requests answered one at a time, in order. A request
- * refused before its body (bad name, too large, quota) closes the connection after the error reply,
- * because the body that follows would otherwise have to be read and thrown away.
- */
+/** Runs one accepted connection until it ends; the protocol's decisions are `ConnectionCore`'s. */
 export async function serveConnection(socket: Socket, ctx: ConnectionContext, state: ConnectionState): Promise<void> {
-  const { peer } = state;
-  const { log } = ctx;
-  const decoder = new FrameDecoder<ClientMessage>({
-    schema: clientMessageSchema,
-    bodyLength: bodyLengthOf,
-    maxHeaderBytes: ctx.limits.maxHeaderBytes,
-  });
-  const output = new Output(socket);
-  const send = (message: ServerMessage) => output.frame(message);
-  const refuse = (error: LabError) => {
-    log.warn('refused', { peer, code: error.code, msg: `refused ${peer}: ${error.code} ${error.message}` });
-    send({ type: 'error', code: error.code, message: error.message });
-  };
-  const member: ChatMember = {
-    id: peer,
-    send: (message) => {
-      // TCP chat never drops one message and delivers the rest: a member that cannot keep up is dropped whole.
-      if (output.backlogBytes <= MAX_CHAT_BACKLOG_BYTES) return send(message);
-      if (!socket.writable) return;
-      refuse(new LabError('LAB_ERR_SLOW_CONSUMER', `more than ${MAX_CHAT_BACKLOG_BYTES} bytes of chat unread`));
-      lingeringClose(socket);
-    },
-  };
-  let room: string | null = null;
+  await new Connection(socket, ctx, state).run();
+}
 
-  socket.setTimeout(ctx.idleTimeoutMs, () => {
-    log.warn('idle-timeout', { peer, idleTimeoutMs: ctx.idleTimeoutMs });
-    // An error frame inside a file body would be read as file bytes; the close alone says it then.
-    if (!output.inBody) refuse(new LabError('LAB_ERR_TIMEOUT', `no traffic for ${ctx.idleTimeoutMs} ms`));
-    lingeringClose(socket);
-  });
+/**
+ * The socket glue around a `ConnectionCore`: it decodes frames into the core's events, carries out the
+ * core's actions (replies, work on the store and the chat rooms, closing), streams upload bodies to
+ * disk and file bodies out, and keeps the two timers (idle, and the header guard against slowloris).
+ */
+class Connection {
+  readonly #socket: Socket;
+  readonly #ctx: ConnectionContext;
+  readonly #state: ConnectionState;
+  readonly #core: ConnectionCore;
+  readonly #output: Output;
+  readonly #decoder: FrameDecoder<ClientMessage>;
+  readonly #member: ChatMember;
+  #headerTimer: NodeJS.Timeout | null = null;
+  #upload: Upload | null = null;
+  #progressMark = 0;
+  /** Why the connection ended early, if it did: an upload stopped for want of space is dropped, not kept. */
+  #failure: LabError | null = null;
+  #closing = false;
 
-  // Slowloris guard: once a header has begun, it must complete in time. Armed after a chunk leaves part
-  // of a header buffered, cleared when the header completes (before its request is served).
-  let headerTimer: NodeJS.Timeout | null = null;
-  let timedOut = false;
-  const clearHeaderTimer = () => {
-    if (headerTimer) clearTimeout(headerTimer);
-    headerTimer = null;
-  };
-  const watchHeader = () => {
-    if (!decoder.inHeader) return clearHeaderTimer();
-    headerTimer ??= setTimeout(() => {
-      if (!decoder.inHeader) return;
-      timedOut = true;
-      refuse(new LabError('LAB_ERR_HEADER_TIMEOUT', `a header did not complete within ${ctx.limits.headerTimeoutMs} ms`));
-      lingeringClose(socket);
-    }, ctx.limits.headerTimeoutMs);
-  };
-
-  let greeted = false;
-  let upload: Upload | null = null;
-  let failure: LabError | null = null;
-  const owner = {
-    address: state.address,
-    // Another connection resumed this upload: stop, and close (this peer is most likely gone already).
-    takenOver: () => {
-      refuse(new LabError('LAB_ERR_BUSY', 'another connection took this upload over (it resumed the same content)'));
-      socket.destroy();
-    },
-  };
-  let progressMark = 0;
-  try {
-    for await (const event of readFrames<ClientMessage>(socket, decoder, watchHeader)) {
-      if (timedOut) break;
-      if (event.kind === 'body') {
-        await upload!.write(event.data);
-        if (upload!.received >= progressMark) {
-          log.debug('transfer-progress', { peer, direction: 'upload', name: upload!.request.name, bytes: upload!.request.offset + upload!.received, size: upload!.request.size });
-          progressMark += PROGRESS_EVERY_BYTES;
-        }
-        continue;
-      }
-      if (event.kind === 'body-end') {
-        const current = upload!;
-        upload = null;
-        try {
-          const stored = await current.commit();
-          log.info('transfer-end', { peer, direction: 'upload', ...stored, received: current.received });
-          send({ type: 'stored', ...stored });
-        } catch (error) {
-          refuse(asLabError(error));
-        }
-        state.busy = false;
-        if (ctx.draining()) break;
-        await output.drained();
-        continue;
-      }
-      clearHeaderTimer();
-      const message = event.message;
-      if (!greeted) {
-        if (message.type !== 'hello') throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `expected hello, got ${message.type}`);
-        if (message.version !== TCP_PROTOCOL_VERSION) {
-          throw new LabError('LAB_ERR_UNSUPPORTED_VERSION', `this server speaks version ${TCP_PROTOCOL_VERSION}, not ${message.version}`);
-        }
-        greeted = true;
-        send({ type: 'welcome', version: TCP_PROTOCOL_VERSION, server: ctx.serverName, maxFileBytes: ctx.limits.maxFileBytes });
-        continue;
-      }
-      if (ctx.draining()) throw new LabError('LAB_ERR_SHUTTING_DOWN', 'the server is stopping; try again later');
-      state.busy = true;
-      switch (message.type) {
-        case 'hello':
-          throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', 'hello was already exchanged');
-        case 'put': {
-          const badName = checkFileName(message.name);
-          if (badName) throw badName;
-          if (message.size > ctx.limits.maxFileBytes) {
-            throw new LabError('LAB_ERR_FILE_TOO_LARGE', `${message.size} bytes is above the limit of ${ctx.limits.maxFileBytes}`);
-          }
-          upload = await ctx.store.beginUpload(message, owner);
-          progressMark = 0;
-          log.info('transfer-start', { peer, direction: 'upload', name: message.name, size: message.size, offset: message.offset });
-          continue; // busy until body-end
-        }
-        case 'get':
-          await sendFile(socket, output, ctx, message.name, message.offset, peer).catch((error: unknown) => {
-            const labError = asLabError(error);
-            if (socket.destroyed || !recoverable(labError)) throw labError;
-            refuse(labError);
-          });
-          break;
-        case 'list':
-          send({ type: 'listing', files: await ctx.store.list() });
-          break;
-        case 'stat':
-          await answer(ctx.store.stat(message.name).then((result) => send({ type: 'stat-result', name: message.name, ...result })), refuse);
-          break;
-        case 'delete':
-          await answer(
-            ctx.store.delete(message.name).then((removed) => {
-              log.info('delete', { peer, name: message.name, removed });
-              send({ type: 'deleted', name: message.name, removed });
-            }),
-            refuse,
-          );
-          break;
-        case 'chat-join':
-          if (room) ctx.chat.leave(member, room);
-          room = message.room;
-          send({ type: 'chat-joined', room, members: ctx.chat.join(member, room) });
-          log.info('chat-join', { peer, room });
-          break;
-        case 'chat':
-          if (!room) refuse(new LabError('LAB_ERR_NOT_IN_ROOM', 'send chat-join first'));
-          else ctx.chat.say(member, room, message.text);
-          break;
-      }
-      state.busy = false;
-      if (ctx.draining()) break;
-      await output.drained();
-    }
-  } catch (error) {
-    const labError = asLabError(error);
-    failure = labError;
-    if (labError.code === 'LAB_ERR_CONNECTION' || labError.code === 'LAB_ERR_TRUNCATED') {
-      log.warn('peer-vanished', { peer, code: labError.code, msg: `${peer} went away: ${labError.message}` });
-    } else if (!socket.destroyed) {
-      refuse(labError);
-    } else {
-      log.error('connection-error', { peer, code: labError.code, msg: `${peer}: ${labError.code} ${labError.message}` });
-    }
-  } finally {
-    clearHeaderTimer();
-    if (room) ctx.chat.leave(member, room);
-    if (upload) {
-      const received = upload.request.offset + upload.received;
-      if (isSpaceError(failure)) log.info('transfer-dropped', { peer, name: upload.request.name, received, size: upload.request.size, code: failure?.code });
-      else log.info('transfer-suspended', { peer, name: upload.request.name, kept: received, size: upload.request.size });
-      // Settling cannot fail the connection's end: a partial that could not be settled stays counted.
-      await upload.interrupt(failure).catch((error: unknown) => log.error('settle-failed', { peer, error }));
-    }
-    state.busy = false;
-    if (!socket.destroyed) lingeringClose(socket);
+  constructor(socket: Socket, ctx: ConnectionContext, state: ConnectionState) {
+    this.#socket = socket;
+    this.#ctx = ctx;
+    this.#state = state;
+    this.#core = new ConnectionCore({ maxFileBytes: ctx.limits.maxFileBytes, serverName: ctx.serverName, draining: ctx.draining });
+    this.#output = new Output(socket);
+    this.#decoder = new FrameDecoder<ClientMessage>({ schema: clientMessageSchema, bodyLength: bodyLengthOf, maxHeaderBytes: ctx.limits.maxHeaderBytes });
+    this.#member = {
+      id: state.peer,
+      send: (message) => {
+        // TCP chat never drops one message and delivers the rest: a member that cannot keep up is dropped whole.
+        if (this.#output.backlogBytes <= MAX_CHAT_BACKLOG_BYTES) return this.#output.frame(message);
+        if (!socket.writable) return;
+        this.#refuse(new LabError('LAB_ERR_SLOW_CONSUMER', `more than ${MAX_CHAT_BACKLOG_BYTES} bytes of chat unread`));
+        lingeringClose(socket);
+      },
+    };
   }
-}
 
-/** Errors after which the connection is still in step with the client. */
-function recoverable(error: LabError): boolean {
-  return ['LAB_ERR_NOT_FOUND', 'LAB_ERR_BAD_FILE_NAME', 'LAB_ERR_OFFSET_MISMATCH'].includes(error.code);
-}
+  async run(): Promise<void> {
+    const { log, idleTimeoutMs } = this.#ctx;
+    this.#socket.setTimeout(idleTimeoutMs, () => {
+      log.warn('idle-timeout', { peer: this.#state.peer, idleTimeoutMs });
+      void this.#perform(this.#core.idleTimeout(idleTimeoutMs));
+    });
+    try {
+      for await (const event of readFrames<ClientMessage>(this.#socket, this.#decoder, () => this.#watchHeader())) {
+        if (this.#core.closed) break;
+        if (event.kind === 'body') await this.#receive(event.data);
+        else if (event.kind === 'body-end') await this.#perform(this.#core.bodyEnd());
+        else {
+          this.#clearHeaderTimer();
+          await this.#perform(this.#core.message(event.message));
+        }
+        if (this.#core.closed) break;
+        if (!this.#core.busy) await this.#output.drained();
+      }
+    } catch (error) {
+      await this.#perform(this.#core.broken(asLabError(error)));
+    } finally {
+      await this.#end();
+    }
+  }
 
-/** Runs a request whose refusal (bad name, not found) leaves the connection usable. */
-async function answer(work: Promise<void>, refuse: (error: LabError) => void): Promise<void> {
-  try {
-    await work;
-  } catch (error) {
-    const labError = asLabError(error);
-    if (!recoverable(labError)) throw labError;
-    refuse(labError);
+  /** One slice of an upload's body: to disk, with backpressure (the next slice is read once it is taken). */
+  async #receive(data: Buffer): Promise<void> {
+    const upload = this.#upload!;
+    await upload.write(data);
+    if (upload.received >= this.#progressMark) {
+      const { name, offset, size } = upload.request;
+      this.#ctx.log.debug('transfer-progress', { peer: this.#state.peer, direction: 'upload', name, bytes: offset + upload.received, size });
+      this.#progressMark += PROGRESS_EVERY_BYTES;
+    }
+  }
+
+  /** Carries out the core's actions in order; the result of each piece of work goes back to the core. */
+  async #perform(actions: Action[]): Promise<void> {
+    for (const action of actions) {
+      switch (action.kind) {
+        case 'send':
+          this.#output.frame(action.message);
+          break;
+        case 'refuse':
+          this.#failure = action.error;
+          this.#refuse(action.error);
+          break;
+        case 'vanished': {
+          this.#failure = action.error;
+          const { peer } = this.#state;
+          this.#ctx.log.warn('peer-vanished', { peer, code: action.error.code, msg: `${peer} went away: ${action.error.message}` });
+          break;
+        }
+        case 'work': {
+          this.#state.busy = true; // a stopping server lets this request finish
+          const next = await this.#do(action.work).then(
+            (result) => this.#core.done(result),
+            (error: unknown) => this.#core.failed(asLabError(error)),
+          );
+          await this.#perform(next);
+          break;
+        }
+        case 'close':
+          this.#clearHeaderTimer();
+          this.#closing = true;
+          lingeringClose(this.#socket);
+          break;
+      }
+    }
+    this.#state.busy = this.#core.busy;
+  }
+
+  /** One piece of work on the store or the chat rooms, logged as the server's lifecycle says. */
+  async #do(work: Work): Promise<WorkResult> {
+    const { store, chat, log } = this.#ctx;
+    const { peer } = this.#state;
+    switch (work.kind) {
+      case 'begin-upload':
+        this.#upload = await store.beginUpload(work.request, this.#owner());
+        this.#progressMark = 0;
+        log.info('transfer-start', { peer, direction: 'upload', ...work.request });
+        return { kind: 'begin-upload' };
+      case 'commit-upload': {
+        const upload = this.#upload!;
+        this.#upload = null;
+        const stored = await upload.commit();
+        log.info('transfer-end', { peer, direction: 'upload', ...stored, received: upload.received });
+        return { kind: 'commit-upload', stored };
+      }
+      case 'send-file':
+        await sendFile(this.#socket, this.#output, this.#ctx, work.name, work.offset, peer);
+        return { kind: 'send-file' };
+      case 'list':
+        return { kind: 'list', files: await store.list() };
+      case 'stat':
+        return { kind: 'stat', result: await store.stat(work.name) };
+      case 'delete': {
+        const removed = await store.delete(work.name);
+        log.info('delete', { peer, name: work.name, removed });
+        return { kind: 'delete', removed };
+      }
+      case 'chat-join':
+        if (work.leaving) chat.leave(this.#member, work.leaving);
+        log.info('chat-join', { peer, room: work.room });
+        return { kind: 'chat-join', members: chat.join(this.#member, work.room) };
+      case 'chat-say':
+        chat.say(this.#member, work.room, work.text);
+        return { kind: 'chat-say' };
+    }
+  }
+
+  /** Who this connection's upload belongs to, and what happens when another connection takes it over. */
+  #owner(): UploadOwner {
+    return {
+      address: this.#state.address,
+      // A connection from the same address resumed this upload: stop, and close (this peer is most likely gone).
+      takenOver: () => {
+        this.#refuse(new LabError('LAB_ERR_BUSY', 'another connection took this upload over (it resumed the same content)'));
+        this.#socket.destroy();
+      },
+    };
+  }
+
+  #refuse(error: LabError): void {
+    const { peer } = this.#state;
+    if (this.#socket.destroyed) {
+      this.#ctx.log.error('connection-error', { peer, code: error.code, msg: `${peer}: ${error.code} ${error.message}` });
+      return;
+    }
+    this.#ctx.log.warn('refused', { peer, code: error.code, msg: `refused ${peer}: ${error.code} ${error.message}` });
+    this.#output.frame({ type: 'error', code: error.code, message: error.message });
+  }
+
+  /**
+   * Slowloris guard: once a frame has begun, its header must complete in time. Armed after a chunk leaves
+   * part of a header buffered, cleared when the header completes (before its request is served).
+   */
+  #watchHeader(): void {
+    if (!this.#decoder.inHeader) return this.#clearHeaderTimer();
+    const ms = this.#ctx.limits.headerTimeoutMs;
+    this.#headerTimer ??= setTimeout(() => {
+      if (this.#decoder.inHeader) void this.#perform(this.#core.headerTimeout(ms));
+    }, ms);
+  }
+
+  #clearHeaderTimer(): void {
+    if (this.#headerTimer) clearTimeout(this.#headerTimer);
+    this.#headerTimer = null;
+  }
+
+  /** Leaves the chat room, keeps (or, for want of space, drops) an unfinished upload, and closes. */
+  async #end(): Promise<void> {
+    const { log } = this.#ctx;
+    const { peer } = this.#state;
+    this.#clearHeaderTimer();
+    if (this.#core.room) this.#ctx.chat.leave(this.#member, this.#core.room);
+    const upload = this.#upload;
+    if (upload) {
+      const { name, offset, size } = upload.request;
+      const received = offset + upload.received;
+      if (isSpaceError(this.#failure)) log.info('transfer-dropped', { peer, name, received, size, code: this.#failure?.code });
+      else log.info('transfer-suspended', { peer, name, kept: received, size });
+      // Settling cannot fail the connection's end: a partial that could not be settled stays counted.
+      await upload.interrupt(this.#failure).catch((error: unknown) => log.error('settle-failed', { peer, error }));
+    }
+    this.#state.busy = false;
+    if (!this.#closing && !this.#socket.destroyed) lingeringClose(this.#socket);
   }
 }
 
