@@ -1,6 +1,5 @@
 import type { ImpairedHost, Run } from '@lab/impairment';
 import type { DeliveryMode } from '@lab/protocol';
-
 import type { LabBackend } from '@lab/results';
 
 /**

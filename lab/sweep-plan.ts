@@ -2,11 +2,9 @@ import { checkProfile, formatProfile, parseProfileWords, type ImpairmentProfile 
 import { LabError } from '@lab/protocol';
 import { sweepDimensions, type SweepDimension } from '@lab/results';
 
-/**
- * What a sweep varies, step by step: one tc-netem(8) word over a list of values (`--sweep "delay
- * 0ms,10ms,50ms"`), on top of a profile that holds at every step (`--profile "delay 10ms"`). Pure: text
- * in, the steps' profiles out.
- */
+// What a sweep varies, step by step: one tc-netem(8) word over a list of values (`--sweep "delay
+// 0ms,10ms,50ms"`), on top of a profile that holds at every step (`--profile "delay 10ms"`). Pure: text
+// in, the steps' profiles out.
 
 /** The quantity on the x axis and in the table's first column, in its unit. */
 export const dimensionUnits: Record<SweepDimension, { title: string; unit: string }> = {

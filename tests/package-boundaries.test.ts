@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoRoot } from './support/lab-containers.ts';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The directories that hold a package.json under packages/ and services/. */
 function packageDirs(): string[] {
@@ -25,12 +27,11 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Module specifiers of static imports and exports, and of dynamic import() with a string literal. */
+/** Module specifiers of static imports and exports, side-effect imports, and import() with a string literal. */
 function specifiers(source: string): string[] {
   const found: string[] = [];
-  for (const match of source.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
-    found.push((match[1] ?? match[2])!);
-  }
+  const pattern = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  for (const match of source.matchAll(pattern)) found.push((match[1] ?? match[2] ?? match[3])!);
   return found;
 }
 
@@ -53,10 +54,11 @@ describe('package boundaries', () => {
   });
 
   it('finds a crossing when there is one (the check itself)', () => {
-    assert.deepEqual(specifiers(`import { x } from '../services/client/src/report.ts';\nexport * from "./a.ts";\nconst m = await import('./b.ts');`), [
+    assert.deepEqual(specifiers(`import { x } from '../services/client/src/report.ts';\nexport * from "./a.ts";\nconst m = await import('./b.ts');\nimport '../c.ts';`), [
       '../services/client/src/report.ts',
       './a.ts',
       './b.ts',
+      '../c.ts',
     ]);
   });
 });

@@ -97,10 +97,10 @@ describe('ConnectionCore (the TCP connection without a socket)', () => {
 
   it('times out a header, and a silent connection (with no error frame inside a file body going out)', () => {
     assert.deepEqual(summary(greeted().core.headerTimeout(10_000)), ['refuse LAB_ERR_HEADER_TIMEOUT', 'close']);
-    assert.deepEqual(summary(greeted().core.idleTimeout(300_000)), ['refuse LAB_ERR_TIMEOUT', 'close']);
+    assert.deepEqual(summary(greeted().core.idleTimeout(300_000, false)), ['refuse LAB_ERR_TIMEOUT', 'close']);
     const { core } = greeted();
     core.message({ type: 'get', name: 'big', offset: 0 });
-    assert.deepEqual(summary(core.idleTimeout(300_000)), ['close']);
+    assert.deepEqual(summary(core.idleTimeout(300_000, true)), ['close']);
   });
 
   it('lets a request in progress finish when the server stops, then closes; refuses new ones', () => {
@@ -123,5 +123,13 @@ describe('ConnectionCore (the TCP connection without a socket)', () => {
     const { core } = greeted();
     core.message({ type: 'list' });
     assert.throws(() => core.done({ kind: 'chat-say' }), /chat-say is done, but list was asked for/);
+  });
+
+  it('remembers a room joined while the connection closed, so that the glue leaves it', () => {
+    const { core } = greeted();
+    core.message({ type: 'chat-join', room: 'lab' });
+    core.headerTimeout(10);
+    assert.deepEqual(core.done({ kind: 'chat-join', members: 1 }), []);
+    assert.equal(core.room, 'lab');
   });
 });

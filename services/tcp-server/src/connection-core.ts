@@ -1,11 +1,12 @@
 import { checkFileName, LabError, TCP_PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '@lab/protocol';
+import type { UploadRequest } from './file-store.ts';
 
 /**
  * What the core asks of the glue around it (connection.ts): each piece of work touches the disk or the
  * other members, and ends in `done` with its result or in `failed` with its error.
  */
 export type Work =
-  | { kind: 'begin-upload'; request: { name: string; size: number; sha256: string; offset: number } }
+  | { kind: 'begin-upload'; request: UploadRequest }
   | { kind: 'commit-upload' }
   | { kind: 'send-file'; name: string; offset: number }
   | { kind: 'list' }
@@ -30,8 +31,11 @@ export type WorkResult =
 /** What the glue does next, in order. */
 export type Action =
   | { kind: 'send'; message: ServerMessage }
-  /** Tell the peer this error (`error` frame) and log it: unless the peer is gone, then log it only. */
-  | { kind: 'refuse'; error: LabError }
+  /**
+   * Tell the peer this error (an `error` frame) and log it. `final`: the connection ends for it (if the
+   * peer is gone by then, the error is the connection's, logged, not told).
+   */
+  | { kind: 'refuse'; error: LabError; final?: boolean }
   /** The peer went away (reset, or the stream ended inside a frame): nothing to tell it. */
   | { kind: 'vanished'; error: LabError }
   | { kind: 'work'; work: Work }
@@ -120,10 +124,12 @@ export class ConnectionCore {
 
   /** The work asked for last is done. */
   done(result: WorkResult): Action[] {
-    if (this.#phase === 'closed') return [];
     const work = this.#work;
     this.#work = null;
     if (work?.kind !== result.kind) throw new Error(`${result.kind} is done, but ${work?.kind ?? 'nothing'} was asked for`);
+    // The member is in the room now, even if the connection closed meanwhile: the glue must leave it.
+    if (work.kind === 'chat-join') this.#room = work.room;
+    if (this.#phase === 'closed') return [];
     switch (result.kind) {
       case 'begin-upload':
         this.#phase = 'receiving'; // busy until the body ends
@@ -137,8 +143,7 @@ export class ConnectionCore {
       case 'delete':
         return [{ kind: 'send', message: { type: 'deleted', name: (work as Extract<Work, { kind: 'delete' }>).name, removed: result.removed } }, ...this.#finish()];
       case 'chat-join':
-        this.#room = (work as Extract<Work, { kind: 'chat-join' }>).room;
-        return [{ kind: 'send', message: { type: 'chat-joined', room: this.#room, members: result.members } }, ...this.#finish()];
+        return [{ kind: 'send', message: { type: 'chat-joined', room: this.#room!, members: result.members } }, ...this.#finish()];
       case 'send-file':
       case 'chat-say':
         return this.#finish();
@@ -170,10 +175,13 @@ export class ConnectionCore {
     return this.#fail(new LabError('LAB_ERR_HEADER_TIMEOUT', `a header did not complete within ${ms} ms`));
   }
 
-  /** No traffic at all for `ms`. Inside a file body going out, an error frame would be read as file bytes: the close alone says it. */
-  idleTimeout(ms: number): Action[] {
+  /**
+   * No traffic at all for `ms`. Inside a file body going out (`inBody`), an error frame would be read
+   * as file bytes: the close alone says it.
+   */
+  idleTimeout(ms: number, inBody: boolean): Action[] {
     if (this.#phase === 'closed') return [];
-    if (this.#work?.kind === 'send-file') {
+    if (inBody) {
       this.#phase = 'closed';
       return [{ kind: 'close' }];
     }
@@ -211,9 +219,8 @@ export class ConnectionCore {
   }
 
   #fail(error: LabError): Action[] {
-    this.#phase = 'closed';
-    this.#work = null;
+    this.#phase = 'closed'; // work in progress may still end: done/failed then decide nothing more
     const vanished = error.code === 'LAB_ERR_CONNECTION' || error.code === 'LAB_ERR_TRUNCATED';
-    return [vanished ? { kind: 'vanished', error } : { kind: 'refuse', error }, { kind: 'close' }];
+    return [vanished ? { kind: 'vanished', error } : { kind: 'refuse', error, final: true }, { kind: 'close' }];
   }
 }

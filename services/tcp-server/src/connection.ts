@@ -129,7 +129,6 @@ class Connection {
   #progressMark = 0;
   /** Why the connection ended early, if it did: an upload stopped for want of space is dropped, not kept. */
   #failure: LabError | null = null;
-  #closing = false;
 
   constructor(socket: Socket, ctx: ConnectionContext, state: ConnectionState) {
     this.#socket = socket;
@@ -153,8 +152,9 @@ class Connection {
   async run(): Promise<void> {
     const { log, idleTimeoutMs } = this.#ctx;
     this.#socket.setTimeout(idleTimeoutMs, () => {
+      if (this.#core.closed) return;
       log.warn('idle-timeout', { peer: this.#state.peer, idleTimeoutMs });
-      void this.#perform(this.#core.idleTimeout(idleTimeoutMs));
+      this.#fromTimer(this.#core.idleTimeout(idleTimeoutMs, this.#output.inBody));
     });
     try {
       for await (const event of readFrames<ClientMessage>(this.#socket, this.#decoder, () => this.#watchHeader())) {
@@ -169,7 +169,10 @@ class Connection {
         if (!this.#core.busy) await this.#output.drained();
       }
     } catch (error) {
-      await this.#perform(this.#core.broken(asLabError(error)));
+      // Kept even when the core has already closed (a timeout during a stalled write): an upload stopped
+      // for want of space must still be dropped, not kept.
+      this.#failure = asLabError(error);
+      await this.#perform(this.#core.broken(this.#failure));
     } finally {
       await this.#end();
     }
@@ -186,7 +189,23 @@ class Connection {
     }
   }
 
-  /** Carries out the core's actions in order; the result of each piece of work goes back to the core. */
+  /**
+   * Carries out what the core decided while the read loop waits for data (a timer fired): a close must
+   * happen now, since the loop may wait for a peer that sends nothing more.
+   */
+  #fromTimer(actions: Action[]): void {
+    this.#perform(actions)
+      .then(() => {
+        if (this.#core.closed) lingeringClose(this.#socket);
+      })
+      .catch((error: unknown) => this.#ctx.log.error('connection-failed', { peer: this.#state.peer, error }));
+  }
+
+  /**
+   * Carries out the core's actions in order; the result of each piece of work goes back to the core.
+   * A `close` stops the read loop; the socket is closed when the connection ends (`#end`), after the
+   * upload is settled and the room left, so that a client reconnecting at once finds them done.
+   */
   async #perform(actions: Action[]): Promise<void> {
     for (const action of actions) {
       switch (action.kind) {
@@ -194,8 +213,8 @@ class Connection {
           this.#output.frame(action.message);
           break;
         case 'refuse':
-          this.#failure = action.error;
-          this.#refuse(action.error);
+          if (action.final) this.#failure = action.error;
+          this.#refuse(action.error, action.final);
           break;
         case 'vanished': {
           this.#failure = action.error;
@@ -214,8 +233,6 @@ class Connection {
         }
         case 'close':
           this.#clearHeaderTimer();
-          this.#closing = true;
-          lingeringClose(this.#socket);
           break;
       }
     }
@@ -230,7 +247,7 @@ class Connection {
       case 'begin-upload':
         this.#upload = await store.beginUpload(work.request, this.#owner());
         this.#progressMark = 0;
-        log.info('transfer-start', { peer, direction: 'upload', ...work.request });
+        log.info('transfer-start', { peer, direction: 'upload', name: work.request.name, size: work.request.size, offset: work.request.offset });
         return { kind: 'begin-upload' };
       case 'commit-upload': {
         const upload = this.#upload!;
@@ -251,10 +268,12 @@ class Connection {
         log.info('delete', { peer, name: work.name, removed });
         return { kind: 'delete', removed };
       }
-      case 'chat-join':
+      case 'chat-join': {
         if (work.leaving) chat.leave(this.#member, work.leaving);
+        const members = chat.join(this.#member, work.room);
         log.info('chat-join', { peer, room: work.room });
-        return { kind: 'chat-join', members: chat.join(this.#member, work.room) };
+        return { kind: 'chat-join', members };
+      }
       case 'chat-say':
         chat.say(this.#member, work.room, work.text);
         return { kind: 'chat-say' };
@@ -273,9 +292,10 @@ class Connection {
     };
   }
 
-  #refuse(error: LabError): void {
+  /** Tells the peer an error; one that ends a connection whose peer is already gone is only logged. */
+  #refuse(error: LabError, final = false): void {
     const { peer } = this.#state;
-    if (this.#socket.destroyed) {
+    if (final && this.#socket.destroyed) {
       this.#ctx.log.error('connection-error', { peer, code: error.code, msg: `${peer}: ${error.code} ${error.message}` });
       return;
     }
@@ -291,7 +311,7 @@ class Connection {
     if (!this.#decoder.inHeader) return this.#clearHeaderTimer();
     const ms = this.#ctx.limits.headerTimeoutMs;
     this.#headerTimer ??= setTimeout(() => {
-      if (this.#decoder.inHeader) void this.#perform(this.#core.headerTimeout(ms));
+      if (this.#decoder.inHeader) this.#fromTimer(this.#core.headerTimeout(ms));
     }, ms);
   }
 
@@ -316,7 +336,9 @@ class Connection {
       await upload.interrupt(this.#failure).catch((error: unknown) => log.error('settle-failed', { peer, error }));
     }
     this.#state.busy = false;
-    if (!this.#closing && !this.#socket.destroyed) lingeringClose(this.#socket);
+    // (Again, if a timer closed it already: only now, with the reader gone, does resume() make the
+    // socket flow and discard what the client still sends.)
+    if (!this.#socket.destroyed) lingeringClose(this.#socket);
   }
 }
 
@@ -369,5 +391,9 @@ const LINGER_MS = 2000;
 export function lingeringClose(socket: Socket): void {
   socket.end();
   socket.resume();
+  if (lingering.has(socket)) return;
+  lingering.add(socket);
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
+
+const lingering = new WeakSet<Socket>();
