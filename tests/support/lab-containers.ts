@@ -98,7 +98,9 @@ export function sweepClient(network: string): LabContainer {
 
 /** Stops with SIGTERM (docker stop), keeps the container long enough to read its exit status, removes it. */
 export async function stopAndInspect(container: StartedTestContainer): Promise<{ exitCode: number }> {
-  await container.stop({ remove: false, timeout: 10 });
+  // testcontainers takes the grace period in ms (docker stop -t gets it in whole seconds): 10 meant
+  // `-t 0`, SIGKILL right after SIGTERM, and a service that took a few ms to stop exited 137 (seen in CI).
+  await container.stop({ remove: false, timeout: 10_000 });
   const runtime = await getContainerRuntimeClient();
   const handle = runtime.container.getById(container.getId());
   const info = await handle.inspect();
