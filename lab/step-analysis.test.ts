@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseProfile } from '@lab/impairment';
 import { addedRttMs, analyseStep, drainFor, linkFigures, stepOk } from './step-analysis.ts';
-import { contextAt, experimentAt } from './sweep-fixture.ts';
+import { contextAt, experimentAt } from './fixtures/sweep-fixture.ts';
 
 const loss10 = parseProfile('loss 10%');
 

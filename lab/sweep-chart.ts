@@ -1,9 +1,8 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { mathisBitsPerSecond, rfc5348BitsPerSecond } from '@lab/impairment';
-import { deliveredPercent, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
+import { deliveredPercent, describeImpairment, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
 import type { SweepResult, SweepStep } from '@lab/results';
-import { describeImpairment } from './sweep-table.ts';
 
 /**
  * The sweep as a chart: Vega-Lite (a grammar of graphics) draws axes, scales and legends; this file only

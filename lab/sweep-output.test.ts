@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderSweepSvg, sweepChartSpec, sweepHtml } from './sweep-chart.ts';
-import { delaySweepFixture, sweepFixture } from './sweep-fixture.ts';
+import { delaySweepFixture, sweepFixture } from './fixtures/sweep-fixture.ts';
 import { sweepResultJsonSchema, sweepResultSchema } from '@lab/results';
 import { formatStep, formatSummary, formatSweep } from './sweep-table.ts';
 

@@ -1,5 +1,5 @@
 import { describeHeaders } from '@lab/runtime';
-import { deliveredPercent, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
+import { deliveredPercent, describeImpairment, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
 import type { ExpectedFigure, SweepDimension, SweepResult, SweepStep, TcpDirectionResult, UdpModeCheck } from '@lab/results';
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
@@ -182,16 +182,6 @@ export function formatSummary(result: SweepResult): string {
   return [`sweep of ${sweep.text}: UDP delivered (each receiver counted), TCP goodput, and what netem and the models predict (${models})`, line(header), ...rows.map(line)].join('\n');
 }
 
-/** Where the impairment was, in one line; or, where the lab could not impair, why not. */
-export function describeImpairment(result: SweepResult, { short = false } = {}): string {
-  const { impairment } = result;
-  if (!impairment) return short ? 'no impairment' : 'none: this lab has no network of its own to impair (see its limits)';
-  const where = { in: 'into', out: 'out of', both: 'into and out of' }[impairment.direction];
-  if (short) return `${impairment.backend}: on packets ${where} ${impairment.hosts.join(' and ')}`;
-  const hops = `${impairment.udpPathHops} impaired point${impairment.udpPathHops === 1 ? '' : 's'}`;
-  const fixed = result.settings.profile === 'none' ? '' : `; at every step: ${result.settings.profile}`;
-  return `${impairment.backend} (${impairment.reason}), on packets ${where} ${impairment.hosts.join(' and ')}; a UDP datagram crosses ${hops}${fixed}`;
-}
 
 export function formatSweep(result: SweepResult): string {
   const dimension = result.settings.sweep.dimension;
