@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Exec } from '@lab/impairment';
 import { deliveryModes, LabError } from '@lab/protocol';
 import type { Lab } from './lab.ts';
 import { runLocal, serviceLogs, startLocalService, stopLocalService, type Launch, type LocalService } from './local-service.ts';
+import { livePidIn } from './pid-file.ts';
 
 /** Every namespace, link and folder this lab makes starts with this, so a later run can find leftovers. */
 export const NETNS_PREFIX = 'tcpudplab';
@@ -37,27 +38,9 @@ function ip(args: string[], { tolerate = false } = {}): string {
  */
 export const OWNER_FILE = `/run/${NETNS_PREFIX}.pid`;
 
-/** The pid in OWNER_FILE if that process is alive (a run that died leaves a pid nobody has). */
-function liveOwner(): number | null {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(OWNER_FILE, 'utf8').trim());
-  } catch {
-    return null;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (error) {
-    // EPERM: alive, but not ours to signal (we are root, so this does not happen; be safe anyway).
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
-  }
-}
-
 /** Takes the lab for this process, or fails with LAB_ERR_LAB_IN_USE naming the live run that holds it. */
 function claimLab(): void {
-  const owner = liveOwner();
+  const owner = livePidIn(OWNER_FILE); // a run that died leaves a pid nobody has
   if (owner !== null) {
     throw new LabError('LAB_ERR_LAB_IN_USE', `another run (pid ${owner}) holds the lab in network namespaces (${OWNER_FILE}); wait for it to end or stop it`);
   }

@@ -1,9 +1,10 @@
-import { existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '@lab/protocol';
 import type { GuestTraits } from './netns-lab.ts';
 import { GUEST_EXCHANGE, guestProcesses, runInGuest, safeGuestPath } from './uml-kernel.ts';
+import { livePidIn } from './pid-file.ts';
 
 /**
  * The lab in a user-mode Linux kernel: the namespaces lab (lab/netns-lab.ts), run inside a Linux kernel
@@ -44,22 +45,6 @@ const EXCHANGE_PREFIX = '.uml-';
 /** The demo that made an exchange folder, written into it: a folder whose demo is alive is not stale. */
 const OWNER = 'owner.pid';
 
-function ownerAlive(exchange: string): boolean {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(exchange, OWNER), 'utf8').trim());
-  } catch {
-    return false;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * What earlier runs killed outright (SIGKILL) left: their exchange folders, and, where the kernel ran
  * without a PID namespace of its own (not root), its helper processes, which carry the folder's path in
@@ -71,7 +56,7 @@ function removeStaleExchanges(out: string, say: (line: string) => void): void {
   for (const entry of readdirSync(out)) {
     if (!entry.startsWith(EXCHANGE_PREFIX)) continue;
     const path = join(out, entry);
-    if (ownerAlive(path)) continue;
+    if (livePidIn(join(path, OWNER)) !== null) continue;
     for (const pid of guestProcesses(path)) {
       try {
         process.kill(pid, 'SIGKILL');

@@ -59,6 +59,17 @@ class Session {
     }
   }
 
+  /** Asks `stat` until the server holds `bytes` of an upload of `name` (on a loaded machine that can take a while). */
+  async untilPartial(name: string, bytes: number): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      this.send({ type: 'stat', name });
+      const st = await this.message();
+      if (st.type === 'stat-result' && st.partials[0]?.received === bytes) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.fail(`the server never held ${bytes} bytes of ${name}`);
+  }
+
   /**
    * Resolves when the server closed the connection, and checks it did so promptly (well before the
    * 5 s idle timeout of the test server), so the close is the refusal's and not the timeout's.
@@ -356,13 +367,7 @@ describe('TcpFileServer limits', () => {
     const first = await Session.open(port);
     first.send({ type: 'put', name: 'same.bin', size: data.length, sha256: sha(data) }, data.subarray(0, 10));
     const second = await Session.open(port);
-    // Until the server has the first 10 bytes (on a loaded machine that can take a while).
-    for (let i = 0; i < 500; i++) {
-      second.send({ type: 'stat', name: 'same.bin' });
-      const st = await second.message();
-      if (st.type === 'stat-result' && st.partials[0]?.received === 10) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await second.untilPartial('same.bin', 10);
     second.send({ type: 'put', name: 'same.bin', size: data.length, sha256: sha(data), offset: 10 }, data.subarray(10));
     assert.deepEqual(await second.message(), { type: 'stored', name: 'same.bin', size: data.length, sha256: sha(data) });
     const told = await first.message().catch(() => null);
@@ -416,7 +421,6 @@ describe('TcpFileServer limits', () => {
     assert.ok(performance.now() - started < 1000);
   });
 });
-
 
 describe('TcpFileServer against clients that would hurt the others', () => {
   let dir: string;
@@ -498,12 +502,7 @@ describe('TcpFileServer against clients that would hurt the others', () => {
     const other = new Session(socket);
     other.send({ type: 'hello', version: 1 });
     assert.equal((await other.message()).type, 'welcome');
-    for (let i = 0; i < 500; i++) {
-      other.send({ type: 'stat', name: 'theirs.bin' });
-      const st = await other.message();
-      if (st.type === 'stat-result' && st.partials[0]?.received === 100) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await other.untilPartial('theirs.bin', 100);
     other.send({ type: 'put', name: 'theirs.bin', size: data.length, sha256: sha(data) });
     const refusal = await other.message();
     assert.equal(refusal.type === 'error' && refusal.code, 'LAB_ERR_BUSY');
