@@ -23,11 +23,14 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/runtime/package.json packages/runtime/
+COPY packages/stream-io/package.json packages/stream-io/
+COPY packages/host-counters/package.json packages/host-counters/
 COPY packages/impairment/package.json packages/impairment/
 COPY packages/results/package.json packages/results/
 COPY services/tcp-server/package.json services/tcp-server/
 COPY services/udp-relay/package.json services/udp-relay/
 COPY services/client/package.json services/client/
+COPY services/container-entry/package.json services/container-entry/
 # .lab-build/ holds only a README in a fresh clone, and the host-installed dependencies after bootstrap.
 COPY .lab-build/ /tmp/lab-build/
 RUN case "$DEPS" in \

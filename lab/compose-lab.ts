@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '@lab/protocol';
+import { LAB_USER } from '@lab/runtime';
 import { composeCommand } from './compose-command.ts';
 import { containerLab } from './container-lab.ts';
 import type { Lab } from './lab.ts';
+import { readinessLine } from './service-process.ts';
 
 interface ComposeRun {
   status: number;
@@ -56,11 +58,11 @@ export class ComposeProject {
     this.#must(['up', '--detach', '--no-build', 'tcp-server', 'udp-relay'], 'starting the servers');
     const tcpServer = this.#must(['ps', '-q', 'tcp-server'], 'finding tcp-server');
     const udpRelay = this.#must(['ps', '-q', 'udp-relay'], 'finding udp-relay');
-    await this.#ready(tcpServer, /listening on tcp/);
-    await this.#ready(udpRelay, /listening on udp/);
+    await this.#ready(tcpServer, readinessLine['tcp-server']);
+    await this.#ready(udpRelay, readinessLine['udp-relay']);
     // `run -d` prints the one-off container's name; `sleep infinity` keeps it there for the sweep, as
     // the lab's user: the sweep sets its interface up with `docker exec --user 0`.
-    const client = this.#must(['run', '--detach', '--no-deps', '--user', '10001:10001', 'client', 'sleep', 'infinity'], 'starting the client container').split('\n').at(-1)!;
+    const client = this.#must(['run', '--detach', '--no-deps', '--user', LAB_USER, 'client', 'sleep', 'infinity'], 'starting the client container').split('\n').at(-1)!;
     const network = spawnSync('docker', ['inspect', '-f', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}', tcpServer], { encoding: 'utf8' }).stdout.trim();
     return containerLab({ tcpServer, udpRelay, client }, `Docker containers tcp-server, udp-relay and client on the internal network ${network} (${this.commandLine})`, async () => {
       spawnSync('docker', ['rm', '--force', client], { stdio: 'ignore' });

@@ -1,6 +1,7 @@
 import { deliveryModes } from '@lab/protocol';
 import type { Lab } from './lab.ts';
 import { dockerExecRun, dockerRootExec } from './docker-exec.ts';
+import { programs } from './service-process.ts';
 
 export interface LabContainers {
   tcpServer: string;
@@ -19,16 +20,14 @@ export function containerLab(ids: LabContainers, description: string, close: () 
     backend: 'containers',
     description,
     hosts: {
-      servers: [
-        { name: names.tcpServer, exec: dockerRootExec(ids.tcpServer) },
-        { name: names.udpRelay, exec: dockerRootExec(ids.udpRelay) },
-      ],
+      tcpServer: { name: names.tcpServer, exec: dockerRootExec(ids.tcpServer) },
+      udpRelay: { name: names.udpRelay, exec: dockerRootExec(ids.udpRelay) },
       client: { name: names.client, exec: dockerRootExec(ids.client) },
     },
     modes: deliveryModes,
     limits: [],
     // No timeout here: the client has its own (connect, join, the TCP part's deadline).
-    runClient: (args) => dockerExecRun(ids.client, ['node', 'services/client/src/main.ts', ...args], { user: '10001:10001', timeoutMs: 0 }),
+    runClient: (args) => dockerExecRun(ids.client, ['node', programs.client, ...args], { timeoutMs: 0 }),
     close: () => (closed ??= close()),
   };
 }

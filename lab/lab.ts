@@ -18,7 +18,7 @@ export interface Lab {
    * Root access to each host's network: the TCP server's and the relay's (where loss is injected), and
    * the client's (for its interface settings only). Null where the lab cannot touch the network.
    */
-  readonly hosts: { servers: [ImpairedHost, ImpairedHost]; client: ImpairedHost } | null;
+  readonly hosts: LabHosts | null;
   /** The UDP delivery modes this lab's network carries. */
   readonly modes: readonly DeliveryMode[];
   /** What this lab cannot do, said plainly (it goes into the report). */
@@ -35,3 +35,13 @@ export interface Lab {
   /** Stops everything it started and removes what it made; safe to call twice. */
   close(): Promise<void>;
 }
+
+/** Root access to each host of a lab, by role. */
+export interface LabHosts {
+  tcpServer: ImpairedHost;
+  udpRelay: ImpairedHost;
+  client: ImpairedHost;
+}
+
+/** The hosts the impairment goes on: both servers (the TCP server's and the relay's way in and out). */
+export const impairedHosts = (hosts: LabHosts): ImpairedHost[] => [hosts.tcpServer, hosts.udpRelay];

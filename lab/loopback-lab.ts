@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from './lab.ts';
-import { runLocal, serviceLogs, startLocalService, stopLocalService, type Launch, type LocalService } from './local-service.ts';
+import { runLocalClient, serviceLogs, startLocalService, stopLocalService, type Launch } from './local-service.ts';
+import type { ServiceProcess } from './service-process.ts';
 
 /**
  * The local lab without root: the services as processes of this user on 127.0.0.1, on ports the kernel
@@ -13,7 +14,7 @@ import { runLocal, serviceLogs, startLocalService, stopLocalService, type Launch
 export async function startLoopbackLab(root: string): Promise<Lab> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tcpudplab-loopback-'));
   const launch = (env: Record<string, string>): Launch => ({ prefix: [], env, cwd: root });
-  const services: LocalService[] = [];
+  const services: ServiceProcess[] = [];
   const close = async () => {
     await Promise.all(services.map((service) => stopLocalService(service)));
     rmSync(dataDir, { recursive: true, force: true });
@@ -25,8 +26,8 @@ export async function startLoopbackLab(root: string): Promise<Lab> {
     services.push(server);
     const relay = await startLocalService('udp-relay', launch({ UDP_RELAY_HOST: '127.0.0.1', UDP_RELAY_PORT: '0', UDP_RELAY_MODES: 'unicast', UDP_RELAY_STATS_INTERVAL_MS: '0' }));
     services.push(relay);
-    serverEndpoint = server.endpoint;
-    relayPort = relay.endpoint.split(':').at(-1)!;
+    serverEndpoint = server.endpoints[0]!;
+    relayPort = relay.endpoints[0]!.split(':').at(-1)!;
   } catch (error) {
     await close();
     throw error;
@@ -42,7 +43,7 @@ export async function startLoopbackLab(root: string): Promise<Lab> {
       'broadcast and multicast would leave the lab on the host\'s networks, so they are not run',
       'header bytes are not measured: loopback\'s counters hold both ends of every exchange on the host, and its packets are up to 64 KiB',
     ],
-    runClient: (args) => runLocal([process.execPath, 'services/client/src/main.ts', ...args], launch({ LAB_SERVER: serverEndpoint, UDP_RELAY_HOST: '127.0.0.1', UDP_RELAY_PORT: relayPort, LOG_FORMAT: 'json' })),
+    runClient: (args) => runLocalClient(args, launch({ LAB_SERVER: serverEndpoint, UDP_RELAY_HOST: '127.0.0.1', UDP_RELAY_PORT: relayPort })),
     serverLogs: () => serviceLogs(services),
     close: () => (closed ??= close()),
   };

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Exec } from '@lab/impairment';
 import { deliveryModes, LabError } from '@lab/protocol';
+import { LAB_UID } from '@lab/runtime';
 import type { Lab } from './lab.ts';
-import { runLocal, serviceLogs, startLocalService, stopLocalService, type Launch, type LocalService } from './local-service.ts';
+import { runLocal, runLocalClient, serviceLogs, startLocalService, stopLocalService, type Launch } from './local-service.ts';
+import { programs, type ServiceProcess } from './service-process.ts';
 import { livePidIn } from './pid-file.ts';
 
 /** Every namespace, link and folder this lab makes starts with this, so a later run can find leftovers. */
@@ -15,7 +17,6 @@ const SWITCH = `${NETNS_PREFIX}-switch`;
 const VETH_PREFIX = 'tcpudplab';
 /** A private test subnet (RFC 1918) for the lab; nothing routes to or from it. */
 const SUBNET = '10.213.47';
-const LAB_UID = 10001;
 
 const roles = {
   'tcp-server': { address: `${SUBNET}.2`, veth: `${VETH_PREFIX}-srv` },
@@ -130,7 +131,7 @@ export function netnsExec(namespace: string, cwd: string): Exec {
 
 /** Can uid 10001 read the checkout (and so run the services)? A checkout under /root cannot be. */
 function labUserCanRead(root: string): boolean {
-  const probe = spawnSync('setpriv', [`--reuid=${LAB_UID}`, `--regid=${LAB_UID}`, '--clear-groups', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(join(root, 'services/client/src/main.ts'))})`], { encoding: 'utf8' });
+  const probe = spawnSync('setpriv', [`--reuid=${LAB_UID}`, `--regid=${LAB_UID}`, '--clear-groups', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(join(root, programs.client))})`], { encoding: 'utf8' });
   return probe.status === 0;
 }
 
@@ -150,7 +151,7 @@ export async function startNetnsLab(root: string, guest?: GuestTraits): Promise<
   const asLabUser = labUserCanRead(root);
   const user = asLabUser ? ['setpriv', `--reuid=${LAB_UID}`, `--regid=${LAB_UID}`, '--clear-groups'] : [];
   const launch = (role: Role, env: Record<string, string> = {}): Launch => ({ prefix: ['ip', 'netns', 'exec', namespaceOf(role), ...user], env, cwd: root });
-  const services: LocalService[] = [];
+  const services: ServiceProcess[] = [];
   const close = async () => {
     await Promise.all(services.map((service) => stopLocalService(service)));
     removeNetnsLab();
@@ -172,12 +173,12 @@ export async function startNetnsLab(root: string, guest?: GuestTraits): Promise<
   return {
     backend: guest ? 'uml' : 'namespaces',
     ...(guest && { honestUdpRate: guest.honestUdpRate }),
-    description: `${guest ? `inside ${guest.kernel}: ` : ''}local processes in network namespaces ${Object.keys(roles).map((role) => namespaceOf(role as Role)).join(', ')}, joined by veth pairs to a bridge in ${SWITCH} (${SUBNET}.0/24, no route out)${asLabUser ? `, running as uid ${LAB_UID}` : ', running as root (uid 10001 cannot read this checkout)'}`,
-    hosts: { servers: [{ name: 'tcp-server', exec: rootExec('tcp-server') }, { name: 'udp-relay', exec: rootExec('udp-relay') }], client: { name: 'client', exec: rootExec('client') } },
+    description: `${guest ? `inside ${guest.kernel}: ` : ''}local processes in network namespaces ${Object.keys(roles).map((role) => namespaceOf(role as Role)).join(', ')}, joined by veth pairs to a bridge in ${SWITCH} (${SUBNET}.0/24, no route out)${asLabUser ? `, running as uid ${LAB_UID}` : `, running as root (uid ${LAB_UID} cannot read this checkout)`}`,
+    hosts: { tcpServer: { name: 'tcp-server', exec: rootExec('tcp-server') }, udpRelay: { name: 'udp-relay', exec: rootExec('udp-relay') }, client: { name: 'client', exec: rootExec('client') } },
     modes: deliveryModes,
     limits: guest?.limits ?? [],
     runClient: (args) =>
-      runLocal([process.execPath, 'services/client/src/main.ts', ...args], launch('client', { LAB_SERVER: `${roles['tcp-server'].address}:9000`, UDP_RELAY_HOST: roles['udp-relay'].address, UDP_RELAY_PORT: '9001', LOG_FORMAT: 'json' })),
+      runLocalClient(args, launch('client', { LAB_SERVER: `${roles['tcp-server'].address}:9000`, UDP_RELAY_HOST: roles['udp-relay'].address, UDP_RELAY_PORT: '9001' })),
     serverLogs: () => serviceLogs(services),
     close: () => (closed ??= close()),
   };

@@ -2,16 +2,15 @@ import {
   effectiveProfile,
   expectUdp,
   formatProfile,
-  mathisBitsPerSecond,
   movesInTime,
   pointRates,
-  rfc5348BitsPerSecond,
   type Direction,
   type ImpairmentProfile,
   type UdpExpectation,
 } from '@lab/impairment';
 import type { DeliveryMode } from '@lab/protocol';
 import type { ExperimentReport, SendLateness, SweepStep, TcpDirectionResult, UdpModeCheck } from '@lab/results';
+import { mathisBitsPerSecond, rfc5348BitsPerSecond } from './tcp-models.ts';
 
 /**
  * What netem and the models say about one step, next to what the client measured. Pure: the profile,

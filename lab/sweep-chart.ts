@@ -1,6 +1,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { mathisBitsPerSecond, rfc5348BitsPerSecond } from '@lab/impairment';
+import { mathisBitsPerSecond, rfc5348BitsPerSecond } from './tcp-models.ts';
 import { deliveredPercent, describeImpairment, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
 import type { SweepResult, SweepStep } from '@lab/results';
 

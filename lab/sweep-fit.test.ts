@@ -22,7 +22,7 @@ const noop = async () => ({ code: 0, output: '' });
 const host = (name: string) => ({ name, exec: noop });
 const containers: Pick<Lab, 'backend' | 'hosts' | 'modes'> = {
   backend: 'containers',
-  hosts: { servers: [host('tcp-server'), host('udp-relay')], client: host('client') },
+  hosts: { tcpServer: host('tcp-server'), udpRelay: host('udp-relay'), client: host('client') },
   modes: ['unicast', 'broadcast', 'multicast'],
 };
 const loopback: Pick<Lab, 'backend' | 'hosts' | 'modes'> = { backend: 'loopback', hosts: null, modes: ['unicast'] };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { directions, formatProfile, parseProfile, type ImpairmentProfile } from '@lab/impairment';
 import { LabError } from '@lab/protocol';
-import { nonNegativeIntSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
+import { nonNegativeIntSchema, parsedText, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
 import { experimentOptions } from '@lab/client';
 import { labChoices } from './choose-lab.ts';
 import { lossSweep, parseSweep, planSweep, type SweepPlan } from './sweep-plan.ts';
@@ -11,14 +11,7 @@ export const DEFAULT_SWEEP = 'loss 0%,1%,5%,10%,20%,30%';
 /** The datagram rate where none is asked for; lower in the user-mode Linux lab, whose one CPU must keep up. */
 export const DEFAULT_RATE = { host: 2000, uml: 200 } as const;
 
-const profileSchema = z.string().transform((text, ctx) => {
-  try {
-    return parseProfile(text);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: error instanceof LabError ? error.message : String(error) });
-    return z.NEVER;
-  }
-});
+const profileSchema = parsedText(parseProfile);
 
 const lossListSchema = z
   .string()
@@ -26,17 +19,7 @@ const lossListSchema = z
   .pipe(z.array(z.number().min(0).max(100)).min(1).max(50))
   .optional();
 
-const sweepSchema = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return parseSweep(text);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: error instanceof LabError ? error.message : String(error) });
-      return z.NEVER;
-    }
-  })
-  .optional();
+const sweepSchema = parsedText(parseSweep).optional();
 
 /** The options of `npm run demo` (scripts/demo.ts): what to sweep, how much to send, where to write. */
 export const sweepOptions = {

@@ -1,4 +1,4 @@
-import { describeHeaders } from '@lab/runtime';
+import { describeHeaders } from '@lab/host-counters';
 import { deliveredPercent, describeImpairment, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
 import type { ExpectedFigure, SweepDimension, SweepResult, SweepStep, TcpDirectionResult, UdpModeCheck } from '@lab/results';
 

@@ -1,8 +1,8 @@
 import { effectiveProfile, formatProfile, hopsThrough, Impairer, useSegmentSizedPackets, type Direction, type ImpairedHost, type ImpairmentProfile } from '@lab/impairment';
 import { LabError, type DeliveryMode } from '@lab/protocol';
-import { parseTcpSnmp } from '@lab/runtime';
+import { parseTcpSnmp } from '@lab/host-counters';
 import { jsonLines } from './json-lines.ts';
-import type { Lab } from './lab.ts';
+import { impairedHosts, type Lab } from './lab.ts';
 import { addedRttMs, analyseStep, drainFor, linkFigures, stepOk } from './step-analysis.ts';
 import { deliveredPercent } from './sweep-outcome.ts';
 import { dimensionUnits, type SweepPlan } from './sweep-plan.ts';
@@ -70,8 +70,8 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
   let impairer: Impairer | null = null;
   if (lab.hosts) {
     // Without this, a dropped "packet" on a veth is up to 64 KiB of TCP: see segmentSizedPacketSteps.
-    await useSegmentSizedPackets([...lab.hosts.servers, lab.hosts.client]);
-    impairer = await Impairer.create(lab.hosts.servers, { direction: settings.direction });
+    await useSegmentSizedPackets([...impairedHosts(lab.hosts), lab.hosts.client]);
+    impairer = await Impairer.create(impairedHosts(lab.hosts), { direction: settings.direction });
     progress(`impairment backend: ${impairer.backend} (${impairer.reason}); on ${impairer.describe({}).replace(/^none on /, '')}`);
   }
   const { steps: planned } = settings.plan;
@@ -84,7 +84,7 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
   await lab.runClient(['list']).catch(() => {});
 
   const udpPathHops = impairer ? hopsThrough(settings.direction) : 0;
-  const tcpServer = lab.hosts?.servers[0] ?? null;
+  const tcpServer = lab.hosts?.tcpServer ?? null;
   const measured: (Omit<SweepStep, 'tcp' | 'udp'> & { applied: ImpairmentProfile | null })[] = [];
   const count = planned.length;
   try {

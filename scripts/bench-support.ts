@@ -1,13 +1,13 @@
-import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import type { Readable } from 'node:stream';
+import { runCommand } from '@lab/runtime';
 
 /** Runs a command to its end and resolves with its stdout. */
-export function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => (error ? reject(new Error(`${command}: ${stderr || error.message}`)) : resolve(stdout)));
-  });
+export async function run(command: string, args: string[]): Promise<string> {
+  const result = await runCommand([command, ...args], { timeoutMs: 0 });
+  if (result.code !== 0) throw new Error(`${command}: ${result.output}`);
+  return result.stdout;
 }
 
 /** A free port on loopback (bind port 0, read it, close). */
@@ -35,16 +35,4 @@ export async function iperf3(clientArgs: string[]): Promise<unknown> {
   } finally {
     server.kill();
   }
-}
-
-/** Starts one of the lab's services and resolves once it printed `ready` (its readiness line). */
-export async function startService(main: string, args: string[], ready: string): Promise<ChildProcessByStdio<null, Readable, null>> {
-  const child = spawn(process.execPath, [main, ...args, '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes(ready) && resolve()));
-  return child;
-}
-
-export async function stopService(child: ChildProcessByStdio<null, Readable, null>): Promise<void> {
-  child.kill('SIGTERM');
-  await once(child, 'exit');
 }

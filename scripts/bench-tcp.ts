@@ -11,7 +11,8 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Logger } from '@lab/runtime';
 import { TcpFileClient } from '@lab/client';
-import { freePort, iperf3, requireIperf3, startService, stopService } from './bench-support.ts';
+import { startService } from '../lab/service-process.ts';
+import { iperf3, requireIperf3 } from './bench-support.ts';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, runs: { type: 'string', default: '3' } } });
 const mib = Number(values.mib);
@@ -37,8 +38,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < mib; i++) hash.update(block);
   const sha256 = hash.digest('hex');
 
-  const port = await freePort();
-  const server = await startService('services/tcp-server/src/main.ts', ['--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data')], 'listening on tcp');
+  const server = await startService('tcp-server', ['--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data')]);
+  const port = Number(server.endpoints[0]!.split(':').at(-1));
   const rows: { run: number; iperf3: number; upload: number; download: number }[] = [];
   try {
     for (let i = 1; i <= runs; i++) {
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
       await rm(join(dir, 'data', `bench-${i}.bin`));
       rows.push({ run: i, iperf3, upload, download });
     }
-    const status = await readFile(`/proc/${server.pid}/status`, 'utf8');
+    const status = await readFile(`/proc/${server.child.pid}/status`, 'utf8');
     const peakMiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
     const median = (key: 'iperf3' | 'upload' | 'download') => [...rows.map((r) => r[key])].sort((a, b) => a - b)[Math.floor(rows.length / 2)]!;
     const lines = [
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await stopService(server);
+    await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -4,9 +4,11 @@
 // in one run: achieved rate, loss and jitter (both by RFC 3550). Results go into docs/benchmarks.md.
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { counterDelta, Logger, readUdpHostCounters } from '@lab/runtime';
+import { Logger } from '@lab/runtime';
+import { counterDelta, readUdpHostCounters } from '@lab/host-counters';
 import { sendStream, StreamReceiver, UdpMember } from '@lab/client';
-import { freePort, iperf3, requireIperf3, startService, stopService } from './bench-support.ts';
+import { startService } from '../lab/service-process.ts';
+import { iperf3, requireIperf3 } from './bench-support.ts';
 
 const { values } = parseArgs({ options: { rates: { type: 'string', default: '2000,10000,40000' }, seconds: { type: 'string', default: '3' }, bytes: { type: 'string', default: '512' } } });
 const rates = values.rates.split(',').map(Number);
@@ -52,12 +54,8 @@ async function lab(pps: number, relayPort: number, room: number): Promise<Row & 
 
 async function main(): Promise<void> {
   await requireIperf3();
-  const relayPort = await freePort();
-  const relay = await startService(
-    'services/udp-relay/src/main.ts',
-    ['--host', '127.0.0.1', '--port', String(relayPort), '--rate-packets', '1000000', '--rate-bytes', '2000000000'],
-    'listening on udp',
-  );
+  const relay = await startService('udp-relay', ['--host', '127.0.0.1', '--port', '0', '--rate-packets', '1000000', '--rate-bytes', '2000000000']);
+  const relayPort = Number(relay.endpoints[0]!.split(':').at(-1));
   const lines = [
     `UDP, loopback, ${datagramBytes}-byte datagrams, ${seconds} s per rate; iperf3: sender -> receiver; lab: sender -> relay -> receiver (unicast)`,
     'asked pps  iperf3 sent pps  loss %  jitter ms  |  lab sent pps  loss %  jitter ms  host drops',
@@ -73,7 +71,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await stopService(relay);
+    await relay.stop();
   }
 }
 

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatProfile, netemOnly } from '@lab/impairment';
 import { LabError } from '@lab/protocol';
-import { parseCommandLine, runMain } from '@lab/runtime';
+import { onStopSignal, parseCommandLine, runMain, signalStatus, type StopSignal } from '@lab/runtime';
 import { chooseLab } from '../lab/choose-lab.ts';
 import { ComposeProject } from '../lab/compose-lab.ts';
 import type { LabBackend } from '@lab/results';
@@ -26,6 +26,8 @@ import { inUmlGuest, runUmlLab, umlLabTraits } from '../lab/uml-lab.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
+/** What stops the demo (and takes the lab down): Ctrl-C, `kill`, a closed terminal. */
+const stopSignals: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** scripts/bootstrap.sh: idempotent, seconds when everything is there. */
 function bootstrap(args: string[]): void {
@@ -95,14 +97,11 @@ async function runInUml(options: DemoOptions & { rate: number }, plan: SweepPlan
   const timeoutMs = 300_000 + plan.steps.length * (tcpMs + udpMs);
   const controller = new AbortController();
   let status: number | null = null;
-  for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
-    process.on(signal, () => {
-      if (status !== null) return;
-      status = 128 + number;
-      say(`${signal}: stopping the user-mode Linux guest`);
-      controller.abort();
-    });
-  }
+  onStopSignal(stopSignals, (signal) => {
+    status = signalStatus(signal);
+    say(`${signal}: stopping the user-mode Linux guest`);
+    controller.abort();
+  });
   const exit = await runUmlLab({ root, out: resolve(root, options.out), args, timeoutMs, say, signal: controller.signal });
   return status ?? exit;
 }
@@ -130,18 +129,13 @@ runMain(
     const started = await startLab(backend);
     const { lab, tearDown } = started;
     // Ctrl-C, `kill`, a closed terminal: the lab comes down, and the status says which signal (128 + its number).
-    let stopping = false;
-    for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
-      process.on(signal, () => {
-        if (stopping) return;
-        stopping = true;
-        say(`${signal}: taking the lab down`);
-        void lab.close().finally(() => {
-          tearDown();
-          process.exit(128 + number);
-        });
+    onStopSignal(stopSignals, (signal) => {
+      say(`${signal}: taking the lab down`);
+      void lab.close().finally(() => {
+        tearDown();
+        process.exit(signalStatus(signal));
       });
-    }
+    });
     try {
       const result = await runSweep(lab, { ...options, rate, plan }, say);
       const table = formatSweep(result);

@@ -2,13 +2,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { programs } from '../lab/service-process.ts';
 import { repoRoot } from './support/lab-containers.ts';
 
-const mains = {
-  'tcp-server': 'services/tcp-server/src/main.ts',
-  'udp-relay': 'services/udp-relay/src/main.ts',
-  client: 'services/client/src/main.ts',
-};
+const mains = { 'tcp-server': programs['tcp-server'], 'udp-relay': programs['udp-relay'], client: programs.client };
 const clientCommands = ['experiment', 'send', 'get', 'list', 'stat', 'delete', 'chat', 'udp-chat', 'stream', 'receive'];
 
 function run(main: string, args: string[], env: Record<string, string> = {}) {
@@ -45,6 +42,26 @@ describe('command lines', () => {
     const result = run(mains.client, ['--help']);
     assert.equal(result.status, 0);
     for (const command of clientCommands) assert.match(result.stdout, new RegExp(`^  ${command} +\\S`, 'm'));
+  });
+
+  it('container-entry --help lists the variables it reads, and exits 0', () => {
+    const result = run(programs['container-entry'], ['--help']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^Usage: node services\/container-entry\/src\/main\.ts SERVICE_MAIN/);
+    for (const name of ['IMPAIR', 'IMPAIR_DIRECTION', 'LAB_DEV', 'LOG_LEVEL']) assert.match(result.stdout, new RegExp(`^  ${name} +\\S`, 'm'));
+  });
+
+  it('container-entry refuses an option or a missing program before it does anything as root: LAB_ERR_CONFIG, exit 2', () => {
+    for (const [args, message] of [
+      [['--no-such-flag'], /unknown option '--no-such-flag'/],
+      [['services/none/src/main.ts'], /no such program: services\/none/],
+      [[], /usage: /],
+    ] as const) {
+      const result = run(programs['container-entry'], [...args], { IMPAIR: 'loss 10%' });
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /^container-entry: LAB_ERR_CONFIG: /);
+      assert.match(result.stderr, message);
+    }
   });
 
   it('validates environment variables like flags, naming both', () => {

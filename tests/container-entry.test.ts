@@ -5,8 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { dockerExecRun } from '../lab/docker-exec.ts';
 import { assertNothingLeft, buildLabImage, createInternalNetwork, LAB_IMAGE, TCP_PORT } from './support/lab-containers.ts';
+import { LAB_UID } from '@lab/runtime';
+import { programs, readinessLine } from '../lab/service-process.ts';
 
-const ENTRY = ['node', 'packages/runtime/src/container-entry.ts', 'services/tcp-server/src/main.ts'];
+const ENTRY = ['node', programs['container-entry'], programs['tcp-server']];
 
 describe('container entry (IMPAIR for Compose users)', { timeout: 300_000 }, () => {
   let network: Awaited<ReturnType<typeof createInternalNetwork>> | undefined;
@@ -31,7 +33,7 @@ describe('container entry (IMPAIR for Compose users)', { timeout: 300_000 }, () 
       .withEnvironment({ IMPAIR: impair, TCP_SERVER_LISTEN: `0.0.0.0:${TCP_PORT}`, LOG_FORMAT: 'json' });
 
   it('applies IMPAIR to packets into the container, then serves as uid 10001 with no capabilities', async () => {
-    const container = await server('loss 10%').withWaitStrategy(Wait.forLogMessage(/listening on tcp/)).withStartupTimeout(30_000).start();
+    const container = await server('loss 10%').withWaitStrategy(Wait.forLogMessage(readinessLine['tcp-server'])).withStartupTimeout(30_000).start();
     started.push(container);
     const id = container.getId();
     const rules = await dockerExecRun(id, ['iptables', '-w', '-S'], { user: '0' });
@@ -45,7 +47,7 @@ describe('container entry (IMPAIR for Compose users)', { timeout: 300_000 }, () 
       assert.match(qdiscs, /netem .*loss 10%/);
     }
     const status = (await dockerExecRun(id, ['cat', '/proc/1/status'])).output;
-    assert.match(status, /^Uid:\s+10001\s+10001\s+10001\s+10001$/m, status);
+    assert.match(status, new RegExp(`^Uid:\\s+${LAB_UID}\\s+${LAB_UID}\\s+${LAB_UID}\\s+${LAB_UID}$`, 'm'), status);
     assert.match(status, /^CapEff:\s+0+$/m, 'the service keeps no capability');
     assert.match(status, /^CapPrm:\s+0+$/m);
     const link = (await dockerExecRun(id, ['ip', '-d', 'link', 'show', 'eth0'])).output;

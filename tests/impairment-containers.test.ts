@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { StartedTestContainer } from 'testcontainers';
 import { Impairer, parseProfile } from '@lab/impairment';
 import { containerLab } from '../lab/container-lab.ts';
-import type { Lab } from '../lab/lab.ts';
+import { impairedHosts, type Lab } from '../lab/lab.ts';
 import { sweepResultSchema, type SweepResult } from '@lab/results';
 import { runSweep } from '../lab/sweep.ts';
 import { assertUdpHeadersOnly, insideTestBand, lossPlan } from './support/sweep-checks.ts';
@@ -106,7 +106,7 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
   });
 
   it('applies a netem profile with delay in both directions where the kernel has netem', async (t) => {
-    const impairer = await Impairer.create(lab.hosts!.servers, { direction: 'both' });
+    const impairer = await Impairer.create(impairedHosts(lab.hosts!), { direction: 'both' });
     // Containers share the host's kernel, and cannot run inside the user-mode Linux guest: this one needs
     // Docker on a kernel with netem. The same netem commands are tested on a real netem kernel in
     // tests/netem-kernel (inside the guest here).
@@ -122,7 +122,7 @@ describe('the lab under loss (containers)', { timeout: 900_000 }, () => {
   });
 
   it('refuses what the backend cannot do, by name, before any step runs', async () => {
-    const impairer = await Impairer.create(lab.hosts!.servers);
+    const impairer = await Impairer.create(impairedHosts(lab.hosts!));
     if (impairer.backend === 'netem') return;
     await assert.rejects(impairer.apply(parseProfile('delay 20ms')), { code: 'LAB_ERR_IMPAIRMENT_UNSUPPORTED', message: /delay needs tc netem/ });
     const before = Date.now();

@@ -13,9 +13,9 @@ import { sweepResultSchema, type SweepResult, type SweepStep } from '@lab/result
 import { runSweep } from '../lab/sweep.ts';
 import { repoRoot } from './support/lab-containers.ts';
 import { assertUdpHeadersOnly, insideTestBand, lossPlan } from './support/sweep-checks.ts';
+import { LAB_UID } from '@lab/runtime';
 
 const isRoot = process.getuid?.() === 0;
-const LAB_UID = 10001;
 
 function assertNothingLeft(): void {
   assert.deepEqual(labNamespaces(), [], 'network namespaces left behind');

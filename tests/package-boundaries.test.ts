@@ -53,6 +53,22 @@ describe('package boundaries', () => {
     assert.deepEqual(crossings, []);
   });
 
+  it('each package declares in its package.json every lab package it imports (its tests may use devDependencies)', () => {
+    const missing: string[] = [];
+    for (const dir of packageDirs()) {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+      for (const file of sourceFiles(dir)) {
+        const test = file.endsWith('.test.ts');
+        const declared = { ...manifest.dependencies, ...(test ? manifest.devDependencies : {}) };
+        for (const specifier of specifiers(readFileSync(file, 'utf8'))) {
+          const name = /^@lab\/[^/]+/.exec(specifier)?.[0];
+          if (name && name !== manifest.name && !(name in declared)) missing.push(`${relative(repoRoot, file)} imports ${name}, not in ${manifest.name}'s ${test ? 'dependencies or devDependencies' : 'dependencies'}`);
+        }
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
   it('finds a crossing when there is one (the check itself)', () => {
     assert.deepEqual(specifiers(`import { x } from '../services/client/src/report.ts';\nexport * from "./a.ts";\nconst m = await import('./b.ts');\nimport '../c.ts';`), [
       '../services/client/src/report.ts',

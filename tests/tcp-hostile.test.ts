@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrameHeader, endpointSchema } from '@lab/protocol';
 import { Logger } from '@lab/runtime';
 import { TcpFileClient } from '@lab/client';
-import { CLIENT, runClient, startService, TCP_SERVER, type ServiceProcess } from './support/processes.ts';
+import { CLIENT, runClient, startTcpServer, type ServiceProcess } from './support/processes.ts';
 import { repoRoot } from './support/lab-containers.ts';
 
 const quiet = new Logger({ service: 'test', level: 'error', stream: new Writable({ write: (_c, _e, done) => done() }) });
@@ -42,7 +42,7 @@ describe('TCP server against clients that would hurt the others (processes)', { 
   async function start(name: string, args: string[] = [], prefix: string[] = []): Promise<{ server: ServiceProcess; endpoint: string }> {
     const dataDir = join(dir, name);
     await mkdir(dataDir, { recursive: true });
-    const server = await startService(TCP_SERVER, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args], 1, prefix);
+    const server = await startTcpServer(['--listen', '127.0.0.1:0', '--data-dir', dataDir, ...args], 1, prefix);
     servers.push(server);
     return { server, endpoint: server.endpoints[0]! };
   }

@@ -13,7 +13,7 @@ import { endpointSchema } from '@lab/protocol';
 import { Logger } from '@lab/runtime';
 import { Writable } from 'node:stream';
 import { TcpFileClient } from '@lab/client';
-import { killClientWhen, runClient, startService, TCP_SERVER, type ServiceProcess } from './support/processes.ts';
+import { killClientWhen, runClient, startTcpServer, type ServiceProcess } from './support/processes.ts';
 
 const quiet = new Logger({ service: 'test', level: 'error', stream: new Writable({ write: (_c, _e, done) => done() }) });
 
@@ -52,7 +52,7 @@ describe('TCP file service on loopback (processes)', { timeout: 300_000 }, () =>
     source = join(dir, 'source.bin');
     await writeFile(source, randomBytes(SIZE));
     sourceSha = await sha256File(source);
-    server = await startService(TCP_SERVER, ['--listen', `127.0.0.1:0,[::1]:0,unix:${join(dir, 'tcp.sock')}`, '--data-dir', join(dir, 'data')], 3);
+    server = await startTcpServer(['--listen', `127.0.0.1:0,[::1]:0,unix:${join(dir, 'tcp.sock')}`, '--data-dir', join(dir, 'data')], 3);
     [v4, v6, unix] = server.endpoints as [string, string, string];
   });
 
@@ -200,7 +200,7 @@ describe('TCP file server stopping on SIGTERM', { timeout: 120_000 }, () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('lets a transfer in progress finish within the grace period, then exits 0', async () => {
-    const server = await startService(TCP_SERVER, ['--listen', '127.0.0.1:0', '--data-dir', join(dir, 'a'), '--grace-ms', '20000']);
+    const server = await startTcpServer(['--listen', '127.0.0.1:0', '--data-dir', join(dir, 'a'), '--grace-ms', '20000']);
     const [endpoint] = server.endpoints;
     const sending = runClient(['send', join(dir, 'source.bin'), '--server', endpoint!, '--limit-rate', String(6 * 1024 * 1024), '--retries', '0', '--progress', 'none']);
     await waitFor(() => server.logs.some((l) => l.event === 'transfer-start'));
@@ -212,7 +212,7 @@ describe('TCP file server stopping on SIGTERM', { timeout: 120_000 }, () => {
 
   it('after the grace period, stops the transfer and keeps it resumable', async () => {
     const data = join(dir, 'b');
-    const server = await startService(TCP_SERVER, ['--listen', '127.0.0.1:0', '--data-dir', data, '--grace-ms', '300']);
+    const server = await startTcpServer(['--listen', '127.0.0.1:0', '--data-dir', data, '--grace-ms', '300']);
     const sending = runClient(['send', join(dir, 'source.bin'), '--server', server.endpoints[0]!, '--limit-rate', String(4 * 1024 * 1024), '--retries', '0', '--progress', 'none']);
     await waitFor(() => server.logs.some((l) => l.event === 'transfer-start'));
     await new Promise((r) => setTimeout(r, 500));
@@ -225,7 +225,7 @@ describe('TCP file server stopping on SIGTERM', { timeout: 120_000 }, () => {
     const kept = await sizeOf(join(data, partials[0]!));
     assert.ok(kept > 0 && kept < 12 * 1024 * 1024, `kept ${kept}`);
 
-    const restarted = await startService(TCP_SERVER, ['--listen', '127.0.0.1:0', '--data-dir', data]);
+    const restarted = await startTcpServer(['--listen', '127.0.0.1:0', '--data-dir', data]);
     try {
       const resumed = jsonResult(await runClient(['send', join(dir, 'source.bin'), '--server', restarted.endpoints[0]!, '--json', '--progress', 'none']));
       assert.deepEqual(resumed.offsets, [kept]);
@@ -238,7 +238,7 @@ describe('TCP file server stopping on SIGTERM', { timeout: 120_000 }, () => {
 describe('TCP file service memory on a 1 GiB file', { timeout: 300_000 }, () => {
   it('keeps the server under 256 MiB of resident memory (a quarter of the file) moving 1 GiB up and down', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lab-tcp-gib-'));
-    const server = await startService(TCP_SERVER, ['--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data')]);
+    const server = await startTcpServer(['--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data')]);
     try {
       // 1 GiB made of one random MiB repeated: the same work for TCP, disk and SHA-256, and quick to make.
       const block = randomBytes(1024 * 1024);

@@ -5,11 +5,12 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
 import { assertNothingLeft, buildLabImage, createInternalNetwork, jsonLines, LabContainer, udpRelay } from './support/lab-containers.ts';
+import { programs } from '../lab/service-process.ts';
 
 const DATAGRAMS = 1500;
 
 function udpCommand(network: string, args: string[]): LabContainer {
-  return new LabContainer(['node', 'services/client/src/main.ts', ...args, '--relay', 'udp-relay', '--json']).onNetwork(network).withEnvironment({ LOG_FORMAT: 'json' });
+  return new LabContainer(['node', programs.client, ...args, '--relay', 'udp-relay', '--json']).onNetwork(network).withEnvironment({ LOG_FORMAT: 'json' });
 }
 
 /** Waits until a container has exited on its own; returns its exit code. */

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 export { jsonLines } from '../../lab/json-lines.ts';
 import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
+import { programs, readinessLine } from '../../lab/service-process.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAB_IMAGE = process.env.LAB_IMAGE ?? 'tcp-udp-lab:latest';
@@ -59,26 +60,26 @@ export class LabContainer extends GenericContainer {
 
 /** NET_ADMIN lets `docker exec --user 0` impair the container's interface; the service itself runs as uid 10001. */
 export function tcpServer(network: string): LabContainer {
-  return new LabContainer(['node', 'services/tcp-server/src/main.ts'])
+  return new LabContainer(['node', programs['tcp-server']])
     .onNetwork(network, 'tcp-server')
     .withAddedCapabilities('NET_ADMIN')
     .withEnvironment({ TCP_SERVER_LISTEN: `0.0.0.0:${TCP_PORT}`, LOG_FORMAT: 'json' })
-    .withWaitStrategy(Wait.forLogMessage(/listening on tcp/))
+    .withWaitStrategy(Wait.forLogMessage(readinessLine['tcp-server']))
     .withStartupTimeout(30_000);
 }
 
 export function udpRelay(network: string): LabContainer {
-  return new LabContainer(['node', 'services/udp-relay/src/main.ts'])
+  return new LabContainer(['node', programs['udp-relay']])
     .onNetwork(network, 'udp-relay')
     .withAddedCapabilities('NET_ADMIN')
     .withEnvironment({ UDP_RELAY_PORT: String(UDP_PORT), UDP_RELAY_MODES: 'unicast,broadcast,multicast', UDP_RELAY_STATS_INTERVAL_MS: '0', LOG_FORMAT: 'json' })
-    .withWaitStrategy(Wait.forLogMessage(/listening on udp/))
+    .withWaitStrategy(Wait.forLogMessage(readinessLine['udp-relay']))
     .withStartupTimeout(30_000);
 }
 
 /** The client as a one-shot container: start() returns once it exited, and fails unless it exited 0. */
 export function client(network: string, args: string[]): LabContainer {
-  return new LabContainer(['node', 'services/client/src/main.ts', ...args])
+  return new LabContainer(['node', programs.client, ...args])
     .onNetwork(network)
     .withEnvironment({ LAB_SERVER: `tcp-server:${TCP_PORT}`, UDP_RELAY_HOST: 'udp-relay', LOG_FORMAT: 'json' })
     .withWaitStrategy(Wait.forOneShotStartup())

@@ -1,68 +1,26 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { programs, startService, type ServiceProcess as ServiceStarted } from '../../lab/service-process.ts';
 import { repoRoot } from './lab-containers.ts';
 
-export const CLIENT = 'services/client/src/main.ts';
-export const TCP_SERVER = 'services/tcp-server/src/main.ts';
+export const CLIENT = programs.client;
 
-export interface ServiceProcess {
-  child: ChildProcessWithoutNullStreams;
-  /** Every JSON log line so far. */
-  logs: Record<string, unknown>[];
-  /** The endpoints of the readiness lines ("listening on …"), in order. */
-  endpoints: string[];
+export interface ServiceProcess extends ServiceStarted {
   /** Peak resident memory so far, from /proc/PID/status (VmHWM), in bytes. */
   peakRss: () => Promise<number>;
   /** Resident memory now (VmRSS), in bytes. */
   rss: () => Promise<number>;
-  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
 /**
- * Starts a service as its own process, as a user would, and resolves once it printed `readyLines`
- * readiness lines. Its logs are JSON (LOG_FORMAT=json) and kept for assertions. `prefix` runs it
- * under another command (which must exec it).
+ * Starts the TCP server as its own process, as a user would, and resolves once it printed `readyLines`
+ * readiness lines (one per listener). Its logs are JSON and kept for assertions. `prefix` runs it under
+ * another command (unshare, say), which must exec it in place so that the child's pid is the server's.
  */
-export async function startService(main: string, args: string[], readyLines = 1, prefix: string[] = []): Promise<ServiceProcess> {
-  // A prefix (unshare, say) must exec the service in place, so that the child's pid is the service's.
-  const argv = [...prefix, process.execPath, main, ...args];
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: repoRoot, env: { ...process.env, LOG_FORMAT: 'json' } });
-  const logs: Record<string, unknown>[] = [];
-  const endpoints: string[] = [];
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const ready = new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        if (entry.event === 'listening') {
-          endpoints.push(String(entry.endpoint));
-          if (endpoints.length === readyLines) resolve();
-        }
-      } catch {
-        // not a log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${main} exited with ${code} before it was ready: ${stderr}`)));
-  });
-  await ready;
-  return {
-    child,
-    logs,
-    endpoints,
-    peakRss: () => statusBytes(child.pid, 'VmHWM'),
-    rss: () => statusBytes(child.pid, 'VmRSS'),
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = once(child, 'exit');
-      child.kill(signal);
-      const [code] = (await exited) as [number | null];
-      return code;
-    },
-  };
+export async function startTcpServer(args: string[], readyLines = 1, prefix: string[] = []): Promise<ServiceProcess> {
+  const server = await startService('tcp-server', args, { cwd: repoRoot, readyLines, prefix });
+  return { ...server, peakRss: () => statusBytes(server.child.pid, 'VmHWM'), rss: () => statusBytes(server.child.pid, 'VmRSS') };
 }
 
 async function statusBytes(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): Promise<number> {

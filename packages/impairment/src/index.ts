@@ -1,5 +1,5 @@
 export * from './commands.ts';
-export * from './models.ts';
+export * from './intervals.ts';
 export * from './profile.ts';
 export * from './impairer.ts';
 export * from './netem-model.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Direction } from './commands.ts';
-import { binomialInterval } from './models.ts';
+import { binomialInterval } from './intervals.ts';
 import { Random } from './netem-model.ts';
 import { copiesPerDatagram, expectUdp, pointRates, simulateUdpStream, type UdpPath } from './path-model.ts';
 import { effectiveProfile, parseProfile } from './profile.ts';

@@ -1,6 +1,6 @@
 import type { DeliveryMode } from '@lab/protocol';
 import type { Direction } from './commands.ts';
-import { centralInterval } from './models.ts';
+import { centralInterval } from './intervals.ts';
 import { corruptionCheck, NetemQdisc, Random, type CorruptionCheck } from './netem-model.ts';
 import type { ImpairmentProfile } from './profile.ts';
 

@@ -5,6 +5,15 @@ import { z } from 'zod';
 export type Endpoint = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
 /**
+ * Where a UDP datagram comes from or goes to: an IP address (never a name: a name would be looked up
+ * on every send) and a port, as dgram's rinfo gives them. A TCP server's place is an Endpoint.
+ */
+export interface UdpAddress {
+  address: string;
+  port: number;
+}
+
+/**
  * Parses "HOST:PORT", "[IPV6]:PORT" (brackets as in URLs, RFC 3986 §3.2.2) or "unix:/absolute/path".
  * The port may be 0 (a listener then picks a free one).
  */

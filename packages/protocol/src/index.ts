@@ -6,3 +6,4 @@ export * from './tcp-frame.ts';
 export * from './udp-datagram.ts';
 export * from './endpoint.ts';
 export * from './udp-control.ts';
+export * from './ipv4.ts';

@@ -41,7 +41,10 @@ const tcpResult = z.strictObject({
   segments: z.strictObject({ out: count, retransmitted: count }).nullable(),
   /** The kernel's view of the connection after the upload (ss -ti): smoothed RTT, and the MSS. */
   connection: z.strictObject({ rttMs: z.number().nonnegative(), rttVarMs: z.number().nonnegative(), rtoMs: z.number().nonnegative(), mss: count, bytesRetransmitted: count }).nullable(),
-  /** The connection's smoothed RTT before any file moved (handshake and hello only): the path's, without the load's queues. */
+  /**
+   * The connection's lowest RTT before any file moved (handshake and hello only; ss's minrtt, or its smoothed
+   * RTT where ss has no minrtt): the path's, without the load's queues or a stall of the host's own.
+   */
   idleRttMs: z.number().nonnegative().nullable(),
   /**
    * What this client sent on its lab interface during both transfers (file data up, ACKs down) against

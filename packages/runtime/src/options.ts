@@ -98,6 +98,21 @@ export const portSchema = z.coerce.number().int().min(0).max(65_535);
 export const positiveIntSchema = z.coerce.number().int().positive();
 export const nonNegativeIntSchema = z.coerce.number().int().nonnegative();
 
+/**
+ * An option written in words of its own (an impairment profile, a sweep), read by `parse`: what `parse`
+ * throws becomes the option's issue, so it is reported like any other bad option.
+ */
+export function parsedText<T>(parse: (text: string) => T) {
+  return z.string().transform((text, ctx): T => {
+    try {
+      return parse(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      return z.NEVER;
+    }
+  });
+}
+
 /** Logging options every service shares; spread into a service's own option specs. */
 export const loggingOptions = {
   logLevel: { description: `log level: ${logLevels.join(', ')}`, env: 'LOG_LEVEL', default: 'info', schema: z.enum(logLevels) },

@@ -1,25 +1,26 @@
 /**
  * What a UDP chat receiver can tell from sequence numbers alone (nothing is acknowledged or resent):
  * per sender, a jump forward means messages were lost, a number seen before is a duplicate, and a
- * number below the highest seen that was not seen before arrived late (reordered). The first message
- * heard from a sender is the baseline: a member that joins mid-conversation has lost nothing.
+ * number below the highest seen that was not seen before was reordered (in the lab's words "late" is a
+ * transit time, as in stream-stats.ts, never an order). The first message heard from a sender is the
+ * baseline: a member that joins mid-conversation has lost nothing.
  */
 export type ChatVerdict =
   | { kind: 'in-order' }
   | { kind: 'gap'; missing: number; from: bigint; to: bigint }
   | { kind: 'duplicate' }
   /** `wasCountedLost`: it fell in a gap reported before, so that gap is one smaller than it said. */
-  | { kind: 'late'; highest: bigint; wasCountedLost: boolean };
+  | { kind: 'reordered'; highest: bigint; wasCountedLost: boolean };
 
 interface SenderState {
   highest: bigint;
-  /** Numbers seen within the window below `highest`, to tell a duplicate from a late arrival. */
+  /** Numbers seen within the window below `highest`, to tell a duplicate from a reordered one. */
   seen: Set<bigint>;
   /** Numbers reported lost within the window (a gap larger than the window is not tracked). */
   missing: Set<bigint>;
 }
 
-/** How far back duplicates are recognised; older numbers are reported as late. */
+/** How far back duplicates are recognised; older numbers are reported as reordered. */
 const WINDOW = 1024n;
 
 export class ChatSequencer {
@@ -33,7 +34,7 @@ export class ChatSequencer {
     }
     if (state.seen.has(seq)) return { kind: 'duplicate' };
     state.seen.add(seq);
-    if (seq < state.highest) return { kind: 'late', highest: state.highest, wasCountedLost: state.missing.delete(seq) };
+    if (seq < state.highest) return { kind: 'reordered', highest: state.highest, wasCountedLost: state.missing.delete(seq) };
     const previous = state.highest;
     state.highest = seq;
     for (const old of state.seen) if (old + WINDOW < seq) state.seen.delete(old);

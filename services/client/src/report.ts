@@ -1,5 +1,5 @@
 import type { ExperimentReport } from '@lab/results';
-import { describeHeaders } from '@lab/runtime';
+import { describeHeaders } from '@lab/host-counters';
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
 const ms = (value: number) => `${Math.round(value)} ms`;

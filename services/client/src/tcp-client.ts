@@ -17,7 +17,8 @@ import {
   type Endpoint,
   type ServerMessage,
 } from '@lab/protocol';
-import { asLabError, readFrames, writeChunk, type Logger, type ReadEvent } from '@lab/runtime';
+import type { Logger } from '@lab/runtime';
+import { asLabError, readFrames, writeChunk, type ReadEvent } from '@lab/stream-io';
 
 export interface ConnectOptions {
   endpoint: Endpoint;

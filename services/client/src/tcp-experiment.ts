@@ -5,19 +5,9 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError, type Endpoint } from '@lab/protocol';
-import {
-  interfaceTowards,
-  readInterfaceCounters,
-  readTcpHostCounters,
-  tcpConnectionInfo,
-  tcpStreamProgress,
-  wireOverhead,
-  writeChunk,
-  type Logger,
-  type TcpConnectionInfo,
-  type TcpStreamProgress,
-  type WireOverhead,
-} from '@lab/runtime';
+import type { Logger } from '@lab/runtime';
+import { writeChunk } from '@lab/stream-io';
+import { interfaceTowards, readInterfaceCounters, readTcpHostCounters, tcpConnectionInfo, tcpLowestRtt, tcpStreamProgress, wireOverhead, type TcpConnectionInfo, type TcpStreamProgress, type WireOverhead } from '@lab/host-counters';
 import type { TcpExperimentResult } from '@lab/results';
 import { formatBytes } from './progress.ts';
 import { TcpFileClient } from './tcp-client.ts';
@@ -75,7 +65,7 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
 
     const countersBefore = await readTcpHostCounters();
     const client = await TcpFileClient.connect({ endpoint: options.endpoint, log, connectTimeoutMs: options.connectTimeoutMs });
-    const idleRttMs = (await tcpConnectionInfo(client.localPort))?.rttMs ?? null;
+    const idleRttMs = await tcpLowestRtt(client.localPort);
     let phase: 'upload' | 'download' = 'upload';
     let cut = false;
     // What the kernel had got through when the time ran out: a cut transfer still says how far it came.

@@ -4,7 +4,8 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError, type Endpoint, type ErrorCode } from '@lab/protocol';
-import { asLabError, type Logger } from '@lab/runtime';
+import type { Logger } from '@lab/runtime';
+import { asLabError } from '@lab/stream-io';
 import { Progress, type ProgressOptions } from './progress.ts';
 import { localFileError, TcpFileClient } from './tcp-client.ts';
 

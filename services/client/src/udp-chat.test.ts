@@ -72,10 +72,10 @@ describe('UDP chat through a real relay on loopback (unicast)', () => {
       '[8] alice: line 8',
       '[9] alice: line 9',
     ]);
-    assert.deepEqual(seen, { messages: 7, lost: 3, duplicates: 0, late: 0 });
+    assert.deepEqual(seen, { messages: 7, lost: 3, duplicates: 0, reordered: 0 });
   });
 
-  it('shows duplicates and late arrivals, and takes a late one off the lost count', async () => {
+  it('shows duplicates and arrivals out of order, and takes a reordered one off the lost count', async () => {
     // A network that duplicates message 1 and holds message 2 back until after 3.
     const messy = (alice: UdpMember): ChatSender => {
       let held: Buffer | null = null;
@@ -96,11 +96,11 @@ describe('UDP chat through a real relay on loopback (unicast)', () => {
       '  ! duplicate of message 1 from alice (not shown again)',
       '  ! 1 message from alice lost (2)',
       '[3] alice: line 3',
-      '  ! late: message 2 from alice arrived after 3',
+      '  ! out of order: message 2 from alice arrived after 3',
       '[2] alice: line 2',
       '[4] alice: line 4',
     ]);
-    assert.deepEqual(seen, { messages: 5, lost: 0, duplicates: 1, late: 1 });
+    assert.deepEqual(seen, { messages: 5, lost: 0, duplicates: 1, reordered: 1 });
   });
 
   it('prints a hostile name and text as one visible line that cannot pass for another member\'s', () => {

@@ -13,8 +13,8 @@ export interface ChatSender {
 
 /**
  * UDP chat in a room: each line is one datagram, numbered per sender. Receiving, it prints the lines
- * and, between them, what UDP did to the conversation: lost messages, duplicates, late arrivals (the
- * TCP chat never has any of these).
+ * and, between them, what UDP did to the conversation: lost messages, duplicates, messages out of
+ * order (the TCP chat never has any of these).
  */
 export class UdpChat {
   readonly #member: ChatSender;
@@ -23,7 +23,7 @@ export class UdpChat {
   readonly #sequencer = new ChatSequencer();
   #seq = 0n;
   /** Counts of what was seen, for the summary when leaving. */
-  readonly seen = { messages: 0, lost: 0, duplicates: 0, late: 0 };
+  readonly seen = { messages: 0, lost: 0, duplicates: 0, reordered: 0 };
 
   constructor(member: ChatSender, name: string, print: (line: string) => void) {
     this.#member = member;
@@ -63,9 +63,9 @@ export class UdpChat {
       const which = verdict.missing === 1 ? `${verdict.from}` : `${verdict.from}-${verdict.to}`;
       this.#print(`  ! ${verdict.missing} message${verdict.missing === 1 ? '' : 's'} from ${who} lost (${which})`);
     }
-    if (verdict.kind === 'late') {
-      this.seen.late++;
-      this.#print(`  ! late: message ${datagram.seq} from ${who} arrived after ${verdict.highest}`);
+    if (verdict.kind === 'reordered') {
+      this.seen.reordered++;
+      this.#print(`  ! out of order: message ${datagram.seq} from ${who} arrived after ${verdict.highest}`);
       if (verdict.wasCountedLost) this.seen.lost--; // reported lost when the gap showed; it came after all
     }
     this.seen.messages++;

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { createInterface } from 'node:readline';
-import { counterDelta, createLogger, readUdpHostCounters, type Logger, type OptionValues } from '@lab/runtime';
+import { createLogger, type Logger, type OptionValues } from '@lab/runtime';
+import { counterDelta, readUdpHostCounters } from '@lab/host-counters';
 import type { receiveOptions, streamOptions, udpChatOptions, udpRoomOptions } from './config.ts';
 import { UdpChat } from './udp-chat.ts';
 
@@ -72,7 +73,7 @@ export async function udpChat(config: OptionValues<typeof udpChatOptions>): Prom
     process.stderr.write(`in room ${config.room} (${config.mode}); type a line to send it, Ctrl-D to leave\n`);
     const input = createInterface({ input: process.stdin, terminal: false });
     for await (const line of input) if (line.trim() !== '') chat.say(line);
-    process.stderr.write(`left: ${chat.seen.messages} messages shown, ${chat.seen.lost} lost, ${chat.seen.duplicates} duplicated, ${chat.seen.late} late\n`);
+    process.stderr.write(`left: ${chat.seen.messages} messages shown, ${chat.seen.lost} lost, ${chat.seen.duplicates} duplicated, ${chat.seen.reordered} reordered\n`);
     return 0;
   } finally {
     await member.close();

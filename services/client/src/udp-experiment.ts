@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
-import type { DeliveryMode } from '@lab/protocol';
-import { counterDelta, interfaceTowards, readInterfaceCounters, readUdpHostCounters, wireOverhead, type Logger, type UdpHostCounters, type WireOverhead } from '@lab/runtime';
+import type { DeliveryMode, UdpAddress } from '@lab/protocol';
+import type { Logger } from '@lab/runtime';
+import { counterDelta, interfaceTowards, readInterfaceCounters, readUdpHostCounters, wireOverhead, type UdpHostCounters, type WireOverhead } from '@lab/host-counters';
 import { UdpMember } from './udp-member.ts';
 import type { UdpExperimentResult, UdpModeResult } from '@lab/results';
 import { sendStream, StreamReceiver, type StreamShape } from './udp-stream.ts';
@@ -31,7 +32,7 @@ export async function runUdpExperiment(options: UdpExperimentOptions): Promise<U
   return { relay: `${address}:${options.relayPort}`, datagramBytes: options.datagramBytes, rate: options.rate, modes };
 }
 
-async function runMode(options: UdpExperimentOptions, relay: { address: string; port: number }, mode: DeliveryMode, room: number): Promise<UdpModeResult> {
+async function runMode(options: UdpExperimentOptions, relay: UdpAddress, mode: DeliveryMode, room: number): Promise<UdpModeResult> {
   const { log } = options;
   const common = { relay, room, mode, log, joinTimeoutMs: options.joinTimeoutMs, ...(options.receiveBufferBytes ? { receiveBufferBytes: options.receiveBufferBytes } : {}) };
   const members: UdpMember[] = [];

@@ -14,18 +14,14 @@ import {
   type DatagramTypeName,
   type DeliveryMode,
   type JoinedPayload,
+  type UdpAddress,
 } from '@lab/protocol';
 import type { Logger } from '@lab/runtime';
 import { nowMicros } from './clock.ts';
 
-export interface RelayEndpoint {
-  /** An IP address (resolve names once, before: a name here would be looked up on every send). */
-  address: string;
-  port: number;
-}
-
 export interface UdpMemberOptions {
-  relay: RelayEndpoint;
+  /** The relay: an IP address (resolve a name once, before). */
+  relay: UdpAddress;
   room: number;
   mode: DeliveryMode;
   log: Logger;

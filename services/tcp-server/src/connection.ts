@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { bodyLengthOf, clientMessageSchema, encodeFrameHeader, FrameDecoder, LabError, type ClientMessage, type ServerMessage } from '@lab/protocol';
-import { asLabError, readFrames, writeChunk, type Logger } from '@lab/runtime';
+import type { Logger } from '@lab/runtime';
+import { asLabError, readFrames, writeChunk } from '@lab/stream-io';
 import type { ChatMember, ChatRooms } from './chat-rooms.ts';
 import { ConnectionCore, type Action, type Work, type WorkResult } from './connection-core.ts';
 import { isSpaceError, type FileStore, type Upload, type UploadOwner } from './file-store.ts';

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { checkFileName, LabError } from '@lab/protocol';
-import { writeChunk } from '@lab/runtime';
+import { writeChunk } from '@lab/stream-io';
 import { StorageLedger, type PartialEntry, type PartialLimits } from './storage-ledger.ts';
 
 export interface StoredFile {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { bodyLengthOf, encodeFrameHeader, FrameDecoder, serverMessageSchema, type ServerMessage } from '@lab/protocol';
-import { Logger, readFrames, type ReadEvent } from '@lab/runtime';
+import { Logger } from '@lab/runtime';
+import { readFrames, type ReadEvent } from '@lab/stream-io';
 import { FileStore, type StoreLimits } from './file-store.ts';
 import { TcpFileServer } from './server.ts';
 

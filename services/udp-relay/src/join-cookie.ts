@@ -1,9 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { UdpAddress } from '@lab/protocol';
 
-export interface Endpoint {
-  address: string;
-  port: number;
-}
 
 /**
  * Stateless return-path cookies, as DTLS's HelloVerifyRequest (RFC 6347 §4.2.1) and QUIC's Retry
@@ -20,12 +17,12 @@ export class JoinCookies {
     this.#slotMs = slotMs;
   }
 
-  issue(from: Endpoint, nowMs: number): string {
+  issue(from: UdpAddress, nowMs: number): string {
     const slot = Math.floor(nowMs / this.#slotMs);
     return slot.toString(16).padStart(12, '0') + this.#mac(slot, from).toString('hex');
   }
 
-  verify(cookie: string, from: Endpoint, nowMs: number): boolean {
+  verify(cookie: string, from: UdpAddress, nowMs: number): boolean {
     if (!/^[0-9a-f]{44}$/.test(cookie)) return false;
     const slot = Number.parseInt(cookie.slice(0, 12), 16);
     const current = Math.floor(nowMs / this.#slotMs);
@@ -33,7 +30,7 @@ export class JoinCookies {
     return timingSafeEqual(Buffer.from(cookie.slice(12), 'hex'), this.#mac(slot, from));
   }
 
-  #mac(slot: number, from: Endpoint): Buffer {
+  #mac(slot: number, from: UdpAddress): Buffer {
     return createHmac('sha256', this.#secret).update(`${slot}|${from.address}|${from.port}`).digest().subarray(0, 16);
   }
 }

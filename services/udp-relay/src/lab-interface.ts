@@ -1,4 +1,5 @@
 import { networkInterfaces } from 'node:os';
+import { broadcastAddress } from '@lab/protocol';
 
 export interface LabInterface {
   name: string;
@@ -14,9 +15,8 @@ export function findLabInterface(): LabInterface | null {
   for (const [name, addresses] of Object.entries(networkInterfaces())) {
     for (const info of addresses ?? []) {
       if (info.family !== 'IPv4' || info.internal) continue;
-      const octets = info.address.split('.').map(Number);
-      const mask = info.netmask.split('.').map(Number);
-      return { name, address: info.address, broadcast: octets.map((o, i) => (o | (~mask[i]! & 255)) & 255).join('.') };
+      const broadcast = broadcastAddress(info.address, info.netmask);
+      if (broadcast) return { name, address: info.address, broadcast };
     }
   }
   return null;

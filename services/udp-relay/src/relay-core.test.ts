@@ -14,7 +14,8 @@ import {
   type DeliveryMode,
 } from '@lab/protocol';
 import { JoinCookies } from './join-cookie.ts';
-import { RelayCore, type Endpoint, type RelayLimits } from './relay-core.ts';
+import type { UdpAddress } from '@lab/protocol';
+import { RelayCore, type RelayLimits } from './relay-core.ts';
 
 const limits: RelayLimits = {
   maxDatagramBytes: 1500,
@@ -30,9 +31,9 @@ const delivery = {
   broadcast: { address: '10.0.0.255', port: 9002 },
   multicast: { groupFor: (room: number) => `239.0.0.${room + 1}`, port: 9003 },
 };
-const a: Endpoint = { address: '10.0.0.2', port: 4000 };
-const b: Endpoint = { address: '10.0.0.3', port: 4000 };
-const c: Endpoint = { address: '10.0.0.3', port: 4001 };
+const a: UdpAddress = { address: '10.0.0.2', port: 4000 };
+const b: UdpAddress = { address: '10.0.0.3', port: 4000 };
+const c: UdpAddress = { address: '10.0.0.3', port: 4001 };
 
 function core(overrides: Partial<RelayLimits> = {}): RelayCore {
   return new RelayCore({ ...limits, ...overrides }, delivery, new JoinCookies(Buffer.alloc(32, 1)));
@@ -47,7 +48,7 @@ function joinBytes(room: number, mode: DeliveryMode, cookie?: string): Buffer {
 }
 
 /** The whole join: first try, challenge, second try with the cookie; returns the joined payload. */
-function joinFully(relay: RelayCore, from: Endpoint, room = 1, mode: DeliveryMode = 'unicast', nowMs = 0) {
+function joinFully(relay: RelayCore, from: UdpAddress, room = 1, mode: DeliveryMode = 'unicast', nowMs = 0) {
   const challenge = relay.handle(joinBytes(room, mode), from, nowMs);
   assert.equal(challenge.drop, null);
   const decoded = decodeDatagram(challenge.outgoing[0]!.bytes);

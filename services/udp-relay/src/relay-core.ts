@@ -13,17 +13,13 @@ import {
   type DeliveryMode,
   type ErrorCode,
   type JoinedPayload,
+  type UdpAddress,
 } from '@lab/protocol';
 import type { JoinCookies } from './join-cookie.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
-export interface Endpoint {
-  address: string;
-  port: number;
-}
-
 export interface Outgoing {
-  to: Endpoint;
+  to: UdpAddress;
   bytes: Buffer;
 }
 
@@ -44,7 +40,7 @@ export interface RelayLimits {
 /** Where one send reaches a whole room, for the modes that need no copy per member. */
 export interface Delivery {
   /** The lab subnet's broadcast address and the port receivers listen on; null: mode unavailable. */
-  broadcast: Endpoint | null;
+  broadcast: UdpAddress | null;
   /** Maps a room to its multicast group; null: mode unavailable. */
   multicast: { groupFor: (room: number) => string; port: number } | null;
 }
@@ -55,7 +51,7 @@ export interface Verdict {
   drop: ErrorCode | null;
 }
 
-interface Member extends Endpoint {
+interface Member extends UdpAddress {
   sender: number;
   token: string;
   lastSeenMs: number;
@@ -85,7 +81,7 @@ export interface RelayCounters {
   dropped: Partial<Record<ErrorCode, number>>;
 }
 
-const keyOf = (endpoint: Endpoint) => `${endpoint.address}|${endpoint.port}`;
+const keyOf = (endpoint: UdpAddress) => `${endpoint.address}|${endpoint.port}`;
 const count = (table: Partial<Record<ErrorCode, number>>, code: ErrorCode) => (table[code] = (table[code] ?? 0) + 1);
 
 /**
@@ -117,7 +113,7 @@ export class RelayCore {
     this.#rate = new RateLimiter({ packetsPerSecond: limits.packetsPerSecond, bytesPerSecond: limits.bytesPerSecond });
   }
 
-  handle(bytes: Buffer, from: Endpoint, nowMs: number): Verdict {
+  handle(bytes: Buffer, from: UdpAddress, nowMs: number): Verdict {
     this.counters.received++;
     // Port 0 is a source nothing can answer (sendto fails); only a forger or a broken stack uses it.
     if (from.port === 0) return this.#drop('LAB_ERR_BAD_SOURCE');
@@ -142,7 +138,7 @@ export class RelayCore {
     }
   }
 
-  #join(datagram: Datagram, size: number, from: Endpoint, nowMs: number): Verdict {
+  #join(datagram: Datagram, size: number, from: UdpAddress, nowMs: number): Verdict {
     if (size < JOIN_MIN_BYTES) return this.#drop('LAB_ERR_JOIN_TOO_SMALL');
     const join = decodeControl(joinPayloadSchema, datagram.payload);
     if (!join) return this.#drop('LAB_ERR_BAD_PAYLOAD');
@@ -185,12 +181,12 @@ export class RelayCore {
   }
 
   /** An answer to a join: its own header with another type and a JSON payload, never larger than the join. */
-  #reply(datagram: Datagram, type: 'challenge' | 'joined', payload: object, to: Endpoint): Verdict {
+  #reply(datagram: Datagram, type: 'challenge' | 'joined', payload: object, to: UdpAddress): Verdict {
     const bytes = encodeDatagram({ ...datagram, type, payload: encodeControl(payload) });
     return { outgoing: [{ to, bytes }], drop: null };
   }
 
-  #member(datagram: Datagram, from: Endpoint): { room: Room; member: Member } | ErrorCode {
+  #member(datagram: Datagram, from: UdpAddress): { room: Room; member: Member } | ErrorCode {
     const room = this.#rooms.get(datagram.room);
     const member = room?.members.get(keyOf(from));
     if (!room || !member || member.sender !== datagram.sender) return 'LAB_ERR_NOT_MEMBER';
@@ -202,7 +198,7 @@ export class RelayCore {
    * Data does not keep a membership alive: a forger of a departed member's address could otherwise keep
    * the room's traffic flowing to it.
    */
-  #stay(datagram: Datagram, from: Endpoint, nowMs: number): Verdict {
+  #stay(datagram: Datagram, from: UdpAddress, nowMs: number): Verdict {
     const found = this.#member(datagram, from);
     if (found === 'LAB_ERR_NOT_MEMBER' && datagram.type === 'leave') {
       // Leaving is idempotent: the membership is gone, which is what the leave asked for.
@@ -216,7 +212,7 @@ export class RelayCore {
     return { outgoing: [], drop: null };
   }
 
-  #deliver(datagram: Datagram, bytes: Buffer, from: Endpoint): Verdict {
+  #deliver(datagram: Datagram, bytes: Buffer, from: UdpAddress): Verdict {
     const found = this.#member(datagram, from);
     if (typeof found === 'string') return this.#drop(found, this.#rooms.get(datagram.room));
     const { room } = found;
@@ -272,7 +268,7 @@ export class RelayCore {
   }
 
   /** Is `endpoint` a member of `room`? (for tests and diagnostics) */
-  isMember(room: number, endpoint: Endpoint): boolean {
+  isMember(room: number, endpoint: UdpAddress): boolean {
     return this.#rooms.get(room)?.members.has(keyOf(endpoint)) ?? false;
   }
 }

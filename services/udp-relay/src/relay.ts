@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { counterDelta, readUdpHostCounters, type Logger, type UdpHostCounters } from '@lab/runtime';
+import type { Logger } from '@lab/runtime';
+import { counterDelta, readUdpHostCounters, type UdpHostCounters } from '@lab/host-counters';
 import { JoinCookies } from './join-cookie.ts';
 import { RelayCore, type Delivery, type RelayLimits } from './relay-core.ts';
 

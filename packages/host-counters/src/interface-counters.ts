@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { sameSubnet } from '@lab/protocol';
 
 /** What an interface has sent (sysfs: /sys/class/net/DEV/statistics, see Documentation/ABI/testing/sysfs-class-net-statistics). */
 export interface InterfaceCounters {
@@ -14,23 +15,12 @@ export interface InterfaceCounters {
  * wire to fit, one of its packets carries up to 64 KiB of TCP, so per-packet headers cannot be read off it.
  */
 export function interfaceTowards(remote: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string | null {
-  const target = ipv4Number(remote);
-  if (target === null) return null;
   for (const [name, infos] of Object.entries(interfaces)) {
     for (const info of infos ?? []) {
-      if (info.family !== 'IPv4' || info.internal) continue;
-      const address = ipv4Number(info.address);
-      const mask = ipv4Number(info.netmask);
-      if (address !== null && mask !== null && (address & mask) >>> 0 === (target & mask) >>> 0) return name;
+      if (info.family === 'IPv4' && !info.internal && sameSubnet(info.address, info.netmask, remote)) return name;
     }
   }
   return null;
-}
-
-function ipv4Number(text: string): number | null {
-  const parts = text.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return null;
-  return parts.reduce((n, p) => n * 256 + p, 0) >>> 0;
 }
 
 export async function readInterfaceCounters(name: string): Promise<InterfaceCounters | null> {

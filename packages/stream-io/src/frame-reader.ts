@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { LabError, type FrameDecoder, type FrameEvent } from '@lab/protocol';
+import type { FrameDecoder, FrameEvent } from '@lab/protocol';
 
 export type ReadEvent<M> = Exclude<FrameEvent<M>, { kind: 'error' }>;
 
@@ -21,13 +21,4 @@ export async function* readFrames<M>(source: Readable, decoder: FrameDecoder<M>,
   }
   const truncated = decoder.end();
   if (truncated) throw truncated;
-}
-
-/** Turns socket errors into the lab's codes, keeping the original as `cause`. */
-export function asLabError(error: unknown): LabError {
-  if (error instanceof LabError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === 'ETIMEDOUT') return new LabError('LAB_ERR_TIMEOUT', message, { cause: error });
-  return new LabError('LAB_ERR_CONNECTION', message, { cause: error });
 }

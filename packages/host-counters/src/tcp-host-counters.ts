@@ -47,6 +47,18 @@ export function parseSsInfo(text: string): TcpConnectionInfo | null {
   return { rttMs: Number(rtt[1]), rttVarMs: Number(rtt[2]), rtoMs: Number(rto[1]), mss: Number(mss[1]), bytesRetransmitted: Number(retransmitted?.[1] ?? 0) };
 }
 
+/**
+ * The lowest RTT the kernel has measured on the connection (tcpi_min_rtt, Linux 4.6+: ss's `minrtt`),
+ * else its smoothed RTT. A stall of the host itself (a busy or user-mode kernel) only ever adds to a
+ * sample: the lowest one is the path's. The smoothed RTT after a handshake is mostly the handshake's
+ * one sample (RFC 6298 §2.2 starts SRTT there and moves it 1/8 per sample after).
+ */
+export function parseSsLowestRtt(text: string): number | null {
+  const lowest = /\bminrtt:([\d.]+)/.exec(text);
+  if (lowest) return Number(lowest[1]);
+  return parseSsInfo(text)?.rttMs ?? null;
+}
+
 /** How far a connection's two byte streams have come (RFC 4898's counters, in TCP_INFO since Linux 4.1 and 4.6). */
 export interface TcpStreamProgress {
   /** Bytes of this end's stream the peer has acknowledged (tcpi_bytes_acked). */
@@ -74,6 +86,12 @@ function ssInfo(localPort: number): Promise<string | null> {
 export async function tcpConnectionInfo(localPort: number): Promise<TcpConnectionInfo | null> {
   const info = await ssInfo(localPort);
   return info === null ? null : parseSsInfo(info);
+}
+
+/** Asks the kernel for the lowest RTT of the connection from `localPort` (see parseSsLowestRtt); null where it cannot be read. */
+export async function tcpLowestRtt(localPort: number): Promise<number | null> {
+  const info = await ssInfo(localPort);
+  return info === null ? null : parseSsLowestRtt(info);
 }
 
 /** Asks the kernel how far the connection from `localPort` has come; null where it cannot be read. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSsInfo, parseSsProgress, parseTcpSnmp } from './tcp-host-counters.ts';
+import { parseSsInfo, parseSsLowestRtt, parseSsProgress, parseTcpSnmp } from './tcp-host-counters.ts';
 
 describe('TCP host counters', () => {
   it('reads OutSegs and RetransSegs from /proc/net/snmp text', () => {
@@ -16,6 +16,13 @@ Tcp: 1 200 120000 -1 3177 2814 0 2221 0 632396 624035 1173 0 1534 0
     assert.deepEqual(parseSsInfo(line), { rttMs: 1.25, rttVarMs: 0.625, rtoMs: 204, mss: 1448, bytesRetransmitted: 0 });
     assert.equal(parseSsInfo(`${line} bytes_sent:1049000 bytes_retrans:44888 bytes_acked:1004113`)?.bytesRetransmitted, 44888);
     assert.equal(parseSsInfo('no info'), null);
+  });
+
+  it('reads the lowest RTT (minrtt), or the smoothed one from an ss that does not print it', () => {
+    // A handshake stalled by the host: SRTT is mostly that one sample, minrtt is the path's.
+    assert.equal(parseSsLowestRtt('\t cubic rto:204 rtt:4.334/2.1 mss:1448 minrtt:0.21'), 0.21);
+    assert.equal(parseSsLowestRtt('\t cubic rto:204 rtt:1.25/0.625 mss:1448'), 1.25);
+    assert.equal(parseSsLowestRtt('no info'), null);
   });
 
   it('reads how far both byte streams came, 0 for a counter ss leaves out', () => {

@@ -1,0 +1,4 @@
+export * from './proc-net-snmp.ts';
+export * from './tcp-host-counters.ts';
+export * from './udp-host-counters.ts';
+export * from './interface-counters.ts';

@@ -1,0 +1,3 @@
+export * from './frame-reader.ts';
+export * from './socket-errors.ts';
+export * from './write-stream.ts';
