@@ -27,7 +27,7 @@ export function containerLab(ids: LabContainers, description: string, close: () 
     modes: deliveryModes,
     limits: [],
     // No timeout here: the client has its own (connect, join, the TCP part's deadline).
-    runClient: (args) => dockerExecRun(ids.client, ['node', programs.client, ...args], { timeoutMs: 0 }),
+    runClient: (args, onStderrLine) => dockerExecRun(ids.client, ['node', programs.client, ...args], { timeoutMs: 0, ...(onStderrLine && { onStderrLine }) }),
     close: () => (closed ??= close()),
   };
 }

@@ -28,8 +28,11 @@ export interface Lab {
    * jitter and lateness (the user-mode kernel has one slow CPU); absent where no such limit is known.
    */
   readonly honestUdpRate?: number;
-  /** Runs `client ARGS…` in the client host as the lab's unprivileged user. */
-  runClient(args: string[]): Promise<Run & { stdout: string }>;
+  /**
+   * Runs `client ARGS…` in the client host as the lab's unprivileged user. `onStderrLine` is told each
+   * line of its stderr as it comes; the lines it takes (answers true for) are kept out of `output`.
+   */
+  runClient(args: string[], onStderrLine?: (line: string) => boolean): Promise<Run & { stdout: string }>;
   /** What the servers logged so far, where the lab holds it (local processes; containers' logs are Docker's). */
   serverLogs?(): string;
   /** Stops everything it started and removes what it made; safe to call twice. */

@@ -22,13 +22,13 @@ export async function stopLocalService(service: ServiceProcess, graceMs = 5000):
 }
 
 /** Runs a command to its end under `launch`, with no time limit. */
-export function runLocal(argv: string[], launch: Launch): Promise<CommandResult> {
-  return runCommand([...launch.prefix, ...argv], { cwd: launch.cwd, env: environment(launch), timeoutMs: 0 });
+export function runLocal(argv: string[], launch: Launch, onStderrLine?: (line: string) => boolean): Promise<CommandResult> {
+  return runCommand([...launch.prefix, ...argv], { cwd: launch.cwd, env: environment(launch), timeoutMs: 0, ...(onStderrLine && { onStderrLine }) });
 }
 
 /** Runs `client ARGS…` under `launch`, its logs in JSON. */
-export function runLocalClient(args: string[], launch: Launch): Promise<CommandResult> {
-  return runLocal([process.execPath, programs.client, ...args], { ...launch, env: { LOG_FORMAT: 'json', ...launch.env } });
+export function runLocalClient(args: string[], launch: Launch, onStderrLine?: (line: string) => boolean): Promise<CommandResult> {
+  return runLocal([process.execPath, programs.client, ...args], { ...launch, env: { LOG_FORMAT: 'json', ...launch.env } }, onStderrLine);
 }
 
 /** What the services logged (all of it: they are kept for `npm run demo -- --logs`), each line under its service's name. */

@@ -43,7 +43,7 @@ export async function startLoopbackLab(root: string): Promise<Lab> {
       'broadcast and multicast would leave the lab on the host\'s networks, so they are not run',
       'header bytes are not measured: loopback\'s counters hold both ends of every exchange on the host, and its packets are up to 64 KiB',
     ],
-    runClient: (args) => runLocalClient(args, launch({ LAB_SERVER: serverEndpoint, UDP_RELAY_HOST: '127.0.0.1', UDP_RELAY_PORT: relayPort })),
+    runClient: (args, onStderrLine) => runLocalClient(args, launch({ LAB_SERVER: serverEndpoint, UDP_RELAY_HOST: '127.0.0.1', UDP_RELAY_PORT: relayPort }), onStderrLine),
     serverLogs: () => serviceLogs(services),
     close: () => (closed ??= close()),
   };

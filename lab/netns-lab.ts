@@ -177,8 +177,8 @@ export async function startNetnsLab(root: string, guest?: GuestTraits): Promise<
     hosts: { tcpServer: { name: 'tcp-server', exec: rootExec('tcp-server') }, udpRelay: { name: 'udp-relay', exec: rootExec('udp-relay') }, client: { name: 'client', exec: rootExec('client') } },
     modes: deliveryModes,
     limits: guest?.limits ?? [],
-    runClient: (args) =>
-      runLocalClient(args, launch('client', { LAB_SERVER: `${roles['tcp-server'].address}:9000`, UDP_RELAY_HOST: roles['udp-relay'].address, UDP_RELAY_PORT: '9001' })),
+    runClient: (args, onStderrLine) =>
+      runLocalClient(args, launch('client', { LAB_SERVER: `${roles['tcp-server'].address}:9000`, UDP_RELAY_HOST: roles['udp-relay'].address, UDP_RELAY_PORT: '9001' }), onStderrLine),
     serverLogs: () => serviceLogs(services),
     close: () => (closed ??= close()),
   };

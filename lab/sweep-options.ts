@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { directions, formatProfile, parseProfile, type ImpairmentProfile } from '@lab/impairment';
 import { LabError } from '@lab/protocol';
-import { nonNegativeIntSchema, parsedText, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
+import { nonNegativeIntSchema, parsedText, portSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
 import { experimentOptions } from '@lab/client';
 import { labChoices } from './choose-lab.ts';
 import { lossSweep, parseSweep, planSweep, type SweepPlan } from './sweep-plan.ts';
@@ -10,6 +10,11 @@ import { lossSweep, parseSweep, planSweep, type SweepPlan } from './sweep-plan.t
 export const DEFAULT_SWEEP = 'loss 0%,1%,5%,10%,20%,30%';
 /** The datagram rate where none is asked for; lower in the user-mode Linux lab, whose one CPU must keep up. */
 export const DEFAULT_RATE = { host: 2000, uml: 200 } as const;
+/**
+ * How often the client samples its connection and streams for the live page, in ms: each TCP sample
+ * runs `ss`, which the user-mode kernel's one CPU pays for dearly, so there less often.
+ */
+export const LIVE_SAMPLE_MS = { host: 100, uml: 250 } as const;
 
 const profileSchema = parsedText(parseProfile);
 
@@ -63,6 +68,8 @@ export const sweepOptions = {
   out: { description: 'folder for the JSON result, the SVG chart and the HTML page', env: 'LAB_RESULTS_DIR', default: 'results', schema: z.string().min(1) },
   json: { description: 'print only the JSON result on stdout (progress still goes to stderr)', env: 'LAB_JSON', boolean: true, schema: z.boolean().default(false) },
   logs: { description: 'print the servers\' logs after the sweep', env: 'LAB_SHOW_LOGS', boolean: true, schema: z.boolean().default(false) },
+  uiPort: { description: 'port of the live page on 127.0.0.1 (0: one the kernel picks; the URL is printed before the first step)', env: 'LAB_UI_PORT', default: '0', schema: portSchema },
+  noUi: { description: 'serve no live page', env: 'LAB_NO_UI', boolean: true, schema: z.boolean().default(false) },
 } satisfies OptionSpecs;
 
 /**

@@ -6,7 +6,7 @@ import { impairedHosts, type Lab } from './lab.ts';
 import { addedRttMs, analyseStep, drainFor, linkFigures, stepOk } from './step-analysis.ts';
 import { deliveredPercent } from './sweep-outcome.ts';
 import { dimensionUnits, type SweepPlan } from './sweep-plan.ts';
-import { experimentReportSchema, sweepResultSchema, type ExperimentReport, type SweepResult, type SweepStep } from '@lab/results';
+import { experimentReportSchema, LIVE_SAMPLE_PREFIX, liveSampleSchema, sweepResultSchema, type ExperimentReport, type LiveSample, type SweepResult, type SweepStep } from '@lab/results';
 
 export interface SweepSettings {
   /** The steps: what is swept, what holds at every step, and each step's whole profile (lab/sweep-plan.ts). */
@@ -19,9 +19,17 @@ export interface SweepSettings {
   receivers: number;
   modes: DeliveryMode[];
   tcpDeadlineMs: number;
+  /** How often the client tells how its transfers and streams are going (the live page); 0 or absent: never. */
+  liveMs?: number;
 }
 
 export type Progress = (line: string) => void;
+
+/** What a watcher is told as the sweep goes (the live page): a step begins, a step's report is in. */
+export type SweepEvent =
+  | { kind: 'step-start'; index: number; label: string; impairment: string }
+  | { kind: 'step-end'; index: number; durationMs: number; experiment: ExperimentReport; summary: string }
+  | { kind: 'sample'; index: number; sample: LiveSample };
 
 /** The client's default lateness threshold (services/client/src/config.ts, --late-ms). */
 const LATE_MS = 50;
@@ -54,6 +62,7 @@ function clientArgs(settings: SweepSettings, index: number, drainMs: number): st
     `--drain-ms=${drainMs}`,
     `--late-ms=${LATE_MS}`,
     `--settle-ms=${SETTLE_MS}`,
+    ...(settings.liveMs ? [`--live-ms=${settings.liveMs}`] : []),
   ];
 }
 
@@ -63,7 +72,7 @@ function clientArgs(settings: SweepSettings, index: number, drainMs: number): st
  * what netem and the models expect beside the measurements. Every profile is checked against the backend
  * before the first step, so a profile the kernel cannot apply fails at once rather than after minutes.
  */
-export async function runSweep(lab: Lab, requested: SweepSettings, progress: Progress): Promise<SweepResult> {
+export async function runSweep(lab: Lab, requested: SweepSettings, progress: Progress, observe: (event: SweepEvent) => void = () => {}): Promise<SweepResult> {
   const startedAt = new Date().toISOString();
   const { settings, skipped } = fitToLab(lab, requested);
   for (const line of skipped) progress(`skipped: ${line}`);
@@ -91,7 +100,9 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
     for (const [index, planStep] of planned.entries()) {
       const applied = impairer ? planStep.profile : null;
       const what = `${settings.plan.dimension} ${planStep.label}`;
-      progress(`step ${index + 1}/${count}: ${what}${impairer ? `: ${impairer.describe(planStep.profile)}` : ' (this lab cannot impair its network)'}`);
+      const inForce = impairer ? impairer.describe(planStep.profile) : 'nothing: this lab cannot impair its network';
+      progress(`step ${index + 1}/${count}: ${what}${impairer ? `: ${inForce}` : ' (this lab cannot impair its network)'}`);
+      observe({ kind: 'step-start', index, label: what, impairment: inForce });
       const started = performance.now();
       await impairer?.apply(planStep.profile);
       const installed = impairer ? await impairer.readBack() : {};
@@ -99,7 +110,14 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
       const retransmittedBefore = tcpServer && (await serverRetransmissions(tcpServer));
       // A step at high loss can take a minute: say that it is still going.
       const ticker = setInterval(() => progress(`step ${index + 1}/${count}: still running after ${Math.round((performance.now() - started) / 1000)} s`), 10_000);
-      const run = await lab.runClient(clientArgs(settings, index, drainMs)).finally(() => clearInterval(ticker));
+      // The client's samples (with --live-ms) go to the watcher as they come, checked like any other input.
+      const onSample = (line: string) => {
+        if (!line.startsWith(LIVE_SAMPLE_PREFIX)) return false;
+        const sample = parseJsonWith(liveSampleSchema, line.slice(LIVE_SAMPLE_PREFIX.length));
+        if (sample) observe({ kind: 'sample', index, sample });
+        return true;
+      };
+      const run = await lab.runClient(clientArgs(settings, index, drainMs), onSample).finally(() => clearInterval(ticker));
       const retransmittedAfter = tcpServer && (await serverRetransmissions(tcpServer));
       const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
       if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);
@@ -117,7 +135,9 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
         applied,
       };
       measured.push(step);
-      progress(`step ${index + 1}/${count}: done in ${(step.durationMs / 1000).toFixed(1)} s: ${stepSummary(experiment)}`);
+      const summary = stepSummary(experiment);
+      progress(`step ${index + 1}/${count}: done in ${(step.durationMs / 1000).toFixed(1)} s: ${summary}`);
+      observe({ kind: 'step-end', index, durationMs: step.durationMs, experiment, summary });
     }
   } finally {
     await impairer?.apply({}).catch(() => {});
@@ -194,6 +214,16 @@ export function fitToLab(lab: Pick<Lab, 'backend' | 'hosts' | 'modes'>, requeste
   modes = modes.filter((mode) => lab.modes.includes(mode));
   if (modes.length === 0) throw new LabError('LAB_ERR_CONFIG', `none of the modes asked for (${requested.modes.join(', ')}) runs on this lab`);
   return { settings: { ...requested, plan, modes }, skipped };
+}
+
+/** `text` as JSON that `schema` accepts, or null. */
+function parseJsonWith<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }, text: string): T | null {
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 /** One line of progress: did TCP get the file back, and how much of each UDP stream arrived. */

@@ -5,6 +5,7 @@ import { LabError } from '@lab/protocol';
 import type { GuestTraits } from './netns-lab.ts';
 import { GUEST_EXCHANGE, guestProcesses, runInGuest, safeGuestPath } from './uml-kernel.ts';
 import { livePidIn } from './pid-file.ts';
+import { LIVE_LINE_PREFIX, parseLiveLine, type LiveEvent } from './live/live-events.ts';
 
 /**
  * The lab in a user-mode Linux kernel: the namespaces lab (lab/netns-lab.ts), run inside a Linux kernel
@@ -82,6 +83,8 @@ export interface UmlRun {
   say: (line: string) => void;
   /** Aborting stops the guest at once. */
   signal: AbortSignal;
+  /** Each event the guest's demo tells its live page, read back through the events' schema. */
+  onLive?: (event: LiveEvent) => void;
 }
 
 /** Runs the demo in a user-mode Linux guest; resolves with its exit status. */
@@ -107,6 +110,11 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
       signal: run.signal,
       // The guest's demo speaks for itself; the host has said which lab and why, and says where the results are.
       onStderrLine: (line) => {
+        if (line.startsWith(LIVE_LINE_PREFIX)) {
+          const event = parseLiveLine(line);
+          if (event) run.onLive?.(event);
+          return;
+        }
         if (!/^demo: (lab: |wrote )/.test(line)) process.stderr.write(`${line}\n`);
       },
     });

@@ -12,6 +12,7 @@
 #
 # `bootstrap.sh --local` is for the lab without Docker (lab/netns-lab.ts): Node.js, and the host tools
 # that build network namespaces and impair them (ip and tc from iproute2, iptables, setpriv), nothing else.
+# `bootstrap.sh --tests` is for `npm test`: all of the above, and Chromium for the live page's tests.
 # `bootstrap.sh --uml` is for the lab in a user-mode Linux kernel (lab/uml-lab.ts): Node.js, ip, tc and
 # setpriv (the guest runs the host's own programs, read-only), the kernel with its modules
 # (user-mode-linux) and modprobe (kmod).
@@ -101,6 +102,14 @@ ensure_netem_somewhere() {
   else
     say "note: cannot tell whether this kernel has netem without root, or cannot install user-mode-linux here; the netem tests need one or the other"
   fi
+}
+
+# --- Chromium, for the tests of the live page (bootstrap.sh --tests) ------------------------------
+# Debian's Chromium, driven by playwright-core (an npm devDependency that downloads no browser of its own).
+ensure_browser() {
+  [ -x /usr/bin/chromium ] && return
+  is_debian_root || die "the live page's tests need Chromium at /usr/bin/chromium (Debian: apt-get install chromium)"
+  apt_install chromium
 }
 
 # --- 2c. Docker engine --------------------------------------------------------------------------
@@ -260,6 +269,7 @@ if [ "${1:-}" = --uml ]; then
   say "ready (for the lab in a user-mode Linux kernel, Linux $(/usr/bin/linux.uml --version 2>/dev/null | head -n 1))"
   exit 0
 fi
+if [ "${1:-}" = --tests ]; then ensure_browser; fi
 ensure_docker
 ensure_compose
 allow_lab_multicast

@@ -18,14 +18,21 @@ import type { Lab } from '../lab/lab.ts';
 import { startLoopbackLab } from '../lab/loopback-lab.ts';
 import { removeNetnsLab, startNetnsLab } from '../lab/netns-lab.ts';
 import { renderSweepSvg, sweepHtml } from '../lab/sweep-chart.ts';
-import { DEFAULT_RATE, planFromOptions, sweepOptions } from '../lab/sweep-options.ts';
+import { DEFAULT_RATE, LIVE_SAMPLE_MS, planFromOptions, sweepOptions } from '../lab/sweep-options.ts';
 import type { SweepPlan } from '../lab/sweep-plan.ts';
 import { formatSweep } from '../lab/sweep-table.ts';
 import { runSweep } from '../lab/sweep.ts';
 import { inUmlGuest, runUmlLab, umlLabTraits } from '../lab/uml-lab.ts';
+import { liveEventOf, sweepEnded, sweepStarted } from '../lab/live/live-feed.ts';
+import { openLive, type LivePublisher } from '../lab/live/live-publisher.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
+/** Where progress lines also go: the live page, once it is open. */
+let live: LivePublisher = { publish: () => {}, close: async () => {} };
+const say = (line: string) => {
+  process.stderr.write(`demo: ${line}\n`);
+  live.publish({ kind: 'line', text: `demo: ${line}` });
+};
 /** What stops the demo (and takes the lab down): Ctrl-C, `kill`, a closed terminal. */
 const stopSignals: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -90,6 +97,7 @@ async function runInUml(options: DemoOptions & { rate: number }, plan: SweepPlan
     '--modes', options.modes.join(','),
     ...(options.json ? ['--json'] : []),
     ...(options.logs ? ['--logs'] : []),
+    ...(options.noUi ? ['--no-ui'] : []),
   ];
   // Generous: each step's TCP part (its deadline, or an hour), each mode's stream and drain, and a margin.
   const tcpMs = options.tcpDeadlineMs > 0 ? options.tcpDeadlineMs : 3_600_000;
@@ -100,9 +108,10 @@ async function runInUml(options: DemoOptions & { rate: number }, plan: SweepPlan
   onStopSignal(stopSignals, (signal) => {
     status = signalStatus(signal);
     say(`${signal}: stopping the user-mode Linux guest`);
+    live.publish({ kind: 'stopped', reason: `${signal}: the user-mode Linux guest was stopped` });
     controller.abort();
   });
-  const exit = await runUmlLab({ root, out: resolve(root, options.out), args, timeoutMs, say, signal: controller.signal });
+  const exit = await runUmlLab({ root, out: resolve(root, options.out), args, timeoutMs, say, signal: controller.signal, onLive: (event) => live.publish(event) });
   return status ?? exit;
 }
 
@@ -124,43 +133,61 @@ runMain(
     const guest = inUmlGuest();
     const { backend, why } = guest ? { backend: 'uml' as const, why: 'inside the guest' } : chooseLab(options.lab, netemWords(plan));
     if (!guest) say(`lab: ${backend} (${why})`);
-    const rate = options.rate ?? (backend === 'uml' ? DEFAULT_RATE.uml : DEFAULT_RATE.host);
-    if (backend === 'uml' && !guest) return runInUml({ ...options, rate }, plan);
-    const started = await startLab(backend);
-    const { lab, tearDown } = started;
-    // Ctrl-C, `kill`, a closed terminal: the lab comes down, and the status says which signal (128 + its number).
-    onStopSignal(stopSignals, (signal) => {
-      say(`${signal}: taking the lab down`);
-      void lab.close().finally(() => {
-        tearDown();
-        process.exit(signalStatus(signal));
-      });
-    });
+    live = await openLive(options.noUi ? 'none' : guest ? 'guest' : 'serve', options.uiPort, say);
     try {
-      const result = await runSweep(lab, { ...options, rate, plan }, say);
-      const table = formatSweep(result);
-      const stamp = result.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-      const dir = resolve(root, options.out);
-      mkdirSync(dir, { recursive: true });
-      const base = join(dir, `sweep-${stamp}`);
-      const svg = await renderSweepSvg(result);
-      writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
-      writeFileSync(`${base}.svg`, svg);
-      writeFileSync(`${base}.html`, sweepHtml(result, svg, table));
-      process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `\n${table}`);
-      say(`wrote ${base}.json, ${base}.svg and ${base}.html`);
-      return result.ok ? 0 : 1;
+      return await runDemo(options, plan, backend, guest);
+    } catch (error) {
+      live.publish({ kind: 'stopped', reason: error instanceof Error ? error.message : String(error) });
+      throw error;
     } finally {
-      await lab.close();
-      if (options.logs) {
-        say('what the servers logged (socket lifecycle, then shutdown on SIGTERM):');
-        const logs = started.compose ? started.compose.stopAndReadLogs() : `${lab.serverLogs?.() ?? ''}\n`;
-        // With --json, stdout holds the JSON result and nothing else.
-        (options.json ? process.stderr : process.stdout).write(logs);
-      }
-      say('taking the lab down');
-      tearDown();
+      await live.close();
     }
   },
   (code) => (code === 'LAB_ERR_CONFIG' || code === 'LAB_ERR_BAD_PROFILE' ? 2 : code === 'LAB_ERR_IMPAIRMENT_UNSUPPORTED' || code === 'LAB_ERR_IMPAIRMENT_MISMATCH' ? 3 : 1),
 );
+
+/** The demo once its options are read and its live page open: the lab, the sweep, the files. */
+async function runDemo(options: DemoOptions, plan: SweepPlan, backend: LabBackend, guest: boolean): Promise<number> {
+  const rate = options.rate ?? (backend === 'uml' ? DEFAULT_RATE.uml : DEFAULT_RATE.host);
+  if (backend === 'uml' && !guest) return runInUml({ ...options, rate }, plan);
+  const started = await startLab(backend);
+  const { lab, tearDown } = started;
+  live.publish(sweepStarted(`sweep of ${plan.text}`, `${lab.backend}: ${lab.description}`, plan.steps.map((step) => `${plan.dimension} ${step.label}`)));
+  // Ctrl-C, `kill`, a closed terminal: the lab comes down, and the status says which signal (128 + its number).
+  onStopSignal(stopSignals, (signal) => {
+    say(`${signal}: taking the lab down`);
+    live.publish({ kind: 'stopped', reason: `${signal}: the lab was taken down` });
+    void lab.close().finally(() => {
+      tearDown();
+      process.exit(signalStatus(signal));
+    });
+  });
+  try {
+    const liveMs = options.noUi ? 0 : LIVE_SAMPLE_MS[backend === 'uml' ? 'uml' : 'host'];
+    const result = await runSweep(lab, { ...options, rate, plan, liveMs }, say, (event) => live.publish(liveEventOf(event)));
+    const table = formatSweep(result);
+    const stamp = result.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const dir = resolve(root, options.out);
+    mkdirSync(dir, { recursive: true });
+    const base = join(dir, `sweep-${stamp}`);
+    const svg = await renderSweepSvg(result);
+    const html = sweepHtml(result, svg, table);
+    writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(`${base}.svg`, svg);
+    writeFileSync(`${base}.html`, html);
+    live.publish(sweepEnded(result, html));
+    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `\n${table}`);
+    say(`wrote ${base}.json, ${base}.svg and ${base}.html`);
+    return result.ok ? 0 : 1;
+  } finally {
+    await lab.close();
+    if (options.logs) {
+      say('what the servers logged (socket lifecycle, then shutdown on SIGTERM):');
+      const logs = started.compose ? started.compose.stopAndReadLogs() : `${lab.serverLogs?.() ?? ''}\n`;
+      // With --json, stdout holds the JSON result and nothing else.
+      (options.json ? process.stderr : process.stdout).write(logs);
+    }
+    say('taking the lab down');
+    tearDown();
+  }
+}

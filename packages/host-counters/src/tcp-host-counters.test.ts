@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSsInfo, parseSsLowestRtt, parseSsProgress, parseTcpSnmp } from './tcp-host-counters.ts';
+import { parseSsInfo, parseSsLowestRtt, parseSsProgress, parseSsSample, parseTcpSnmp } from './tcp-host-counters.ts';
 
 describe('TCP host counters', () => {
   it('reads OutSegs and RetransSegs from /proc/net/snmp text', () => {
@@ -29,5 +29,11 @@ Tcp: 1 200 120000 -1 3177 2814 0 2221 0 632396 624035 1173 0 1534 0
     const line = '\t cubic rto:204 rtt:1.25/0.625 mss:1448 bytes_sent:1049000 bytes_retrans:44888 bytes_acked:1004113 bytes_received:321 segs_out:700';
     assert.deepEqual(parseSsProgress(line), { bytesAcked: 1004113, bytesReceived: 321, bytesRetransmitted: 44888 });
     assert.deepEqual(parseSsProgress('\t cubic rto:204 rtt:1.25/0.625 mss:1448'), { bytesAcked: 0, bytesReceived: 0, bytesRetransmitted: 0 });
+  });
+
+  it('reads a sample for the live page: progress, window, RTT and the segments sent again so far', () => {
+    const line = '\t cubic wscale:7,7 rto:204 rtt:3.1/1.2 mss:1448 cwnd:7 ssthresh:5 bytes_sent:2100000 bytes_retrans:44888 bytes_acked:2000000 bytes_received:312 retrans:0/31 lost:2';
+    assert.deepEqual(parseSsSample(line), { bytesAcked: 2000000, bytesReceived: 312, bytesRetransmitted: 44888, cwnd: 7, rttMs: 3.1, retransmittedSegments: 31 });
+    assert.deepEqual(parseSsSample('\t cubic mss:1448'), { bytesAcked: 0, bytesReceived: 0, bytesRetransmitted: 0, cwnd: null, rttMs: null, retransmittedSegments: 0 });
   });
 });

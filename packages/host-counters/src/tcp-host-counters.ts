@@ -94,6 +94,31 @@ export async function tcpLowestRtt(localPort: number): Promise<number | null> {
   return info === null ? null : parseSsLowestRtt(info);
 }
 
+/**
+ * One look at a connection during a transfer, for the live page: how far each byte stream came, the
+ * congestion window (segments), the smoothed RTT, and the segments sent again so far (tcpi_total_retrans:
+ * ss's "retrans:NOW/TOTAL"), whose rise marks a loss the sender repaired.
+ */
+export interface TcpSample extends TcpStreamProgress {
+  cwnd: number | null;
+  rttMs: number | null;
+  retransmittedSegments: number;
+}
+
+/** Parses an `ss -tin` info line into a TcpSample; ss leaves a counter out while it is 0. */
+export function parseSsSample(text: string): TcpSample {
+  const cwnd = /\bcwnd:(\d+)/.exec(text);
+  const rtt = /\brtt:([\d.]+)\//.exec(text);
+  const retrans = /\bretrans:\d+\/(\d+)/.exec(text);
+  return { ...parseSsProgress(text), cwnd: cwnd ? Number(cwnd[1]) : null, rttMs: rtt ? Number(rtt[1]) : null, retransmittedSegments: Number(retrans?.[1] ?? 0) };
+}
+
+/** Asks the kernel for a TcpSample of the connection from `localPort`; null where it cannot be read. */
+export async function tcpSample(localPort: number): Promise<TcpSample | null> {
+  const info = await ssInfo(localPort);
+  return info === null ? null : parseSsSample(info);
+}
+
 /** Asks the kernel how far the connection from `localPort` has come; null where it cannot be read. */
 export async function tcpStreamProgress(localPort: number): Promise<TcpStreamProgress | null> {
   const info = await ssInfo(localPort);

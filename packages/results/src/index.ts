@@ -1,2 +1,3 @@
 export * from './experiment-report.ts';
 export * from './sweep-result.ts';
+export * from './live-sample.ts';

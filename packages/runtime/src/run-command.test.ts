@@ -30,4 +30,19 @@ describe('runCommand', () => {
     // HOME is not passed on: only what was given.
     assert.equal(result.stdout, 'this \n/tmp\n');
   });
+
+  it('hands each stderr line to onStderrLine as it comes, and keeps the ones it takes out of output', async () => {
+    const seen: string[] = [];
+    const result = await runCommand(['sh', '-c', 'echo "sample: 1" >&2; echo plain >&2; printf "sample: 2" >&2; echo out'], {
+      onStderrLine: (line) => {
+        seen.push(line);
+        return line.startsWith('sample: ');
+      },
+    });
+    assert.deepEqual(seen, ['sample: 1', 'plain', 'sample: 2']);
+    assert.equal(result.code, 0);
+    assert.doesNotMatch(result.output, /sample/);
+    assert.match(result.output, /plain/);
+    assert.match(result.output, /out/);
+  });
 });

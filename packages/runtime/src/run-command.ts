@@ -13,6 +13,11 @@ export interface CommandOptions {
   cwd?: string;
   /** The whole environment of the command; this process's when absent. */
   env?: Record<string, string | undefined>;
+  /**
+   * Told each line of stderr as it comes (without its newline); a line it answers true for is its own,
+   * and is kept out of `output`.
+   */
+  onStderrLine?: (line: string) => boolean;
 }
 
 /** Output beyond this is a bug in what was run, not something to keep in memory. */
@@ -47,7 +52,21 @@ export function runCommand(argv: readonly string[], options: CommandOptions = {}
       for (const list of into) list.push(chunk);
     };
     child.stdout.on('data', keep([stdout, both]));
-    child.stderr.on('data', keep([both]));
+    const { onStderrLine } = options;
+    if (onStderrLine) {
+      let partial = '';
+      const keepLine = keep([both]);
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (text: string) => {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop()!;
+        if (partial.length > MAX_OUTPUT) return stop(`stopped: a line of more than ${MAX_OUTPUT} bytes`);
+        for (const line of lines) if (!onStderrLine(line)) keepLine(Buffer.from(`${line}\n`));
+      });
+      child.stderr.on('end', () => {
+        if (partial && !onStderrLine(partial)) keepLine(Buffer.from(partial));
+      });
+    } else child.stderr.on('data', keep([both]));
     let finished = false;
     const finish = (code: number, note = ending) => {
       if (finished) return;

@@ -61,6 +61,12 @@ export const experimentOptions = {
     schema: nonNegativeIntSchema,
   },
   ...udpMeasureOptions,
+  liveMs: {
+    description: 'every this many ms, write to stderr how the TCP connection and each UDP receiver are doing, one `sample: {json}` line each (for the demo\'s live page; 0: never)',
+    env: 'LAB_LIVE_MS',
+    default: '0',
+    schema: nonNegativeIntSchema,
+  },
   modes: {
     description: `delivery modes to measure, comma-separated: ${deliveryModes.join(', ')}`,
     env: 'LAB_MODES',

@@ -3,6 +3,7 @@ import { formatEndpoint, LabError } from '@lab/protocol';
 import { createLogger, type OptionValues } from '@lab/runtime';
 import type { experimentOptions } from './config.ts';
 import type { ExperimentReport, PartFailure } from '@lab/results';
+import { LiveReporter } from './live-reporter.ts';
 import { formatReport } from './report.ts';
 import { runTcpExperiment } from './tcp-experiment.ts';
 import { runUdpExperiment } from './udp-experiment.ts';
@@ -15,12 +16,14 @@ function failure(error: unknown): PartFailure {
 export async function experiment(config: OptionValues<typeof experimentOptions>): Promise<number> {
   // Logs go to stderr so that stdout carries only the report (or the JSON).
   const log = createLogger('client', config, process.stderr);
+  const live = new LiveReporter(config.liveMs);
   const tcp = await runTcpExperiment({
     endpoint: config.server,
     fileBytes: config.fileBytes,
     connectTimeoutMs: config.connectTimeoutMs,
     deadlineMs: config.tcpDeadlineMs,
     log,
+    live,
   }).catch((error: unknown) => ({ error: failure(error) }));
   // The server may still be writing, hashing and closing what it received: let that not fall into the
   // stream's timing (on a one-CPU lab it would show as late datagrams).
@@ -39,6 +42,7 @@ export async function experiment(config: OptionValues<typeof experimentOptions>)
     receiveBufferBytes: config.receiveBufferBytes,
     joinTimeoutMs: config.connectTimeoutMs,
     log,
+    live,
   }).catch((error: unknown) => ({ error: failure(error) }));
   const ok = !('error' in tcp) && tcp.identical && !('error' in udp);
   const report: ExperimentReport = { schema: 'tcp-udp-lab/experiment', version: 1, ok, tcp, udp };

@@ -1,3 +1,5 @@
+import type { ArrivalKind } from '@lab/results';
+
 /**
  * What one receiver saw of one sequenced stream, counted as iperf3 does (`src/iperf_udp.c`) with one
  * difference: iperf3 assumes datagrams are never duplicated, but netem and real networks can duplicate
@@ -31,20 +33,27 @@ export class StreamStats {
     this.#lateUs = lateMs * 1000;
   }
 
-  record(seq: bigint, sendTimeUs: bigint, arrivalUs: bigint): void {
+  /**
+   * Counts one arrival and says what it was: a duplicate, else reordered, else late, else received
+   * (a reordered arrival that is also late is counted in both, and called reordered).
+   */
+  record(seq: bigint, sendTimeUs: bigint, arrivalUs: bigint): ArrivalKind {
     this.#received++;
     if (this.#seen.has(seq)) {
       this.#duplicates++;
-      return;
+      return 'duplicate';
     }
     this.#seen.add(seq);
-    if (this.#highest !== null && seq < this.#highest) this.#outOfOrder++;
+    const reordered = this.#highest !== null && seq < this.#highest;
+    if (reordered) this.#outOfOrder++;
     else this.#highest = seq;
     const transitUs = Number(arrivalUs - sendTimeUs);
     this.#minTransitUs = Math.min(this.#minTransitUs, transitUs);
-    if (transitUs - this.#minTransitUs > this.#lateUs) this.#late++;
+    const late = transitUs - this.#minTransitUs > this.#lateUs;
+    if (late) this.#late++;
     if (this.#lastTransitUs !== null) this.#jitterUs += (Math.abs(transitUs - this.#lastTransitUs) - this.#jitterUs) / 16;
     this.#lastTransitUs = transitUs;
+    return reordered ? 'reordered' : late ? 'late' : 'received';
   }
 
   get unique(): number {

@@ -11,6 +11,8 @@ import { interfaceTowards, readInterfaceCounters, readTcpHostCounters, tcpConnec
 import type { TcpExperimentResult } from '@lab/results';
 import { formatBytes } from './progress.ts';
 import { TcpFileClient } from './tcp-client.ts';
+import type { LiveReporter } from './live-reporter.ts';
+import { TransferSampler } from './tcp-sampler.ts';
 
 export interface TcpExperimentOptions {
   endpoint: Endpoint;
@@ -19,6 +21,8 @@ export interface TcpExperimentOptions {
   connectTimeoutMs: number;
   /** Cut the transfers after this many ms (0: never) and say so: at high loss TCP can take minutes. */
   deadlineMs: number;
+  /** Tells the live page how each transfer goes (`client experiment --live-ms`); absent or off: nothing is told. */
+  live?: LiveReporter;
 }
 
 /** Writes `bytes` of random data to `path` in 1 MiB blocks and returns their SHA-256. */
@@ -88,17 +92,21 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
       const iface = interfaceTowards(client.remoteAddress);
       const wireBefore = iface ? await readInterfaceCounters(iface) : null;
       const writtenBefore = client.bytesWritten;
+      const uploadSampler = await TransferSampler.start(options.live, client.localPort, 'upload', options.fileBytes);
       let started = performance.now();
-      const stored = await withinDeadline(client.upload(source, { name, size: options.fileBytes, sha256, offset: 0 }));
+      const stored = await withinDeadline(uploadSampler.watch(client.upload(source, { name, size: options.fileBytes, sha256, offset: 0 })));
       const uploadMs = performance.now() - started;
+      await uploadSampler.finish();
       const connection = await tcpConnectionInfo(client.localPort);
       log.info('tcp-uploaded', { name, bytes: stored.size, ms: Math.round(uploadMs), rttMs: connection?.rttMs, mss: connection?.mss });
 
       phase = 'download';
+      const downloadSampler = await TransferSampler.start(options.live, client.localPort, 'download', options.fileBytes);
       started = performance.now();
-      const downloaded = await withinDeadline(client.download(name, copy, 0));
+      const downloaded = await withinDeadline(downloadSampler.watch(client.download(name, copy, 0)));
       const downloadMs = performance.now() - started;
       clearTimeout(timer);
+      await downloadSampler.finish();
       const wireAfter = iface ? await readInterfaceCounters(iface) : null;
       // Counted from the connect on: no payload had been sent, so none retransmitted, before the window.
       const retransmitted = (await tcpConnectionInfo(client.localPort))?.bytesRetransmitted ?? 0;

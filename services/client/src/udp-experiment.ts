@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import type { DeliveryMode, UdpAddress } from '@lab/protocol';
 import type { Logger } from '@lab/runtime';
 import { counterDelta, interfaceTowards, readInterfaceCounters, readUdpHostCounters, wireOverhead, type UdpHostCounters, type WireOverhead } from '@lab/host-counters';
+import type { LiveReporter } from './live-reporter.ts';
 import { UdpMember } from './udp-member.ts';
 import type { UdpExperimentResult, UdpModeResult } from '@lab/results';
 import { sendStream, StreamReceiver, type StreamShape } from './udp-stream.ts';
@@ -19,6 +20,8 @@ export interface UdpExperimentOptions extends StreamShape {
   receiveBufferBytes?: number;
   joinTimeoutMs: number;
   log: Logger;
+  /** Tells the live page each arrival (`client experiment --live-ms`); absent or off: nothing is told. */
+  live?: LiveReporter;
 }
 
 /**
@@ -39,7 +42,11 @@ async function runMode(options: UdpExperimentOptions, relay: UdpAddress, mode: D
   try {
     const sender = await UdpMember.open(common);
     members.push(sender);
-    const receivers = Array.from({ length: options.receivers }, () => new StreamReceiver(sender.sender, options.lateMs));
+    const { live } = options;
+    const receivers = Array.from(
+      { length: options.receivers },
+      (_, i) => new StreamReceiver(sender.sender, options.lateMs, live?.on ? (seq, kind) => live.arrival(mode, i + 1, options.datagrams, seq, kind) : undefined),
+    );
     const listens: string[] = [];
     for (const receiver of receivers) members.push(await UdpMember.open({ ...common, onDatagram: receiver.onDatagram }));
     const joined = await Promise.all(members.map((member) => member.join()));
@@ -53,6 +60,7 @@ async function runMode(options: UdpExperimentOptions, relay: UdpAddress, mode: D
     const wireAfter = iface ? await readInterfaceCounters(iface) : null;
     log.info('udp-sent', { msg: `${mode}: sent ${sent.attempted} datagrams of ${options.datagramBytes} bytes in ${Math.round(sent.sendMs)} ms`, sendErrors: sent.sendErrors });
     await Promise.all(receivers.map((r) => r.finish({ drainMs: options.drainMs, idleMs: options.drainMs, timeoutMs: options.drainMs + 5000 })));
+    live?.flush();
     const host = counterDelta(before, await readUdpHostCounters());
     return {
       mode,

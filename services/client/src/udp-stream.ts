@@ -1,6 +1,6 @@
 import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
 import { DATAGRAM_HEADER_BYTES, decodeControl, encodeControl, endPayloadSchema, type Datagram } from '@lab/protocol';
-import type { SendLateness } from '@lab/results';
+import type { ArrivalKind, SendLateness } from '@lab/results';
 import { StreamStats, type StreamSummary } from './stream-stats.ts';
 import type { UdpMember } from './udp-member.ts';
 
@@ -92,10 +92,13 @@ export class StreamReceiver {
   #lastArrival = 0;
   otherSenders = 0;
 
-  /** `sender`: the stream to count; null: the first sender heard. */
-  constructor(sender: number | null, lateMs?: number) {
+  readonly #onArrival: ((seq: number, kind: ArrivalKind) => void) | undefined;
+
+  /** `sender`: the stream to count; null: the first sender heard. `onArrival`: told of each arrival, as it comes. */
+  constructor(sender: number | null, lateMs?: number, onArrival?: (seq: number, kind: ArrivalKind) => void) {
     this.#sender = sender;
     this.stats = new StreamStats(lateMs);
+    this.#onArrival = onArrival;
   }
 
   onDatagram = (datagram: Datagram, arrivalUs: bigint): void => {
@@ -107,7 +110,10 @@ export class StreamReceiver {
     }
     this.#lastArrival = performance.now();
     if (datagram.type === 'end') this.#sent ??= decodeControl(endPayloadSchema, datagram.payload)?.sent ?? null;
-    else this.stats.record(datagram.seq, datagram.sendTimeUs, arrivalUs);
+    else {
+      const kind = this.stats.record(datagram.seq, datagram.sendTimeUs, arrivalUs);
+      this.#onArrival?.(Number(datagram.seq), kind);
+    }
   };
 
   /** How many the sender says it sent, once an `end` arrived. */

@@ -1,0 +1,44 @@
+// Makes the README's pictures of the live page: runs the demo (the namespace lab, a loss sweep), opens
+// its live page in headless Chromium, and saves one screenshot while the 10% step runs and one at the
+// end. `node scripts/live-screenshots.ts [OUT_DIR]` (default docs/); needs root and Debian's chromium.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { launchBrowser } from '../tests/support/browser.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const outDir = resolve(process.argv[2] ?? join(root, 'docs'));
+mkdirSync(join(root, 'results'), { recursive: true });
+const results = mkdtempSync(join(root, 'results', 'screenshots-'));
+const demo = spawn(process.execPath, ['scripts/demo.ts', '--lab', 'namespaces', '--loss', '0,10', '--datagrams', '6000', '--out', results], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+let stderr = '';
+demo.stderr.setEncoding('utf8');
+const url = await new Promise<string>((done, fail) => {
+  demo.stderr.on('data', (chunk: string) => {
+    stderr += chunk;
+    const found = /^demo: live page: (\S+)/m.exec(stderr);
+    if (found) done(found[1]!);
+  });
+  demo.once('exit', () => fail(new Error(stderr)));
+});
+const browser = await launchBrowser();
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  await page.goto(url);
+  await page.locator('#steps tbody tr:nth-child(2)[data-status="running"]').waitFor({ timeout: 300_000 });
+  // Mid-step: the 10% step's upload done and a UDP stream part-way.
+  await page.locator('#live .panel[data-received]').first().waitFor({ timeout: 120_000 });
+  await page.waitForTimeout(1200);
+  await page.screenshot({ path: join(outDir, 'live-mid-step.png') });
+  await page.locator('#report.shown').waitFor({ timeout: 300_000 });
+  // Not fullPage: Chromium leaves a frame out of a full-page capture; a taller window takes it in.
+  await page.setViewportSize({ width: 1280, height: 2000 });
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(outDir, 'live-final.png') });
+  process.stdout.write(`wrote ${join(outDir, 'live-mid-step.png')} and ${join(outDir, 'live-final.png')}\n`);
+} finally {
+  await browser.close();
+  if (demo.exitCode === null) await once(demo, 'exit');
+  rmSync(results, { recursive: true, force: true });
+}
