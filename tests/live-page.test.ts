@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -127,13 +127,16 @@ describe('the live page, fed event by event', { timeout: 120_000 }, () => {
 
 describe('the live page of a real sweep (namespaces, root)', { timeout: 300_000, skip: isRoot ? false : 'the namespace lab needs root' }, () => {
   let browser: Browser;
-  const out = mkdtempSync(join(repoRoot, 'results', 'test-live-'));
+  let out: string;
   before(async () => {
+    // A fresh clone has no results folder yet.
+    mkdirSync(join(repoRoot, 'results'), { recursive: true });
+    out = mkdtempSync(join(repoRoot, 'results', 'test-live-'));
     browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
-    rmSync(out, { recursive: true, force: true });
+    if (out) rmSync(out, { recursive: true, force: true });
   });
 
   it('prints the URL before the first step; the page fills in step by step while the demo runs, and ends agreeing with the JSON', async () => {
