@@ -78,6 +78,11 @@ export async function startService(name: ServiceName, args: string[], options: S
         clearTimeout(timer);
         reject(new LabError('LAB_ERR_CONFIG', `${name} exited (${code}) before it was ready: ${said()}`));
       });
+      // The program, or the prefix it runs under (setpriv, unshare), could not be started at all.
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new LabError('LAB_ERR_CONFIG', `${name} could not be started (${[...prefix, process.execPath].join(' ')}): ${error.message}`));
+      });
       createInterface({ input: child.stdout }).on('line', (line) => {
         const entry = jsonLine(line);
         if (entry) service.logs.push(entry);

@@ -19,15 +19,18 @@ export interface SweepSettings {
   receivers: number;
   modes: DeliveryMode[];
   tcpDeadlineMs: number;
-  /** How often the client tells how its transfers and streams are going (the live page); 0 or absent: never. */
-  liveMs?: number;
+  /**
+   * How often the client tells how its transfers and streams are going (the live page), asked at each
+   * step (a page may come and go); 0 or absent: not at all.
+   */
+  liveMs?: () => number;
 }
 
 export type Progress = (line: string) => void;
 
 /** What a watcher is told as the sweep goes (the live page): a step begins, a step's report is in. */
 export type SweepEvent =
-  | { kind: 'step-start'; index: number; label: string; impairment: string }
+  | { kind: 'step-start'; index: number; label: string; impairment: string; startedAt: number }
   | { kind: 'step-end'; index: number; durationMs: number; experiment: ExperimentReport; summary: string }
   | { kind: 'sample'; index: number; sample: LiveSample };
 
@@ -47,7 +50,8 @@ async function serverRetransmissions(host: ImpairedHost): Promise<number | null>
  * mode from `--room`): a member of an earlier step whose leave was lost on the impaired path must not
  * be sent this step's stream.
  */
-function clientArgs(settings: SweepSettings, index: number, drainMs: number): string[] {
+export function clientArgs(settings: SweepSettings, index: number, drainMs: number): string[] {
+  const liveMs = settings.liveMs?.() ?? 0;
   return [
     'experiment',
     '--json',
@@ -62,7 +66,7 @@ function clientArgs(settings: SweepSettings, index: number, drainMs: number): st
     `--drain-ms=${drainMs}`,
     `--late-ms=${LATE_MS}`,
     `--settle-ms=${SETTLE_MS}`,
-    ...(settings.liveMs ? [`--live-ms=${settings.liveMs}`] : []),
+    ...(liveMs > 0 ? [`--live-ms=${liveMs}`] : []),
   ];
 }
 
@@ -102,7 +106,7 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
       const what = `${settings.plan.dimension} ${planStep.label}`;
       const inForce = impairer ? impairer.describe(planStep.profile) : 'nothing: this lab cannot impair its network';
       progress(`step ${index + 1}/${count}: ${what}${impairer ? `: ${inForce}` : ' (this lab cannot impair its network)'}`);
-      observe({ kind: 'step-start', index, label: what, impairment: inForce });
+      observe({ kind: 'step-start', index, label: what, impairment: inForce, startedAt: Date.now() });
       const started = performance.now();
       await impairer?.apply(planStep.profile);
       const installed = impairer ? await impairer.readBack() : {};

@@ -68,8 +68,11 @@ export interface GuestJob {
   memoryMiB?: number;
   /** The kernel is killed after this long and the run reported as timed out (LAB_ERR_TIMEOUT). */
   timeoutMs: number;
-  /** Each line the job writes to stderr, while it runs (progress). */
-  onStderrLine?: (line: string) => void;
+  /**
+   * Each line the job writes to stderr, while it runs (progress). A line it answers true for is its
+   * own (data, not words): it is left out of the run's `stderr`, which errors quote.
+   */
+  onStderrLine?: (line: string) => boolean | void;
   /** Aborting kills the guest at once (SIGKILL: its disk is the host's, read-only, so nothing is lost). */
   signal?: AbortSignal;
 }
@@ -78,6 +81,7 @@ export interface GuestRun {
   /** The job's exit status; null when the guest ended without one (it crashed, was killed or timed out). */
   status: number | null;
   stdout: string;
+  /** Its stderr: the last 500 lines, without those onStderrLine took as its own. */
   stderr: string;
   /** What the guest kernel and its init printed (for errors). */
   console: string;
@@ -254,7 +258,13 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   const child = spawn(file!, args, { stdio: ['ignore', consoleFile, consoleFile], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: GUEST_MEMORY_DIR } });
   closeSync(consoleFile);
 
-  const stderrLines = follow(join(job.exchange, 'stderr'), (line) => job.onStderrLine?.(line));
+  // The job's words on stderr, its last 500 lines: what an error quotes.
+  const said: string[] = [];
+  const stderrLines = follow(join(job.exchange, 'stderr'), (line) => {
+    if (job.onStderrLine?.(line) === true) return;
+    said.push(line);
+    if (said.length > 500) said.shift();
+  });
   const poller = setInterval(stderrLines.poll, 250);
   let timedOut = false;
   const kill = () => child.kill('SIGKILL');
@@ -286,7 +296,7 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   const run: GuestRun = {
     status: /^\d+$/.test(statusText) ? Number(statusText) : null,
     stdout: readText(join(job.exchange, 'stdout')),
-    stderr: readText(join(job.exchange, 'stderr')),
+    stderr: said.join('\n'),
     console: [readText(consolePath), readText(join(job.exchange, 'init.log'))].join('\n').trim(),
     hostUser,
   };

@@ -6,6 +6,7 @@ import type { GuestTraits } from './netns-lab.ts';
 import { GUEST_EXCHANGE, guestProcesses, runInGuest, safeGuestPath } from './uml-kernel.ts';
 import { livePidIn } from './pid-file.ts';
 import { LIVE_LINE_PREFIX, parseLiveLine, type LiveEvent } from './live/live-events.ts';
+import { WATCHED_FILE } from './live/live-publisher.ts';
 
 /**
  * The lab in a user-mode Linux kernel: the namespaces lab (lab/netns-lab.ts), run inside a Linux kernel
@@ -85,6 +86,8 @@ export interface UmlRun {
   signal: AbortSignal;
   /** Each event the guest's demo tells its live page, read back through the events' schema. */
   onLive?: (event: LiveEvent) => void;
+  /** Is a page watching? Kept as a file in the exchange folder, which the guest's demo looks for at each step. */
+  watched?: () => boolean;
 }
 
 /** Runs the demo in a user-mode Linux guest; resolves with its exit status. */
@@ -97,6 +100,14 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
   const exchange = mkdtempSync(join(run.out, EXCHANGE_PREFIX));
   writeFileSync(join(exchange, OWNER), `${process.pid}\n`);
   const guestOut = join(exchange, 'results');
+  const watchedFile = join(exchange, WATCHED_FILE);
+  let watched = false;
+  const mirrorWatched = setInterval(() => {
+    if (Boolean(run.watched?.()) === watched) return;
+    watched = !watched;
+    if (watched) writeFileSync(watchedFile, '');
+    else rmSync(watchedFile, { force: true });
+  }, 250);
   try {
     run.say(`booting a user-mode Linux kernel (linux.uml) with the namespaces lab inside; its exchange folder is ${exchange}`);
     const started = performance.now();
@@ -113,9 +124,10 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
         if (line.startsWith(LIVE_LINE_PREFIX)) {
           const event = parseLiveLine(line);
           if (event) run.onLive?.(event);
-          return;
+          return true;
         }
         if (!/^demo: (lab: |wrote )/.test(line)) process.stderr.write(`${line}\n`);
+        return false;
       },
     });
     if (run.signal.aborted) return 1;
@@ -136,6 +148,7 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
     run.say(`the user-mode Linux guest ran for ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return guest.status;
   } finally {
+    clearInterval(mirrorWatched);
     rmSync(exchange, { recursive: true, force: true });
   }
 }

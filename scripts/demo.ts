@@ -28,7 +28,7 @@ import { openLive, type LivePublisher } from '../lab/live/live-publisher.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where progress lines also go: the live page, once it is open. */
-let live: LivePublisher = { publish: () => {}, close: async () => {} };
+let live: LivePublisher = { publish: () => {}, watched: () => false, close: async () => {} };
 const say = (line: string) => {
   process.stderr.write(`demo: ${line}\n`);
   live.publish({ kind: 'line', text: `demo: ${line}` });
@@ -111,7 +111,7 @@ async function runInUml(options: DemoOptions & { rate: number }, plan: SweepPlan
     live.publish({ kind: 'stopped', reason: `${signal}: the user-mode Linux guest was stopped` });
     controller.abort();
   });
-  const exit = await runUmlLab({ root, out: resolve(root, options.out), args, timeoutMs, say, signal: controller.signal, onLive: (event) => live.publish(event) });
+  const exit = await runUmlLab({ root, out: resolve(root, options.out), args, timeoutMs, say, signal: controller.signal, onLive: (event) => live.publish(event), watched: () => live.watched() });
   return status ?? exit;
 }
 
@@ -163,7 +163,7 @@ async function runDemo(options: DemoOptions, plan: SweepPlan, backend: LabBacken
     });
   });
   try {
-    const liveMs = options.noUi ? 0 : LIVE_SAMPLE_MS[backend === 'uml' ? 'uml' : 'host'];
+    const liveMs = () => (live.watched() ? LIVE_SAMPLE_MS[backend === 'uml' ? 'uml' : 'host'] : 0);
     const result = await runSweep(lab, { ...options, rate, plan, liveMs }, say, (event) => live.publish(liveEventOf(event)));
     const table = formatSweep(result);
     const stamp = result.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

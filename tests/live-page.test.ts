@@ -2,7 +2,7 @@
 // by hand, event by event, to see each one drawn when it comes and not only at the end; then watching a
 // real sweep of the namespace lab from its first step to its report, against the sweep's JSON.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -23,10 +23,10 @@ interface Snapshot {
   received: number;
 }
 
-/** The first step's row status, the TCP samples drawn and the most datagrams any UDP panel shows received. */
-function snapshot(page: import('playwright-core').Page): Promise<Snapshot> {
+/** Step `row`'s status (1 is the first), the TCP samples drawn and the most datagrams any UDP panel shows received. */
+function snapshot(page: import('playwright-core').Page, row: number): Promise<Snapshot> {
   return page.evaluate(`(() => ({
-    status: document.querySelector('#steps tbody tr')?.dataset.status,
+    status: document.querySelector('#steps tbody tr:nth-child(${row})')?.dataset.status,
     samples: Number(document.querySelector('#live .panel[data-samples]')?.dataset.samples ?? 0),
     received: Math.max(0, ...[...document.querySelectorAll('#live .panel[data-received]')].map((panel) => Number(panel.dataset.received))),
   }))()`);
@@ -65,7 +65,7 @@ describe('the live page, fed event by event', { timeout: 120_000 }, () => {
     await page.locator('#title', { hasText: 'sweep of loss 0%,10%' }).waitFor();
     assert.equal(await page.locator('#steps tbody tr').count(), 2);
 
-    server.publish({ kind: 'step-start', index: 0, label: 'loss 0%', impairment: 'loss random 0% on packets into tcp-server' });
+    server.publish({ kind: 'step-start', index: 0, label: 'loss 0%', impairment: 'loss random 0% on packets into tcp-server', startedAt: Date.now() });
     await page.locator('#steps tbody tr[data-status="running"]').waitFor();
     assert.match(await page.locator('#now').innerText(), /In force: loss random 0% on packets into tcp-server/);
     // The step's clock runs while the step does.
@@ -73,6 +73,9 @@ describe('the live page, fed event by event', { timeout: 120_000 }, () => {
     for (let i = 0; i < 40 && (await page.locator('#elapsed').innerText()) === first; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.notEqual(await page.locator('#elapsed').innerText(), first);
 
+    server.publish({ kind: 'sample', index: 0, sample: { kind: 'udp', mode: 'unicast', receiver: 1, of: 10, arrivals: [[0, 'received'], [2, 'received'], [1, 'reordered'], [1, 'duplicate']] } });
+    await page.locator('#live .panel[data-received="3"]').waitFor();
+    assert.match(await page.locator('#live .panel').first().innerText(), /received 3 of 10 · missing 0 · came twice 1 · out of order 1 · late 0/);
     server.publish({ kind: 'line', text: 'demo: step 1/2: done' });
     server.publish({
       kind: 'step-end',
@@ -92,8 +95,10 @@ describe('the live page, fed event by event', { timeout: 120_000 }, () => {
     await late.page.goto(server.url);
     await late.page.locator('#steps tbody tr[data-status="done"]').waitFor();
     assert.equal(await late.page.locator('#title').innerText(), 'sweep of loss 0%,10%');
+    // An ended step's samples are not kept: its verdict stands for it.
+    assert.equal(await late.page.locator('#live .panel').count(), 0);
 
-    server.publish({ kind: 'step-start', index: 1, label: 'loss 10%', impairment: 'loss random 10%' });
+    server.publish({ kind: 'step-start', index: 1, label: 'loss 10%', impairment: 'loss random 10%', startedAt: Date.now() });
     server.publish({
       kind: 'step-end',
       index: 1,
@@ -107,7 +112,9 @@ describe('the live page, fed event by event', { timeout: 120_000 }, () => {
     await page.locator('#state[data-state="failed"]').waitFor();
     await page.locator('#report.shown').waitFor();
     assert.equal(await page.frameLocator('#report').locator('h1').innerText(), 'The report');
-    assert.notEqual(await page.title(), 'ran', 'the report frame is sandboxed: no script runs in it');
+    // No script of the report runs, nor could reach the page: the frame is sandboxed, without scripts or our origin.
+    assert.notEqual(await page.title(), 'ran');
+    assert.equal(await page.locator('#report').getAttribute('sandbox'), '');
     assert.equal(await page.locator('#steps tbody tr').nth(1).locator('td').nth(2).innerText(), 'did not complete in time');
     // The browser says it blocked the report's script (the frame is sandboxed): that and nothing else.
     const unexpected = (seen: string[]) => seen.filter((problem) => !/Blocked script execution in 'about:srcdoc'|Refused to execute inline script/.test(problem));
@@ -128,6 +135,7 @@ describe('the live page, fed event by event', { timeout: 120_000 }, () => {
 describe('the live page of a real sweep (namespaces, root)', { timeout: 300_000, skip: isRoot ? false : 'the namespace lab needs root' }, () => {
   let browser: Browser;
   let out: string;
+  let demo: ChildProcess | undefined;
   before(async () => {
     // A fresh clone has no results folder yet.
     mkdirSync(join(repoRoot, 'results'), { recursive: true });
@@ -136,32 +144,42 @@ describe('the live page of a real sweep (namespaces, root)', { timeout: 300_000,
   });
   after(async () => {
     await browser?.close();
+    // A failed assertion must not leave the demo (and its namespaces) running under the next test.
+    if (demo && demo.exitCode === null && demo.signalCode === null) {
+      const gone = once(demo, 'exit');
+      demo.kill('SIGTERM');
+      await gone;
+    }
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
   it('prints the URL before the first step; the page fills in step by step while the demo runs, and ends agreeing with the JSON', async () => {
-    const demo = spawn(process.execPath, ['scripts/demo.ts', '--lab', 'namespaces', '--loss', '0,10', '--datagrams', '3000', '--out', out], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['scripts/demo.ts', '--lab', 'namespaces', '--loss', '0,10', '--datagrams', '3000', '--out', out], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    demo = child;
     let stderr = '';
-    demo.stderr.setEncoding('utf8');
-    demo.stdout.resume();
+    child.stderr.setEncoding('utf8');
+    child.stdout.resume();
     const url = await new Promise<string>((resolve, reject) => {
-      demo.stderr.on('data', (chunk: string) => {
+      child.stderr.on('data', (chunk: string) => {
         stderr += chunk;
         const found = /^demo: live page: (http:\/\/127\.0\.0\.1:\d+\/) /m.exec(stderr);
         if (found) resolve(found[1]!);
       });
-      demo.once('exit', (code) => reject(new Error(`the demo exited (${code}) before it printed the page's URL: ${stderr}`)));
+      child.once('exit', (code) => reject(new Error(`the demo exited (${code}) before it printed the page's URL: ${stderr}`)));
     });
     assert.doesNotMatch(stderr.slice(0, stderr.indexOf('live page:')), /step 1\//, 'the URL comes before the first step');
-    const exited = once(demo, 'exit');
+    const exited = once(child, 'exit');
     const { page, problems } = await watchedPage(browser);
     await page.goto(url);
-    // Seen while the demo still runs: the first step running, its TCP samples and UDP marks coming in
-    // while it runs, then done while the second runs.
-    await page.locator('#steps tbody tr[data-status="running"]').waitFor({ timeout: 120_000 });
+    // Seen while the demo still runs: the first step done while the second runs, and the second's TCP
+    // samples and UDP marks coming in while it runs (the page watches from before the first step, but
+    // the client samples only while one does: the second step is sure to be watched).
+    await page.locator('#steps tbody tr:nth-child(1)[data-status="done"]').waitFor({ timeout: 120_000 });
+    assert.equal(child.exitCode, null, 'the page showed a finished step before the demo ended');
+    await page.locator('#steps tbody tr:nth-child(2)[data-status="running"]').waitFor({ timeout: 120_000 });
     const seen: Snapshot[] = [];
-    for (let i = 0; i < 1500; i++) {
-      const now = await snapshot(page);
+    for (let i = 0; i < 3000; i++) {
+      const now = await snapshot(page, 2);
       seen.push(now);
       if (now.status !== 'running') break;
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -170,8 +188,6 @@ describe('the live page of a real sweep (namespaces, root)', { timeout: 300_000,
     assert.ok(whileRunning.some((now) => now.samples > 0), `TCP samples drawn while the step ran: ${JSON.stringify(seen.slice(-3))}`);
     const marks = [...new Set(whileRunning.map((now) => now.received).filter((n) => n > 0))];
     assert.ok(marks.length >= 2, `UDP marks filled in, in several goes, while the step ran (received counts seen: ${marks.join(', ')})`);
-    await page.locator('#steps tbody tr:nth-child(1)[data-status="done"]').waitFor({ timeout: 120_000 });
-    assert.equal(demo.exitCode, null, 'the page showed a finished step before the demo ended');
     // The 10% step: the upload loses segments and TCP resends them, and the chart marks when.
     await page.locator('#steps tbody tr:nth-child(2)[data-status="done"]').waitFor({ timeout: 200_000 });
     assert.ok((await page.locator('#live svg line[stroke="#c62828"]').count()) > 0, 'resent segments marked on the 10% step\'s chart');

@@ -48,7 +48,9 @@ describe('netem on a kernel that has it', { timeout: 1_800_000 }, () => {
         exchange,
         root: repoRoot,
         timeoutMs: 1_500_000,
-        onStderrLine: (line) => process.stderr.write(`guest: ${line}\n`),
+        onStderrLine: (line) => {
+          process.stderr.write(`guest: ${line}\n`);
+        },
       });
       output = `${run.stdout}\n${run.stderr}`;
       status = run.status;

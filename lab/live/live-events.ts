@@ -21,6 +21,8 @@ export const liveEventSchema = z.discriminatedUnion('kind', [
     index: z.number().int().nonnegative(),
     label: z.string().max(200),
     impairment: z.string().max(2000),
+    /** When it began (ms since the epoch): a page opened later runs the step's clock from here. */
+    startedAt: z.number().nonnegative(),
   }),
   /** A step ended: its verdict, and the figures of its one-line summary. */
   z.strictObject({

@@ -245,7 +245,9 @@ const handlers = {
     if (running) clearInterval(running.timer);
     $('live').replaceChildren();
     live = { index: event.index, tcp: null, udp: new Map() };
-    const started = Date.now();
+    // From when the step began, not from when this page heard of it (it may have been opened late); a
+    // clock that disagrees by more than a minute is not trusted.
+    const started = Math.abs(Date.now() - event.startedAt) < 60_000 ? Math.min(Date.now(), event.startedAt) : Date.now();
     const tick = () => {
       elapsed.textContent = `running for ${seconds(Date.now() - started)}`;
       row.time.textContent = seconds(Date.now() - started);

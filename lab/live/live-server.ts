@@ -15,7 +15,7 @@ const assets = {
  * Only this page's own script runs; styles may be inline (the report's are); nothing is fetched from
  * anywhere else (the lab is offline, and the page has no business elsewhere).
  */
-const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-src 'self'";
+const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; frame-ancestors 'none'";
 
 /** At most this many pages watch at once; more are refused (503), so a runaway tab cannot load the demo. */
 const MAX_WATCHERS = 16;
@@ -23,10 +23,14 @@ const MAX_WATCHERS = 16;
 const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
 /** A comment line this often keeps proxies and the browser from taking a quiet step for a dead stream. */
 const KEEPALIVE_MS = 15_000;
+/** How long closing waits for what is still on its way to a page (the report), before it cuts it. */
+const CLOSE_GRACE_MS = 2000;
 
 export interface LiveServer {
   /** http://127.0.0.1:PORT/ */
   url: string;
+  /** How many pages are watching now. */
+  readonly watchers: number;
   publish(event: LiveEvent): void;
   close(): Promise<void>;
 }
@@ -35,16 +39,19 @@ export interface LiveServer {
  * Serves the live page on 127.0.0.1 (never another interface: the page shows the lab's addresses and
  * results to whoever reaches it) and streams the sweep's events to it as server-sent events (the HTML
  * standard's EventSource). A page opened mid-sweep is sent every event so far first, so it shows the
- * earlier steps too; a reconnecting page (Last-Event-ID) gets only what it missed.
+ * earlier steps too; a reconnecting page (Last-Event-ID) gets only what it missed. A step's samples are
+ * kept only while it runs: once it has ended, its verdict says what a late page needs, and the history
+ * stays small however long the sweep.
  */
 export async function startLiveServer(port = 0): Promise<LiveServer> {
-  const history: string[] = [];
+  let history: { id: number; event: LiveEvent; data: string }[] = [];
+  let nextId = 0;
   const watchers = new Set<ServerResponse>();
   let origin = '';
 
-  const send = (response: ServerResponse, id: number) => {
+  const send = (response: ServerResponse, entry: { id: number; data: string }) => {
     if (response.writableLength > MAX_BACKLOG_BYTES) return response.destroy();
-    response.write(`id: ${id}\ndata: ${history[id]}\n\n`);
+    response.write(`id: ${entry.id}\ndata: ${entry.data}\n\n`);
   };
 
   const watch = (request: IncomingMessage, response: ServerResponse) => {
@@ -52,7 +59,7 @@ export async function startLiveServer(port = 0): Promise<LiveServer> {
     response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     const last = Number(request.headers['last-event-id']);
     const from = Number.isInteger(last) && last >= 0 ? last + 1 : 0;
-    for (let id = from; id < history.length; id++) send(response, id);
+    for (const entry of history) if (entry.id >= from) send(response, entry);
     watchers.add(response);
     response.on('close', () => watchers.delete(response));
   };
@@ -72,12 +79,10 @@ export async function startLiveServer(port = 0): Promise<LiveServer> {
   });
   server.on('clientError', (_error, socket) => socket.destroy());
   server.listen(port, '127.0.0.1');
-  await Promise.race([
-    once(server, 'listening'),
-    once(server, 'error').then(([error]) => {
-      throw new LabError('LAB_ERR_CONFIG', `the live page cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`);
-    }),
-  ]);
+  // once() rejects with the server's 'error' (a port in use): that is a bad --ui-port, said as such.
+  await once(server, 'listening').catch((error: unknown) => {
+    throw new LabError('LAB_ERR_CONFIG', `the live page cannot listen on 127.0.0.1:${port} (--ui-port): ${(error as Error).message}`);
+  });
   origin = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const keepalive = setInterval(() => {
     for (const watcher of watchers) watcher.write(': still here\n\n');
@@ -86,13 +91,20 @@ export async function startLiveServer(port = 0): Promise<LiveServer> {
 
   return {
     url: `http://${origin}/`,
+    get watchers() {
+      return watchers.size;
+    },
     publish(event) {
-      history.push(JSON.stringify(event));
-      for (const watcher of watchers) send(watcher, history.length - 1);
+      if (event.kind === 'step-end') history = history.filter(({ event: kept }) => !(kept.kind === 'sample' && kept.index === event.index));
+      const entry = { id: nextId++, event, data: JSON.stringify(event) };
+      history.push(entry);
+      for (const watcher of watchers) send(watcher, entry);
     },
     async close() {
       clearInterval(keepalive);
-      for (const watcher of watchers) watcher.end();
+      // The last events (the report) may still be on their way to a slow page: let them arrive.
+      const flushed = [...watchers].map((watcher) => new Promise<void>((resolve) => watcher.end(resolve)));
+      await Promise.race([Promise.all(flushed), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -19,7 +19,8 @@ export interface ServiceProcess extends ServiceStarted {
  * another command (unshare, say), which must exec it in place so that the child's pid is the server's.
  */
 export async function startTcpServer(args: string[], readyLines = 1, prefix: string[] = []): Promise<ServiceProcess> {
-  const server = await startService('tcp-server', args, { cwd: repoRoot, readyLines, prefix });
+  // Generous: a server that starts by reading thousands of partial uploads, on a loaded machine.
+  const server = await startService('tcp-server', args, { cwd: repoRoot, readyLines, prefix, timeoutMs: 60_000 });
   return { ...server, peakRss: () => statusBytes(server.child.pid, 'VmHWM'), rss: () => statusBytes(server.child.pid, 'VmRSS') };
 }
 

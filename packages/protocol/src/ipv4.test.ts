@@ -7,7 +7,7 @@ describe('IPv4 arithmetic', () => {
     assert.equal(ipv4ToNumber('10.77.0.2'), 0x0a4d0002);
     assert.equal(ipv4ToNumber('255.255.255.255'), 0xffffffff);
     assert.equal(numberToIpv4(0xef000001), '239.0.0.1');
-    for (const bad of ['1.2.3', '1.2.3.256', '::1', 'relay', '1.2.3.4.5', '1.2.3.-4', '1.2..4', ' 1.2.3.4']) assert.equal(ipv4ToNumber(bad), null, bad);
+    for (const bad of ['1.2.3', '1.2.3.256', '::1', 'relay', '1.2.3.4.5', '1.2.3.-4', '1.2..4', ' 1.2.3.4', '239.010.0.1']) assert.equal(ipv4ToNumber(bad), null, bad);
   });
 
   it('makes the mask of every prefix length, /0 and /32 included', () => {

@@ -4,7 +4,9 @@
 /** A dotted-quad address as an unsigned 32-bit number; null for anything else (a name, IPv6, "1.2.3"). */
 export function ipv4ToNumber(text: string): number | null {
   const parts = text.split('.');
-  if (parts.length !== 4 || parts.some((part) => !/^\d{1,3}$/.test(part) || Number(part) > 255)) return null;
+  // No leading zeros: "010" is octal to inet_aton(3) and decimal to others, so it is refused, as
+  // Node's isIPv4 does.
+  if (parts.length !== 4 || parts.some((part) => !/^(0|[1-9]\d{0,2})$/.test(part) || Number(part) > 255)) return null;
   return parts.reduce((n, part) => n * 256 + Number(part), 0) >>> 0;
 }
 
