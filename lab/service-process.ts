@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { LabError } from '@lab/protocol';
+import { jsonObject } from './json-lines.ts';
 
 /** The lab's programs, as paths from the checkout's root (the image's WORKDIR holds the same tree). */
 export const programs = {
@@ -84,7 +85,7 @@ export async function startService(name: ServiceName, args: string[], options: S
         reject(new LabError('LAB_ERR_CONFIG', `${name} could not be started (${[...prefix, process.execPath].join(' ')}): ${error.message}`));
       });
       createInterface({ input: child.stdout }).on('line', (line) => {
-        const entry = jsonLine(line);
+        const entry = jsonObject(line);
         if (entry) service.logs.push(entry);
         const endpoint = listeningOn(name, line);
         if (endpoint !== null && service.endpoints.push(endpoint) === readyLines) {
@@ -98,15 +99,6 @@ export async function startService(name: ServiceName, args: string[], options: S
     throw error;
   }
   return service;
-}
-
-function jsonLine(line: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** `signal`, then SIGKILL after `killAfterMs` if it is still there; resolves with its exit code. */

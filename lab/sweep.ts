@@ -1,7 +1,7 @@
 import { effectiveProfile, formatProfile, hopsThrough, Impairer, useSegmentSizedPackets, type Direction, type ImpairedHost, type ImpairmentProfile } from '@lab/impairment';
 import { LabError, type DeliveryMode } from '@lab/protocol';
 import { parseTcpSnmp } from '@lab/host-counters';
-import { jsonLines } from './json-lines.ts';
+import { jsonLines, prefixedJson } from './json-lines.ts';
 import { impairedHosts, type Lab } from './lab.ts';
 import { addedRttMs, analyseStep, drainFor, linkFigures, stepOk } from './step-analysis.ts';
 import { deliveredPercent } from './sweep-outcome.ts';
@@ -117,7 +117,7 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
       // The client's samples (with --live-ms) go to the watcher as they come, checked like any other input.
       const onSample = (line: string) => {
         if (!line.startsWith(LIVE_SAMPLE_PREFIX)) return false;
-        const sample = parseJsonWith(liveSampleSchema, line.slice(LIVE_SAMPLE_PREFIX.length));
+        const sample = prefixedJson(line, LIVE_SAMPLE_PREFIX, liveSampleSchema);
         if (sample) observe({ kind: 'sample', index, sample });
         return true;
       };
@@ -218,16 +218,6 @@ export function fitToLab(lab: Pick<Lab, 'backend' | 'hosts' | 'modes'>, requeste
   modes = modes.filter((mode) => lab.modes.includes(mode));
   if (modes.length === 0) throw new LabError('LAB_ERR_CONFIG', `none of the modes asked for (${requested.modes.join(', ')}) runs on this lab`);
   return { settings: { ...requested, plan, modes }, skipped };
-}
-
-/** `text` as JSON that `schema` accepts, or null. */
-function parseJsonWith<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }, text: string): T | null {
-  try {
-    const parsed = schema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
 }
 
 /** One line of progress: did TCP get the file back, and how much of each UDP stream arrived. */

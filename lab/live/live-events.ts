@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { liveSampleSchema } from '@lab/results';
+import { prefixedJson } from '../json-lines.ts';
 
 /**
  * What the live page is told while a sweep runs, one event at a time, in order. The demo publishes
@@ -57,12 +58,4 @@ export const LIVE_LINE_PREFIX = 'live: ';
 export const liveLine = (event: LiveEvent) => `${LIVE_LINE_PREFIX}${JSON.stringify(event)}`;
 
 /** The event of a `live: …` line, or null for any other line or for one that is not a valid event. */
-export function parseLiveLine(line: string): LiveEvent | null {
-  if (!line.startsWith(LIVE_LINE_PREFIX)) return null;
-  try {
-    const parsed = liveEventSchema.safeParse(JSON.parse(line.slice(LIVE_LINE_PREFIX.length)));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
+export const parseLiveLine = (line: string): LiveEvent | null => prefixedJson(line, LIVE_LINE_PREFIX, liveEventSchema);

@@ -41,6 +41,20 @@ const FATE_CODES = ['unseen', 'received', 'lost', 'duplicate', 'reordered', 'lat
 
 let live = null; // the current step's panels: { tcp, udp: Map }
 
+/** A key to a panel's colours: [words, colour] pairs. */
+function legend(entries) {
+  const key = document.createElement('div');
+  key.className = 'key';
+  for (const [words, colour] of entries) {
+    const span = document.createElement('span');
+    const dot = document.createElement('i');
+    dot.style.background = colour;
+    span.append(dot, words);
+    key.append(span);
+  }
+  return key;
+}
+
 /** A panel in #live, kept in `order`: TCP first, then each mode's receivers in turn. */
 function panel(title, note, order) {
   const box = document.createElement('div');
@@ -85,16 +99,7 @@ function tcpPanel() {
   const figures = document.createElement('div');
   figures.className = 'figures';
   box.append(svg, figures);
-  const key = document.createElement('div');
-  key.className = 'key';
-  for (const [name, colour] of [['upload', '#0b57d0'], ['download', '#2a9d3a'], ['resent', '#c62828']]) {
-    const span = document.createElement('span');
-    const dot = document.createElement('i');
-    dot.style.background = colour;
-    span.append(dot, name);
-    key.append(span);
-  }
-  box.append(key);
+  box.append(legend([['upload', '#0b57d0'], ['download', '#2a9d3a'], ['resent', '#c62828']]));
   const samples = { upload: [], download: [] };
   const state = { box, samples, count: 0 };
   state.add = (sample) => {
@@ -137,16 +142,7 @@ function udpPanel(mode, receiver, of) {
   context.fillRect(0, 0, canvas.width, canvas.height);
   const figures = document.createElement('div');
   figures.className = 'figures';
-  const key = document.createElement('div');
-  key.className = 'key';
-  for (const fate of Object.values(FATES)) {
-    const span = document.createElement('span');
-    const dot = document.createElement('i');
-    dot.style.background = fate.colour;
-    span.append(dot, fate.words);
-    key.append(span);
-  }
-  box.append(canvas, figures, key);
+  box.append(canvas, figures, legend(Object.values(FATES).map((fate) => [fate.words, fate.colour])));
   const fate = new Uint8Array(of); // index into FATE_CODES
   const counts = { received: 0, duplicate: 0, reordered: 0, late: 0 };
   let highest = -1;

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { runCommand } from '@lab/runtime';
 import { parseSnmpCounters, readSnmpCounters } from './proc-net-snmp.ts';
 
 /**
@@ -76,23 +76,24 @@ export function parseSsProgress(text: string): TcpStreamProgress {
 }
 
 /** The `ss -tin` info of the established connection from `localPort` (ss(8), from iproute2); null where ss is missing or the connection is gone. */
-function ssInfo(localPort: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile('ss', ['-tinH', 'state', 'established', `( sport = :${localPort} )`], { timeout: 2000 }, (error, stdout) => resolve(error || stdout.trim() === '' ? null : stdout));
-  });
+async function ssInfo(localPort: number): Promise<string | null> {
+  const run = await runCommand(['ss', '-tinH', 'state', 'established', `( sport = :${localPort} )`], { timeoutMs: 2000 });
+  return run.code !== 0 || run.stdout.trim() === '' ? null : run.stdout;
 }
+
+/** Asks the kernel about the connection from `localPort`, read by `parse`; null where it cannot be read. */
+const askSs =
+  <T>(parse: (text: string) => T | null) =>
+  async (localPort: number): Promise<T | null> => {
+    const info = await ssInfo(localPort);
+    return info === null ? null : parse(info);
+  };
 
 /** Asks the kernel for the TCP_INFO of the connection from `localPort`; null where it cannot be read. */
-export async function tcpConnectionInfo(localPort: number): Promise<TcpConnectionInfo | null> {
-  const info = await ssInfo(localPort);
-  return info === null ? null : parseSsInfo(info);
-}
+export const tcpConnectionInfo = askSs(parseSsInfo);
 
 /** Asks the kernel for the lowest RTT of the connection from `localPort` (see parseSsLowestRtt); null where it cannot be read. */
-export async function tcpLowestRtt(localPort: number): Promise<number | null> {
-  const info = await ssInfo(localPort);
-  return info === null ? null : parseSsLowestRtt(info);
-}
+export const tcpLowestRtt = askSs(parseSsLowestRtt);
 
 /**
  * One look at a connection during a transfer, for the live page: how far each byte stream came, the
@@ -114,13 +115,7 @@ export function parseSsSample(text: string): TcpSample {
 }
 
 /** Asks the kernel for a TcpSample of the connection from `localPort`; null where it cannot be read. */
-export async function tcpSample(localPort: number): Promise<TcpSample | null> {
-  const info = await ssInfo(localPort);
-  return info === null ? null : parseSsSample(info);
-}
+export const tcpSample = askSs(parseSsSample);
 
 /** Asks the kernel how far the connection from `localPort` has come; null where it cannot be read. */
-export async function tcpStreamProgress(localPort: number): Promise<TcpStreamProgress | null> {
-  const info = await ssInfo(localPort);
-  return info === null ? null : parseSsProgress(info);
-}
+export const tcpStreamProgress = askSs(parseSsProgress);
