@@ -1,5 +1,6 @@
 import { deliveryModes } from '@lab/protocol';
 import type { Lab } from './lab.ts';
+import { containerCapturer } from './capture/client-capture.ts';
 import { dockerExecRun, dockerRootExec } from './docker-exec.ts';
 import { programs } from './service-process.ts';
 
@@ -26,6 +27,7 @@ export function containerLab(ids: LabContainers, description: string, close: () 
     },
     modes: deliveryModes,
     limits: [],
+    capture: containerCapturer(ids.client),
     // No timeout here: the client has its own (connect, join, the TCP part's deadline).
     runClient: (args, onStderrLine) => dockerExecRun(ids.client, ['node', programs.client, ...args], { timeoutMs: 0, ...(onStderrLine && { onStderrLine }) }),
     close: () => (closed ??= close()),

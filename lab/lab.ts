@@ -1,6 +1,7 @@
 import type { ImpairedHost, Run } from '@lab/impairment';
 import type { DeliveryMode } from '@lab/protocol';
 import type { LabBackend } from '@lab/results';
+import type { PacketCapturer } from './capture/client-capture.ts';
 
 /**
  * A running lab, whatever runs it: the three services on one network, and a client host the
@@ -28,6 +29,8 @@ export interface Lab {
    * jitter and lateness (the user-mode kernel has one slow CPU); absent where no such limit is known.
    */
   readonly honestUdpRate?: number;
+  /** Captures the client host's lab interface during each step, or says why it cannot (the report says it too). */
+  readonly capture: PacketCapturer;
   /**
    * Runs `client ARGS…` in the client host as the lab's unprivileged user. `onStderrLine` is told each
    * line of its stderr as it comes; the lines it takes (answers true for) are kept out of `output`.

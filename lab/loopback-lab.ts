@@ -5,6 +5,10 @@ import type { Lab } from './lab.ts';
 import { runLocalClient, serviceLogs, startLocalService, stopLocalService, type Launch } from './local-service.ts';
 import type { ServiceProcess } from './service-process.ts';
 
+/** Why the loopback lab writes no capture. */
+const NO_LOOPBACK_CAPTURE =
+  'no packet capture: the client has no interface of its own here; capturing the host\'s loopback needs root and would record every local program\'s traffic, and its TCP segments are up to 64 KiB, not what a network carries';
+
 /**
  * The local lab without root: the services as processes of this user on 127.0.0.1, on ports the kernel
  * picks. There is no network of the lab's own here: loss could only be injected into the whole host's
@@ -42,7 +46,9 @@ export async function startLoopbackLab(root: string): Promise<Lab> {
       'not root: no network namespaces, so the services share the host\'s loopback, where loss cannot be injected (it would need root and would hit the whole host)',
       'broadcast and multicast would leave the lab on the host\'s networks, so they are not run',
       'header bytes are not measured: loopback\'s counters hold both ends of every exchange on the host, and its packets are up to 64 KiB',
+      NO_LOOPBACK_CAPTURE,
     ],
+    capture: { unavailable: NO_LOOPBACK_CAPTURE },
     runClient: (args, onStderrLine) => runLocalClient(args, launch({ LAB_SERVER: serverEndpoint, UDP_RELAY_HOST: '127.0.0.1', UDP_RELAY_PORT: relayPort }), onStderrLine),
     serverLogs: () => serviceLogs(services),
     close: () => (closed ??= close()),

@@ -6,6 +6,7 @@ import type { Exec } from '@lab/impairment';
 import { deliveryModes, LabError } from '@lab/protocol';
 import { LAB_UID } from '@lab/runtime';
 import type { Lab } from './lab.ts';
+import { namespaceCapturer } from './capture/client-capture.ts';
 import { runLocal, runLocalClient, serviceLogs, startLocalService, stopLocalService, type Launch } from './local-service.ts';
 import { programs, type ServiceProcess } from './service-process.ts';
 import { livePidIn } from './pid-file.ts';
@@ -177,6 +178,7 @@ export async function startNetnsLab(root: string, guest?: GuestTraits): Promise<
     hosts: { tcpServer: { name: 'tcp-server', exec: rootExec('tcp-server') }, udpRelay: { name: 'udp-relay', exec: rootExec('udp-relay') }, client: { name: 'client', exec: rootExec('client') } },
     modes: deliveryModes,
     limits: guest?.limits ?? [],
+    capture: namespaceCapturer(namespaceOf('client')),
     runClient: (args, onStderrLine) =>
       runLocalClient(args, launch('client', { LAB_SERVER: `${roles['tcp-server'].address}:9000`, UDP_RELAY_HOST: roles['udp-relay'].address, UDP_RELAY_PORT: '9001' }), onStderrLine),
     serverLogs: () => serviceLogs(services),

@@ -3,6 +3,8 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { mathisBitsPerSecond, rfc5348BitsPerSecond } from './tcp-models.ts';
 import { deliveredPercent, describeImpairment, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
 import type { SweepResult, SweepStep } from '@lab/results';
+import { escapeHtml } from './html-text.ts';
+import { packetsSection } from './capture/ladder-svg.ts';
 
 /**
  * The sweep as a chart: Vega-Lite (a grammar of graphics) draws axes, scales and legends; this file only
@@ -205,8 +207,6 @@ export async function renderSweepSvg(result: SweepResult): Promise<string> {
   }
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-
 /** One HTML file with everything in it (the SVG inline, no script, no link): it opens anywhere, offline. */
 export function sweepHtml(result: SweepResult, svg: string, table: string): string {
   const title = `TCP vs UDP: sweep of ${result.settings.sweep.text}`;
@@ -228,6 +228,7 @@ Run started ${escapeHtml(result.startedAt)}; the whole result is in the JSON fil
 ${svg}
 <h2>The numbers</h2>
 <pre>${escapeHtml(table)}</pre>
+${packetsSection(result)}
 </body>
 </html>
 `;

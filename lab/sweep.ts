@@ -6,6 +6,7 @@ import { impairedHosts, type Lab } from './lab.ts';
 import { addedRttMs, analyseStep, drainFor, linkFigures, stepOk } from './step-analysis.ts';
 import { deliveredPercent } from './sweep-outcome.ts';
 import { dimensionUnits, type SweepPlan } from './sweep-plan.ts';
+import { startStepCapture } from './capture/step-capture.ts';
 import { experimentReportSchema, LIVE_SAMPLE_PREFIX, liveSampleSchema, sweepResultSchema, type ExperimentReport, type LiveSample, type SweepResult, type SweepStep } from '@lab/results';
 
 export interface SweepSettings {
@@ -24,6 +25,8 @@ export interface SweepSettings {
    * step (a page may come and go); 0 or absent: not at all.
    */
   liveMs?: () => number;
+  /** Where step `index`'s packet capture goes (a pcapng beside the result); absent: no capture. */
+  captureFile?: (index: number) => string;
 }
 
 export type Progress = (line: string) => void;
@@ -121,9 +124,13 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
         if (sample) observe({ kind: 'sample', index, sample });
         return true;
       };
+      const capture = settings.captureFile ? await startStepCapture(lab.capture, settings.captureFile(index)) : null;
       const run = await lab.runClient(clientArgs(settings, index, drainMs), onSample).finally(() => clearInterval(ticker));
       const retransmittedAfter = tcpServer && (await serverRetransmissions(tcpServer));
       const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
+      // The capture stops whatever the client said; the ladder finds the experiment's connection by its port.
+      const reported = experimentReportSchema.safeParse(line).data?.tcp;
+      const captured = capture ? await capture.finish(reported && !('error' in reported) ? reported.localPort : null) : { unavailable: 'no capture was asked for' };
       if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);
       const experiment = experimentReportSchema.parse(line);
       const step = {
@@ -136,6 +143,7 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
         drainMs,
         experiment,
         serverRetransmittedSegments: typeof retransmittedBefore === 'number' && typeof retransmittedAfter === 'number' ? retransmittedAfter - retransmittedBefore : null,
+        capture: captured,
         applied,
       };
       measured.push(step);

@@ -137,7 +137,7 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
     process.stdout.write(guest.stdout);
     // Only the regular files the demo writes: whatever else is there (a link, a folder) came from
     // something else inside the guest and is not followed.
-    const written = existsSync(guestOut) ? readdirSync(guestOut).filter((name) => /^sweep-[\w.-]+\.(json|svg|html)$/.test(name) && lstatSync(join(guestOut, name)).isFile()) : [];
+    const written = existsSync(guestOut) ? readdirSync(guestOut).filter((name) => /^sweep-[\w.-]+\.(json|svg|html|pcapng)$/.test(name) && lstatSync(join(guestOut, name)).isFile()) : [];
     for (const name of written) {
       const target = join(run.out, name);
       renameSync(join(guestOut, name), target);

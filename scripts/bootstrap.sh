@@ -12,6 +12,7 @@
 #
 # `bootstrap.sh --local` is for the lab without Docker (lab/netns-lab.ts): Node.js, and the host tools
 # that build network namespaces and impair them (ip and tc from iproute2, iptables, setpriv), nothing else.
+# Each lab captures its client's packets with dumpcap and reads them with tshark (Debian's tshark).
 # `bootstrap.sh --tests` is for `npm test`: all of the above, and Chromium for the live page's tests.
 # `bootstrap.sh --uml` is for the lab in a user-mode Linux kernel (lab/uml-lab.ts): Node.js, ip, tc and
 # setpriv (the guest runs the host's own programs, read-only), the kernel with its modules
@@ -102,6 +103,21 @@ ensure_netem_somewhere() {
   else
     say "note: cannot tell whether this kernel has netem without root, or cannot install user-mode-linux here; the netem tests need one or the other"
   fi
+}
+
+# --- 2d. Packet capture: dumpcap writes each step's pcapng, tshark reads it for the ladder diagram ---
+# Both come with Debian's tshark (dumpcap from wireshark-common). The lab runs them as root, so the
+# package's question about capturing as other users keeps its default (no). Without them the demo still
+# runs, and each step's result says it has no capture; the tests need them (`--tests`).
+ensure_capture_tools() {
+  local need=${1:-optional}
+  command -v dumpcap >/dev/null 2>&1 && command -v tshark >/dev/null 2>&1 && return
+  if ! is_debian_root; then
+    [ "$need" = required ] && die "the tests read packet captures with tshark and dumpcap (Debian: apt-get install tshark)"
+    say "note: no tshark or dumpcap here, so the steps are not captured (Debian: apt-get install tshark)"
+    return
+  fi
+  apt_install tshark
 }
 
 # --- Chromium, for the tests of the live page (bootstrap.sh --tests) ------------------------------
@@ -261,15 +277,22 @@ build_app_image() {
 ensure_node
 if [ "${1:-}" = --local ]; then
   ensure_local_tools
+  ensure_capture_tools
   say "ready (for the lab in network namespaces)"
   exit 0
 fi
 if [ "${1:-}" = --uml ]; then
   ensure_uml
+  ensure_capture_tools
   say "ready (for the lab in a user-mode Linux kernel, Linux $(/usr/bin/linux.uml --version 2>/dev/null | head -n 1))"
   exit 0
 fi
-if [ "${1:-}" = --tests ]; then ensure_browser; fi
+if [ "${1:-}" = --tests ]; then
+  ensure_browser
+  ensure_capture_tools required
+else
+  ensure_capture_tools
+fi
 ensure_docker
 ensure_compose
 allow_lab_multicast

@@ -164,12 +164,14 @@ async function runDemo(options: DemoOptions, plan: SweepPlan, backend: LabBacken
   });
   try {
     const liveMs = () => (live.watched() ? LIVE_SAMPLE_MS[backend === 'uml' ? 'uml' : 'host'] : 0);
-    const result = await runSweep(lab, { ...options, rate, plan, liveMs }, say, (event) => live.publish(liveEventOf(event)));
-    const table = formatSweep(result);
-    const stamp = result.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    // Every file of the run shares one name: sweep-<time>.json, .svg, .html and -step-<n>.pcapng.
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     const dir = resolve(root, options.out);
     mkdirSync(dir, { recursive: true });
     const base = join(dir, `sweep-${stamp}`);
+    const captureFile = (index: number) => `${base}-step-${index + 1}.pcapng`;
+    const result = await runSweep(lab, { ...options, rate, plan, liveMs, captureFile }, say, (event) => live.publish(liveEventOf(event)));
+    const table = formatSweep(result);
     const svg = await renderSweepSvg(result);
     const html = sweepHtml(result, svg, table);
     writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
@@ -177,7 +179,8 @@ async function runDemo(options: DemoOptions, plan: SweepPlan, backend: LabBacken
     writeFileSync(`${base}.html`, html);
     live.publish(sweepEnded(result, html));
     process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `\n${table}`);
-    say(`wrote ${base}.json, ${base}.svg and ${base}.html`);
+    const captures = result.steps.filter((step) => 'file' in step.capture).length;
+    say(`wrote ${base}.json, ${base}.svg and ${base}.html${captures > 0 ? `, and a packet capture of each of ${captures} steps (${base}-step-N.pcapng)` : ''}`);
     return result.ok ? 0 : 1;
   } finally {
     await lab.close();

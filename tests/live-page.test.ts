@@ -2,7 +2,7 @@
 // by hand, event by event, to see each one drawn when it comes and not only at the end; then watching a
 // real sweep of the namespace lab from its first step to its report, against the sweep's JSON.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -211,6 +211,29 @@ describe('the live page of a real sweep (namespaces, root)', { timeout: 300_000,
     }
     assert.match(await page.locator('#state').innerText(), /^done: every step as expected/);
     assert.match(await page.frameLocator('#report').locator('body').innerText(), /sweep of loss/);
+
+    // The packets: every step left a capture that tshark reads, and the 10% step's ladder, on the page's
+    // report, has the handshake from the client's real ephemeral port, a segment sent again, and the teardown.
+    for (const step of result.steps) {
+      assert.ok('file' in step.capture, `a capture of step ${step.label}: ${JSON.stringify(step.capture)}`);
+      const read = spawnSync('tshark', ['-r', join(out, step.capture.file), '-n', '-q'], { encoding: 'utf8' });
+      assert.equal(read.status, 0, read.stderr);
+      assert.ok(step.capture.packets! > 1000 && step.capture.dropped === 0, JSON.stringify(step.capture.packets));
+    }
+    const lossy = result.steps[1]!;
+    assert.ok('file' in lossy.capture && lossy.capture.tcp && !('error' in lossy.experiment.tcp));
+    const ladder = lossy.capture.tcp;
+    assert.equal(ladder.client.port, lossy.experiment.tcp.localPort, 'the ladder is the connection the client made, from the port its kernel chose');
+    assert.equal(ladder.server.port, 9000);
+    assert.deepEqual(ladder.handshake.slice(0, 3).map((segment) => `${segment.from} ${segment.flags.join(' ')}`), ['client SYN', 'server SYN ACK', 'client ACK']);
+    assert.ok(ladder.retransmissions.total > 0 && ladder.retransmissions.shown.length > 0);
+    assert.ok(ladder.teardown.some((segment) => segment.flags.includes('FIN')) && ladder.closedFirstBy !== null);
+    const drawn = page.frameLocator('#report').locator('details.capture[data-step="2"][open] svg.tcp-ladder');
+    const words = (await drawn.textContent()) ?? '';
+    assert.ok(words.includes(`${ladder.client.address}:${ladder.client.port} (ephemeral)`), words.slice(0, 300));
+    assert.match(words, /SYN seq 0/);
+    assert.match(words, /sent again: seq/);
+    assert.match(words, /FIN, ACK seq/);
     assert.deepEqual(problems, []);
   });
 });

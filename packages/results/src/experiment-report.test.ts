@@ -18,6 +18,7 @@ const sample = {
     downloadMbitPerS: 2,
     downloaded: { size: 10, sha256: 'a'.repeat(64), declaredSha256: 'a'.repeat(64) },
     identical: true,
+    localPort: 43210,
     segments: { out: 20, retransmitted: 0 },
     connection: null,
     idleRttMs: null,

@@ -34,6 +34,8 @@ const tcpResult = z.strictObject({
   downloaded: z.strictObject({ size: count, sha256, declaredSha256: sha256 }),
   /** The downloaded bytes hash to the original's SHA-256, and the server stored exactly that. */
   identical: z.boolean(),
+  /** The connection's own (ephemeral) port, which the kernel chose at connect: a packet capture finds the connection by it. */
+  localPort: z.number().int().min(0).max(65535),
   /**
    * Segments this network namespace sent, and sent again, during the transfers (/proc/net/snmp): in
    * the lab's client container that is this connection alone. Null where the counters cannot be read.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { directions } from '@lab/impairment';
 import { deliveryModes } from '@lab/protocol';
 import { experimentReportSchema } from './experiment-report.ts';
+import { packetCaptureSchema } from './packet-capture.ts';
 
 /** Where a lab runs (lab/lab.ts has what each one is). */
 export const labBackends = ['containers', 'namespaces', 'loopback', 'uml'] as const;
@@ -90,6 +91,8 @@ const step = z.strictObject({
   experiment: experimentReportSchema,
   /** The TCP server's retransmitted segments during the step (its /proc/net/snmp): the download's. */
   serverRetransmittedSegments: count.nullable(),
+  /** The client's lab interface during the step, captured (pcapng), and its TCP connection's ladder. */
+  capture: packetCaptureSchema,
   tcp: z.strictObject({
     upload: tcpDirection,
     download: tcpDirection,

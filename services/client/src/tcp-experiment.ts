@@ -130,6 +130,7 @@ export async function runTcpExperiment(options: TcpExperimentOptions): Promise<T
         downloaded: { size: downloaded.received, sha256: downloaded.sha256, declaredSha256: downloaded.declaredSha256 },
         identical:
           stored.sha256 === sha256 && downloaded.sha256 === sha256 && downloaded.declaredSha256 === sha256 && downloaded.received === options.fileBytes,
+        localPort: client.localPort,
         segments,
         connection,
         idleRttMs,
