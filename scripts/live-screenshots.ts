@@ -1,9 +1,11 @@
-// Makes the README's pictures of the live page: runs the demo (the namespace lab, a loss sweep), opens
-// its live page in headless Chromium, and saves one screenshot while the 10% step runs and one at the
-// end. `node scripts/live-screenshots.ts [OUT_DIR]` (default docs/); needs root and Debian's chromium.
+// Makes the README's pictures of the live page and of a ladder: runs the demo (the namespace lab, a loss
+// sweep), opens its live page in headless Chromium, and saves one screenshot while the 10% step runs and
+// one at the end; then opens the HTML report it wrote and saves the 10% step's packets (the TCP ladder and
+// the UDP datagrams). `node scripts/live-screenshots.ts [OUT_DIR]` (default docs/); needs root, Debian's
+// chromium and tshark.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { launchBrowser } from '../tests/support/browser.ts';
 
@@ -36,7 +38,12 @@ try {
   await page.setViewportSize({ width: 1280, height: 2000 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(outDir, 'live-final.png') });
-  process.stdout.write(`wrote ${join(outDir, 'live-mid-step.png')} and ${join(outDir, 'live-final.png')}\n`);
+  if (demo.exitCode === null) await once(demo, 'exit');
+  // The report as a file, as a reader opens it: the step with the most resent segments is open.
+  const report = readdirSync(results).find((name) => name.endsWith('.html'));
+  await page.goto(`file://${join(results, report!)}`);
+  await page.locator('details.capture[open]').screenshot({ path: join(outDir, 'packet-ladder.png') });
+  process.stdout.write(`wrote ${['live-mid-step.png', 'live-final.png', 'packet-ladder.png'].map((name) => join(outDir, name)).join(', ')}\n`);
 } finally {
   await browser.close();
   if (demo.exitCode === null) await once(demo, 'exit');

@@ -50,11 +50,20 @@ describe('npm run demo', { timeout: 600_000 }, () => {
     assert.match(result.output, /udp-relay stats/);
 
     const files = readdirSync(out).sort();
-    assert.equal(files.length, 3, files.join(', '));
-    const [html, json, svg] = files.map((name) => readFileSync(join(out, name), 'utf8'));
+    assert.deepEqual(files.map((name) => name.replace(/^sweep-\d{8}T\d{6}Z/, 'sweep')), ['sweep-step-1.pcapng', 'sweep-step-2.pcapng', 'sweep.html', 'sweep.json', 'sweep.svg']);
+    const [html, json, svg] = files.slice(2).map((name) => readFileSync(join(out, name), 'utf8'));
     const parsed = sweepResultSchema.parse(JSON.parse(json!));
     assert.deepEqual(parsed.steps.map((s) => s.value), [0, 5]);
     assert.equal(parsed.lab.backend, 'containers');
+    // Each step's packets, captured from the host in the client container's network namespace.
+    for (const step of parsed.steps) {
+      const { tcp } = step.experiment;
+      assert.ok('file' in step.capture && step.capture.tcp && !('error' in tcp), JSON.stringify(step.capture).slice(0, 300));
+      assert.equal(spawnSync('tshark', ['-r', join(out, step.capture.file), '-n', '-q']).status, 0);
+      assert.equal(step.capture.tcp.client.port, tcp.localPort);
+      assert.equal(step.capture.tcp.server.port, 9000);
+      assert.equal(step.capture.tcp.handshake[0]?.flags.join(' '), 'SYN');
+    }
     assert.match(svg!, /^<svg[^>]+class="marks"/);
     assert.match(svg!, /UDP: datagrams delivered/);
     // Self-contained: the chart inline, nothing fetched.

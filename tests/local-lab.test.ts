@@ -130,6 +130,9 @@ describe('the local lab on loopback (not root)', { timeout: 300_000, skip: isRoo
     assert.equal(parsed.impairment, null);
     assert.deepEqual(parsed.steps.map((s) => s.value), [0]);
     assert.equal(parsed.lab.skipped.length, 2);
+    assert.match(result.stdout, /^limit: no packet capture: the client has no interface of its own here/m);
+    assert.deepEqual(parsed.steps.map((step) => 'unavailable' in step.capture && step.capture.unavailable.startsWith('no packet capture')), [true]);
+    assert.deepEqual(readdirSync(out).filter((name) => name.endsWith('.pcapng')), []);
     assert.deepEqual(readdirSync(tmpdir()).filter((name) => name.startsWith('tcpudplab-loopback-')), [], 'data folder removed');
   });
 });

@@ -85,6 +85,15 @@ describe('the lab in a user-mode Linux kernel', { timeout: 1_200_000, skip: isRo
       assert.ok(Math.abs(idle - step.value) <= Math.max(2, 0.2 * step.value), `at ${step.label}: the kernel's RTT ${idle} ms`);
       assert.equal(step.tcp.rttWithinTolerance, true, `at ${step.label}: ${idle} ms against ${step.tcp.expectedRttMs}`);
       assert.match(Object.values(step.installed).join('\n'), step.value > 0 ? new RegExp(`delay ${step.value}ms`) : /ingress/);
+      // The guest captured the step, and the capture came out with the results: the SYN-ACK comes back
+      // the path's delay after the SYN, as the ladder shows it.
+      assert.ok('file' in step.capture && step.capture.tcp, JSON.stringify(step.capture).slice(0, 300));
+      const read = spawnSync('tshark', ['-r', join(out, step.capture.file), '-n', '-q'], { encoding: 'utf8' });
+      assert.equal(read.status, 0, read.stderr);
+      const [syn, synAck] = step.capture.tcp.handshake;
+      assert.equal(step.capture.tcp.client.port, tcp.localPort);
+      const handshakeMs = synAck!.ms - syn!.ms;
+      assert.ok(Math.abs(handshakeMs - step.value) <= Math.max(2, 0.2 * step.value), `at ${step.label}: SYN to SYN-ACK ${handshakeMs} ms`);
     }
     assert.match(run.stdout, /^sweep of delay 0ms,20ms,100ms: /m);
     assertNothingLeft(out, state);

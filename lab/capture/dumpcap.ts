@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { statSync } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { LabError } from '@lab/protocol';
 
 /**
@@ -35,18 +36,22 @@ export interface RunningCapture {
  */
 export function parseDumpcapSummary(stderr: string): { packets: number | null; dropped: number | null } {
   const captured = /Packets captured: (\d+)/.exec(stderr);
-  const received = /Packets received\/dropped on interface [^:]*: (\d+)\/(\d+)/.exec(stderr);
+  const received = /Packets received\/dropped on interface '.*?': (\d+)\/(\d+)/.exec(stderr);
   return { packets: captured ? Number(captured[1]) : received ? Number(received[1]) : null, dropped: received ? Number(received[2]) : null };
 }
 
 /**
  * Starts `dumpcap -i IFACE` under `prefix` (a command that enters the client's network namespace:
- * `ip netns exec NS`, `nsenter --net=…`), writing pcapng to `file`, and resolves once dumpcap says it
- * writes there ("File: …"), so that the step's first packet, the SYN, is in it.
+ * `ip netns exec NS`, `nsenter --net=…`), its pcapng going into `file`, and resolves once dumpcap says
+ * where it writes ("File: -"), after it opened the interface: the step's first packet, the SYN, is in it.
  */
 export async function startDumpcap(prefix: readonly string[], iface: string, file: string): Promise<RunningCapture> {
-  const [program, ...args] = [...prefix, 'dumpcap', '-i', iface, '-s', String(SNAP_LENGTH), '-q', '-w', file];
-  const child = spawn(program!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // dumpcap writes to its stdout and this process writes the file: dumpcap keeps only the capabilities
+  // it captures with (CAP_NET_RAW, CAP_NET_ADMIN), so as root it may not create a file in a folder root
+  // does not own (a user's results folder, the uml lab's exchange folder on the host's filesystem).
+  const [program, ...args] = [...prefix, 'dumpcap', '-i', iface, '-s', String(SNAP_LENGTH), '-q', '-w', '-'];
+  const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const written = finished(child.stdout.pipe(createWriteStream(file)));
   let stderr = '';
   child.stderr.setEncoding('utf8');
   const exited = once(child, 'close').then(([code]) => code as number | null);
@@ -72,6 +77,7 @@ export async function startDumpcap(prefix: readonly string[], iface: string, fil
     await started;
   } catch (error) {
     child.kill('SIGKILL');
+    await written.catch(() => {});
     throw error;
   }
   return {
@@ -79,6 +85,7 @@ export async function startDumpcap(prefix: readonly string[], iface: string, fil
       child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited.finally(() => clearTimeout(timer));
+      await written;
       return { file, bytes: statSync(file, { throwIfNoEntry: false })?.size ?? 0, ...parseDumpcapSummary(stderr) };
     },
   };

@@ -34,6 +34,8 @@ describe('reading tshark fields', () => {
     const said = "Capturing on 'eth0'\nFile: /x.pcapng\nPackets captured: 12036\nPackets received/dropped on interface 'eth0': 12036/3 (pcap:0/dumpcap:0/flushed:0/ps_ifdrop:0) (0.0%)\n";
     assert.deepEqual(parseDumpcapSummary(said), { packets: 12036, dropped: 3 });
     assert.deepEqual(parseDumpcapSummary('dumpcap: killed'), { packets: null, dropped: null });
+    // An interface's description can hold a colon.
+    assert.deepEqual(parseDumpcapSummary("Packets received/dropped on interface 'Loopback: lo': 7/0 (pcap:0/dumpcap:0/flushed:0/ps_ifdrop:0) (0.0%)"), { packets: 7, dropped: 0 });
   });
 });
 
