@@ -15,7 +15,9 @@ describe('sweep outputs', () => {
   it('prints TCP and UDP side by side, one block per step, every line of a block split at the same column', () => {
     const block = formatStep(result.steps[1]!, 1, 3, 'loss').split('\n');
     assert.equal(block[0], 'step 2/3: loss 10% (profile: loss random 10%), 3.00 s');
-    const columns = block.slice(1).map((line) => line.indexOf('│'));
+    // Under the two columns: the chat contrast and the packets, each on lines of their own.
+    const under = (line: string) => /^ {2}(chat|packets) |^ {11}(TCP|UDP) /.test(line);
+    const columns = block.slice(1).filter((line) => !under(line)).map((line) => line.indexOf('│'));
     assert.ok(columns.every((column) => column === columns[0]), block.join('\n'));
     const text = block.join('\n');
     assert.match(text, /upload +1\.0 MiB in 1\.12 s, 7\.5 Mbit\/s/);
@@ -28,8 +30,13 @@ describe('sweep outputs', () => {
     assert.match(text, /headers  66 B\/packet on eth0: 14 Ethernet \+ 20 IPv4 \+ 32 TCP/);
     assert.match(text, /headers  42 B\/packet on eth0: 14 Ethernet \+ 20 IPv4 \+ 8 UDP \(textbook: UDP 8, TCP 20-60\)/);
     // Every step's block splits at the same column, so that a sweep reads down the page.
-    const splits = result.steps.flatMap((step, i) => formatStep(step, i, 3, 'loss').split('\n').slice(1).map((line) => line.indexOf('│')));
+    const splits = result.steps.flatMap((step, i) => formatStep(step, i, 3, 'loss').split('\n').slice(1).filter((line) => !under(line)).map((line) => line.indexOf('│')));
     assert.ok(splits.every((column) => column === splits[0]), String(splits));
+    assert.deepEqual(block.filter(under), [
+      '  chat     5 numbered lines, one every 50 ms, through both at once:',
+      '           TCP 5 of 5 lines, every one once and in order; slowest 205 ms after it was sent',
+      '           UDP 4 of 5 lines, 1 never came (3), 1 out of order; slowest 52 ms after it was sent',
+    ]);
   });
 
   it('says plainly when TCP did not complete in time', () => {

@@ -1,6 +1,6 @@
 import { describeHeaders } from '@lab/host-counters';
 import { deliveredPercent, describeImpairment, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
-import type { ExpectedFigure, SweepDimension, SweepResult, SweepStep, TcpDirectionResult, UdpModeCheck } from '@lab/results';
+import { chatWords, type ExpectedFigure, type SweepDimension, type SweepResult, type SweepStep, type TcpDirectionResult, type UdpModeCheck } from '@lab/results';
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
 const mbit = (value: number | null) => (value === null ? '-' : value >= 100 ? `${Math.round(value)}` : value >= 1 ? value.toFixed(1) : value.toFixed(3));
@@ -102,10 +102,26 @@ function wrap(text: string, width: number): string[] {
   return line ? [...lines, line] : lines;
 }
 
-/** One block per step: TCP on the left, UDP on the right. */
+/** The chat contrast under the block, one line per transport; and where the step's packets are. */
+function chatAndPackets(step: SweepStep): string[] {
+  const { chat } = step.experiment;
+  const lines: string[] = [];
+  if (chat && 'error' in chat) lines.push(`  chat     ${chat.error.code}: ${chat.error.message}`);
+  else if (chat) {
+    lines.push(`  chat     ${chat.lines} numbered lines, one every ${chat.intervalMs} ms, through both at once:`);
+    lines.push(`           TCP ${chatWords(chat, 'tcp')}`, `           UDP ${chatWords(chat, 'udp')}`);
+  }
+  if ('file' in step.capture) {
+    const resent = step.capture.tcp?.retransmissions;
+    lines.push(`  packets  ${step.capture.file}${resent ? `: TCP sent ${resent.total} segments again (${resent.duplicateAcks} after the ACKs told, ${resent.timeout} after a timeout)` : ''}`);
+  }
+  return lines;
+}
+
+/** One block per step: TCP on the left, UDP on the right; under them, the chat and the packets. */
 export function formatStep(step: SweepStep, index: number, count: number, dimension: SweepDimension): string {
   const head = `step ${index + 1}/${count}: ${dimension} ${step.label}${step.profile === 'none' ? '' : ` (profile: ${step.profile})`}, ${seconds(step.durationMs)}`;
-  return [head, ...(step.note ? [`  ${step.note}`] : []), ...sideBySide(tcpColumn(step), udpColumn(step))].join('\n');
+  return [head, ...(step.note ? [`  ${step.note}`] : []), ...sideBySide(tcpColumn(step), udpColumn(step)), ...chatAndPackets(step)].join('\n');
 }
 
 const share = (count: number, sent: number) => (sent === 0 ? 0 : (100 * count) / sent);

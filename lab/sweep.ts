@@ -58,7 +58,8 @@ export function clientArgs(settings: SweepSettings, index: number, drainMs: numb
   return [
     'experiment',
     '--json',
-    `--room=${1 + index * settings.modes.length}`,
+    // One room per mode, and one more for the chat (the client takes --room + the number of modes).
+    `--room=${1 + index * (settings.modes.length + 1)}`,
     `--file-bytes=${settings.fileBytes}`,
     `--tcp-deadline-ms=${settings.tcpDeadlineMs}`,
     `--datagrams=${settings.datagrams}`,

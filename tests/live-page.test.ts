@@ -221,6 +221,17 @@ describe('the live page of a real sweep (namespaces, root)', { timeout: 300_000,
       assert.ok(step.capture.packets! > 1000 && step.capture.dropped === 0, JSON.stringify(step.capture.packets));
     }
     const lossy = result.steps[1]!;
+    // The chat contrast of the 10% step, on the page as in the JSON: TCP's column every line once and in
+    // order; UDP's what came (in the order it came) and then what never came.
+    const { chat } = lossy.experiment;
+    assert.ok(chat && !('error' in chat));
+    const lines = Array.from({ length: chat.lines }, (_, i) => i + 1);
+    assert.deepEqual(chat.tcp.arrivals.map((arrival) => `${arrival.line} ${arrival.kind}`), lines.map((line) => `${line} in-order`));
+    assert.deepEqual(chat.tcp.missing, []);
+    const column = (transport: string) => page.locator(`#live .chat-column[data-transport="${transport}"] li`);
+    assert.deepEqual((await column('tcp').allInnerTexts()).map((text) => text.split(' · ')[0]), lines.map((line) => `line ${line}`));
+    const udpShown = await column('udp').evaluateAll((items) => items.map((item) => `${item.textContent!.split(' · ')[0]} ${item.getAttribute('data-kind')}`));
+    assert.deepEqual(udpShown, [...chat.udp.arrivals.map((arrival) => `line ${arrival.line} ${arrival.kind}`), ...chat.udp.missing.map((line) => `line ${line} missing`)]);
     assert.ok('file' in lossy.capture && lossy.capture.tcp && !('error' in lossy.experiment.tcp));
     const ladder = lossy.capture.tcp;
     assert.equal(ladder.client.port, lossy.experiment.tcp.localPort, 'the ladder is the connection the client made, from the port its kernel chose');

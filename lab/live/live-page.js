@@ -181,15 +181,78 @@ function udpPanel(mode, receiver, of) {
   return state;
 }
 
+/** What a chat line's arrival was, in words and colour (services/client/src/chat-arrivals.ts decides). */
+const CHAT_KINDS = {
+  'in-order': { words: 'in order', colour: '#2a9d3a' },
+  reordered: { words: 'out of order', colour: '#7b1fa2' },
+  duplicate: { words: 'came twice', colour: '#e08a00' },
+};
+
+/**
+ * The chat contrast: the same numbered lines sent at the same moments through TCP chat and UDP chat, one
+ * column each, filling in as the listeners get them. At the end, the lines that never came are added.
+ */
+function chatPanel(of) {
+  const box = panel(`Chat: ${of} numbered lines, the same through TCP and UDP`, 'Sent one after another at the same moments; each column is what one listener got, in the order it came, with when (ms after the first line was sent). TCP gives every line, once, in order: later when it had to resend. UDP gives what the network let through.', 1000);
+  const columns = document.createElement('div');
+  columns.className = 'chat';
+  const lists = {};
+  for (const transport of ['tcp', 'udp']) {
+    const column = document.createElement('div');
+    column.className = 'chat-column';
+    column.dataset.transport = transport;
+    const h = document.createElement('h4');
+    h.textContent = transport === 'tcp' ? 'TCP chat (the server\'s room)' : 'UDP chat (the relay\'s room)';
+    const list = document.createElement('ol');
+    const figures = document.createElement('div');
+    figures.className = 'figures';
+    column.append(h, list, figures);
+    columns.append(column);
+    lists[transport] = { list, figures, seen: new Set(), counts: { arrived: 0, reordered: 0, duplicate: 0 } };
+  }
+  box.append(columns, legend([...Object.values(CHAT_KINDS).map((kind) => [kind.words, kind.colour]), ['never came', '#c62828']]));
+  const state = { box };
+  state.add = (sample) => {
+    const column = lists[sample.transport];
+    const item = document.createElement('li');
+    item.dataset.kind = sample.arrival;
+    item.style.color = CHAT_KINDS[sample.arrival].colour;
+    item.textContent = `line ${sample.line} · ${sample.ms.toFixed(0)} ms${sample.arrival === 'in-order' ? '' : ` · ${CHAT_KINDS[sample.arrival].words}`}`;
+    column.list.append(item);
+    column.seen.add(sample.line);
+    column.counts.arrived++;
+    if (sample.arrival !== 'in-order') column.counts[sample.arrival]++;
+    column.figures.textContent = `${column.seen.size} of ${of} lines · ${column.counts.reordered} out of order · ${column.counts.duplicate} came twice`;
+  };
+  /** The step is over: what never came is shown as such. */
+  state.end = () => {
+    for (const column of Object.values(lists)) {
+      for (let line = 1; line <= of; line++) {
+        if (column.seen.has(line)) continue;
+        const item = document.createElement('li');
+        item.dataset.kind = 'missing';
+        item.style.color = '#c62828';
+        item.textContent = `line ${line} · never came`;
+        column.list.append(item);
+      }
+      column.figures.textContent += ` · ${of - column.seen.size} never came`;
+    }
+  };
+  return state;
+}
+
 function onSample(event) {
   if (!live || live.index !== event.index) {
     $('live').replaceChildren();
-    live = { index: event.index, tcp: null, udp: new Map() };
+    live = { index: event.index, tcp: null, udp: new Map(), chat: null };
   }
   const { sample } = event;
   if (sample.kind === 'tcp') {
     live.tcp ??= tcpPanel();
     live.tcp.add(sample);
+  } else if (sample.kind === 'chat') {
+    live.chat ??= chatPanel(sample.of);
+    live.chat.add(sample);
   } else {
     const key = `${sample.mode}/${sample.receiver}`;
     if (!live.udp.has(key)) live.udp.set(key, udpPanel(sample.mode, sample.receiver, sample.of));
@@ -240,7 +303,7 @@ const handlers = {
     now.append(head, impairment, elapsed);
     if (running) clearInterval(running.timer);
     $('live').replaceChildren();
-    live = { index: event.index, tcp: null, udp: new Map() };
+    live = { index: event.index, tcp: null, udp: new Map(), chat: null };
     // From when the step began, not from when this page heard of it (it may have been opened late); a
     // clock that disagrees by more than a minute is not trusted.
     const started = Math.abs(Date.now() - event.startedAt) < 60_000 ? Math.min(Date.now(), event.startedAt) : Date.now();
@@ -260,6 +323,7 @@ const handlers = {
       running = null;
       $('now').replaceChildren();
     }
+    if (live && live.index === event.index) live.chat?.end();
     row.status.textContent = 'done';
     row.status.className = '';
     row.tr.dataset.status = 'done';

@@ -25,6 +25,7 @@ const sample = {
     wire: null,
   },
   udp: { error: { code: 'LAB_ERR_JOIN_TIMEOUT', message: 'no answer' } },
+  chat: null,
 };
 
 describe('experiment report schema', () => {

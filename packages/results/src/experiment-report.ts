@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deliveryModes, errorCodes } from '@lab/protocol';
+import { chatResultSchema } from './chat-result.ts';
 
 /**
  * The contract of `client experiment --json` (docs/experiment-result.md; the JSON Schema beside it is
@@ -103,6 +104,8 @@ export const experimentReportSchema = z.strictObject({
   ok: z.boolean(),
   tcp: z.union([tcpResult, failure]),
   udp: z.union([udpResult, failure]),
+  /** The same numbered lines through TCP chat and UDP chat (chat-result.ts); null: not asked for (`--chat-lines 0`). */
+  chat: z.union([chatResultSchema, failure]).nullable(),
 });
 
 /** The JSON Schema (draft 2020-12) of the report, for readers outside TypeScript. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deliveryModes } from '@lab/protocol';
+import { chatArrivalKinds } from './chat-result.ts';
 
 const count = z.number().int().nonnegative();
 
@@ -10,7 +11,7 @@ export type ArrivalKind = (typeof arrivalKinds)[number];
 /**
  * What `client experiment --live-ms N` tells while it runs, every N ms, one line each on stderr after
  * LIVE_SAMPLE_PREFIX: the TCP connection as the kernel sees it, the UDP stream as each receiver gets
- * it. The lab reads them back through this schema and passes them to the live page.
+ * it, and the chat lines as each listener gets them. The lab reads them back through this schema and passes them to the live page.
  */
 export const liveSampleSchema = z.discriminatedUnion('kind', [
   /** The TCP connection during the upload or the download (ss -ti: TCP_INFO), `tMs` after the phase began. */
@@ -32,6 +33,15 @@ export const liveSampleSchema = z.discriminatedUnion('kind', [
     receiver: z.number().int().positive(),
     of: count,
     arrivals: z.array(z.tuple([count, z.enum(arrivalKinds)])).max(100_000),
+  }),
+  /** One line of the chat contrast arriving at the TCP or the UDP listener, `ms` after the first line was sent. */
+  z.strictObject({
+    kind: z.literal('chat'),
+    transport: z.enum(['tcp', 'udp']),
+    of: count,
+    line: z.number().int().positive(),
+    ms: z.number().nonnegative(),
+    arrival: z.enum(chatArrivalKinds),
   }),
 ]);
 

@@ -61,6 +61,13 @@ export const experimentOptions = {
     schema: nonNegativeIntSchema,
   },
   ...udpMeasureOptions,
+  chatLines: {
+    description: 'after the UDP part, lines "line 1", "line 2", … sent at the same moments through TCP chat (the server\'s room experiment-chat-R) and UDP chat (the relay\'s room R, R = --room + the number of modes), each to a listener of this client (0: no chat part)',
+    env: 'LAB_CHAT_LINES',
+    default: '20',
+    schema: z.coerce.number().int().min(0).max(1000),
+  },
+  chatIntervalMs: { description: 'ms between two chat lines', env: 'LAB_CHAT_INTERVAL_MS', default: '50', schema: z.coerce.number().int().min(1).max(10_000) },
   liveMs: {
     description: 'every this many ms, write to stderr how the TCP connection and each UDP receiver are doing, one `sample: {json}` line each (for the demo\'s live page; 0: never)',
     env: 'LAB_LIVE_MS',

@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatEndpoint, LabError } from '@lab/protocol';
 import { createLogger, type OptionValues } from '@lab/runtime';
@@ -7,12 +8,16 @@ import { LiveReporter } from './live-reporter.ts';
 import { formatReport } from './report.ts';
 import { runTcpExperiment } from './tcp-experiment.ts';
 import { runUdpExperiment } from './udp-experiment.ts';
+import { runChatExperiment } from './chat-experiment.ts';
 
 function failure(error: unknown): PartFailure {
   return error instanceof LabError ? { code: error.code, message: error.message } : { code: 'UNEXPECTED', message: String(error) };
 }
 
-/** `client experiment`: the TCP half, then the UDP half, then the side-by-side report. */
+/** How long the TCP chat's listener may take to get every line after the last was sent: it resends until then. */
+const CHAT_TCP_WAIT_MS = 10_000;
+
+/** `client experiment`: the TCP half, then the UDP half, then the chat contrast, then the side-by-side report. */
 export async function experiment(config: OptionValues<typeof experimentOptions>): Promise<number> {
   // Logs go to stderr so that stdout carries only the report (or the JSON).
   const log = createLogger('client', config, process.stderr);
@@ -44,8 +49,23 @@ export async function experiment(config: OptionValues<typeof experimentOptions>)
     log,
     live,
   }).catch((error: unknown) => ({ error: failure(error) }));
-  const ok = !('error' in tcp) && tcp.identical && !('error' in udp);
-  const report: ExperimentReport = { schema: 'tcp-udp-lab/experiment', version: 1, ok, tcp, udp };
+  const chat =
+    config.chatLines === 0
+      ? null
+      : await runChatExperiment({
+          endpoint: config.server,
+          relay: { address: (await lookup(config.relay, { family: 4 })).address, port: config.relayPort },
+          room: config.room + config.modes.length,
+          lines: config.chatLines,
+          intervalMs: config.chatIntervalMs,
+          drainMs: config.drainMs,
+          tcpWaitMs: CHAT_TCP_WAIT_MS,
+          connectTimeoutMs: config.connectTimeoutMs,
+          log,
+          live,
+        }).catch((error: unknown) => ({ error: failure(error) }));
+  const ok = !('error' in tcp) && tcp.identical && !('error' in udp) && !(chat && 'error' in chat);
+  const report: ExperimentReport = { schema: 'tcp-udp-lab/experiment', version: 1, ok, tcp, udp, chat };
   process.stdout.write(
     config.json ? `${JSON.stringify(report)}\n` : formatReport(report, { tcp: formatEndpoint(config.server), udp: `${config.relay}:${config.relayPort}` }),
   );

@@ -1,4 +1,4 @@
-import type { ExperimentReport } from '@lab/results';
+import { chatWords, type ExperimentReport } from '@lab/results';
 import { describeHeaders } from '@lab/host-counters';
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
@@ -52,12 +52,20 @@ function udpLines(udp: ExperimentReport['udp'], target: string): string[] {
   return lines;
 }
 
+function chatLines(chat: ExperimentReport['chat']): string[] {
+  if (chat === null) return [];
+  const head = 'CHAT the same numbered lines through TCP chat and UDP chat';
+  if ('error' in chat) return ['', head, `  FAILED        ${chat.error.code}: ${chat.error.message}`];
+  return ['', `${head}, one every ${chat.intervalMs} ms`, `  TCP           ${chatWords(chat, 'tcp')}`, `  UDP           ${chatWords(chat, 'udp')}`];
+}
+
 /** The side-by-side text a person reads at the end of a run. */
 export function formatReport(report: ExperimentReport, targets: { tcp: string; udp: string }): string {
   return [
     ...tcpLines(report.tcp, targets.tcp),
     '',
     ...udpLines(report.udp, targets.udp),
+    ...chatLines(report.chat),
     '',
     report.ok ? 'experiment: ok' : 'experiment: FAILED',
     '',
