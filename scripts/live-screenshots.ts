@@ -5,8 +5,10 @@
 // chromium and tshark.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { chatWords, sweepResultSchema } from '@lab/results';
+import { captureSummary } from '../lab/capture/ladder-svg.ts';
 import { launchBrowser } from '../tests/support/browser.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -26,16 +28,16 @@ const url = await new Promise<string>((done, fail) => {
 });
 const browser = await launchBrowser();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1500 } });
   await page.goto(url);
   await page.locator('#steps tbody tr:nth-child(2)[data-status="running"]').waitFor({ timeout: 300_000 });
-  // Mid-step: the 10% step's upload done and a UDP stream part-way.
-  await page.locator('#live .panel[data-received]').first().waitFor({ timeout: 120_000 });
-  await page.waitForTimeout(1200);
+  // Mid-step: the 10% step's transfers and streams done, its chat lines coming in.
+  await page.locator('#live .chat-column li').first().waitFor({ timeout: 300_000 });
+  await page.waitForTimeout(500);
   await page.screenshot({ path: join(outDir, 'live-mid-step.png') });
   await page.locator('#report.shown').waitFor({ timeout: 300_000 });
   // Not fullPage: Chromium leaves a frame out of a full-page capture; a taller window takes it in.
-  await page.setViewportSize({ width: 1280, height: 2000 });
+  await page.setViewportSize({ width: 1280, height: 2900 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(outDir, 'live-final.png') });
   if (demo.exitCode === null) await once(demo, 'exit');
@@ -44,6 +46,16 @@ try {
   await page.goto(`file://${join(results, report!)}`);
   await page.locator('details.capture[open]').screenshot({ path: join(outDir, 'packet-ladder.png') });
   process.stdout.write(`wrote ${['live-mid-step.png', 'live-final.png', 'packet-ladder.png'].map((name) => join(outDir, name)).join(', ')}\n`);
+  // What the pictures show, in words, for the README beside them.
+  const result = sweepResultSchema.parse(JSON.parse(readFileSync(join(results, report!.replace(/\.html$/, '.json')), 'utf8')));
+  const lossy = result.steps[1]!;
+  const { chat } = lossy.experiment;
+  if (chat && !('error' in chat)) process.stdout.write(`10% step, chat: TCP ${chatWords(chat, 'tcp')}; UDP ${chatWords(chat, 'udp')}\n`);
+  if ('file' in lossy.capture && lossy.capture.tcp) {
+    const { retransmissions } = lossy.capture.tcp;
+    const timers = retransmissions.shown.filter((resent) => resent.trigger === 'timeout').map((resent) => resent.silentMs.toFixed(0));
+    process.stdout.write(`10% step, packets: ${captureSummary(lossy.capture)}; timeouts drawn after ${timers.join(', ')} ms of silence\n`);
+  }
 } finally {
   await browser.close();
   if (demo.exitCode === null) await once(demo, 'exit');

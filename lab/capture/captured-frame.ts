@@ -67,7 +67,8 @@ const present = z.string().transform((text) => text !== '');
 export const capturedFrameSchema = z
   .tuple([
     integer,
-    z.coerce.number().nonnegative(),
+    // frame.time_relative: below 0 where a packet was stamped before the first (stamps from several CPUs).
+    z.coerce.number(),
     z.string(),
     z.string(),
     optionalInteger,

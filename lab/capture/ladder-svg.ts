@@ -75,7 +75,7 @@ export function tcpLadderSvg(ladder: TcpLadder): string {
   const { retransmissions: resent } = ladder;
   if (resent.total === 0) section('no segment was sent again');
   else {
-    rows.push(heading(y - 10, `${count(resent.total)} segments sent again, ${count(resent.byClient)} by the client and ${count(resent.byServer)} by the server${resent.shown.length < resent.total ? `; the first ${resent.shown.length} drawn` : ''}:`));
+    rows.push(heading(y - 10, `${count(resent.total)} segments sent again, ${count(resent.byClient)} by the client and ${count(resent.byServer)} by the server${resent.shown.length < resent.total ? `; ${resent.shown.length} drawn, the first of each kind` : ''}:`));
     y += 8;
     section(`${count(resent.duplicateAcks)} after the ACKs said one was missing, ${count(resent.timeout)} after a timeout; ${count(resent.spurious)} needless (the receiver had it)`);
   }

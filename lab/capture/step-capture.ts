@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { PacketCapture } from '@lab/results';
+import { packetCaptureSchema, type PacketCapture } from '@lab/results';
 import type { PacketCapturer } from './client-capture.ts';
 import { SNAP_LENGTH, type RunningCapture } from './dumpcap.ts';
 import { tcpLadder, udpPackets } from './tcp-ladder.ts';
@@ -30,12 +30,15 @@ export async function startStepCapture(capturer: PacketCapturer, file: string): 
     async finish(clientPort) {
       const end = await running.stop();
       const base = { file: basename(end.file), bytes: end.bytes, snapLength: SNAP_LENGTH, packets: end.packets, dropped: end.dropped };
+      const unread = (why: string): PacketCapture => ({ ...base, tcp: null, udp: { sent: 0, received: 0, first: [] }, error: why });
       try {
         const frames = await readCapture(end.file);
         const tcp = tcpLadder(frames, clientPort);
-        return { ...base, tcp, udp: udpPackets(frames, tcp?.client.address ?? null), error: null };
+        // Checked here, not only with the whole result: a capture the lab misreads costs its ladder, never the sweep.
+        const read = packetCaptureSchema.safeParse({ ...base, tcp, udp: udpPackets(frames, tcp?.client.address ?? null), error: null });
+        return read.success ? read.data : unread(`the lab could not draw this capture: ${read.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
       } catch (error) {
-        return { ...base, tcp: null, udp: { sent: 0, received: 0, first: [] }, error: message(error) };
+        return unread(message(error));
       }
     },
   };

@@ -112,6 +112,20 @@ describe('the TCP ladder of a capture', () => {
     assert.ok(udp.first.every((datagram) => datagram.src.address === '10.213.47.4' && datagram.src.port === udp.first[0]!.src.port && datagram.dst.port === 9001));
   });
 
+  it('takes packets stamped out of order (several CPUs) as they are: no negative silence, a time below the one before kept as stamped', () => {
+    // Frame 200 (the timeout) stamped a hair before the frame that came before it.
+    const rows = fixture.split('\n').map((line) => line.split('\t'));
+    const at = rows.findIndex((row) => row[0] === '200');
+    rows[at]![1] = String(Number(rows[at - 1]![1]) - 0.000002);
+    rows[0]![1] = '-0.000001';
+    const { frames: skewed, refused } = parseTsharkFields(rows.map((row) => row.join('\t')).join('\n'));
+    assert.equal(refused, 0, 'no frame is dropped for its stamp');
+    const read = tcpLadder(skewed, CLIENT_PORT)!;
+    assert.ok(read.retransmissions.shown.every((segment) => segment.silentMs >= 0));
+    assert.equal(read.handshake[0]!.ms, -0.001);
+    assert.ok(packetCaptureSchema.safeParse({ file: 'x.pcapng', bytes: 1, snapLength: 96, packets: 1, dropped: 0, tcp: read, udp: udpPackets(skewed, null), error: null }).success);
+  });
+
   it('fits the sweep result\'s contract, and draws it with every port and trigger in words', () => {
     const capture = packetCaptureSchema.parse({ file: 'sweep-x-step-2.pcapng', bytes: 1_600_000, snapLength: 96, packets: 12_816, dropped: 0, tcp: ladder, udp: udpPackets(frames, null), error: null });
     const svg = tcpLadderSvg(ladder);

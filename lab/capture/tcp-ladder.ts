@@ -48,6 +48,18 @@ function triggerOf(frame: TcpFrame, silentMs: number, fromOther: readonly TcpFra
 }
 
 /**
+ * The retransmissions to draw: the first ones the ACKs asked for and the first ones a timer sent, half
+ * the room each (the rest to the other kind when one has fewer), in the order they went: a lossy step
+ * has hundreds of the first kind before its first timeout.
+ */
+function firstOfEachTrigger(all: readonly LadderRetransmission[]): LadderRetransmission[] {
+  const limit = LADDER_LIMITS.retransmissions;
+  const byTimer = all.filter((resent) => resent.trigger === 'timeout');
+  const byAcks = all.filter((resent) => resent.trigger === 'duplicate-acks').slice(0, Math.max(limit / 2, limit - byTimer.length));
+  return [...byAcks, ...byTimer.slice(0, limit - byAcks.length)].sort((a, b) => a.frame - b.frame);
+}
+
+/**
  * The experiment's TCP connection, as a ladder diagram reads it: the handshake and the options each side
  * offered, the first data, every retransmission with its trigger, and the teardown. Null where the capture
  * holds no connection that began in it (the SYN is what names the client and the server).
@@ -91,7 +103,7 @@ export function tcpLadder(frames: readonly CapturedFrame[], clientPort: number |
   for (const frame of stream) {
     const from = fromOf(frame);
     if (retransmitted(frame) && !frame.tcp.flags.includes('SYN')) {
-      const silentMs = previous ? frame.ms - previous.ms : 0;
+      const silentMs = previous ? Math.max(0, frame.ms - previous.ms) : 0;
       const trigger = triggerOf(frame, silentMs, latestFrom[from === 'client' ? 'server' : 'client']);
       retransmissions.push({ ...segment(frame), trigger, spurious: frame.tcp.spuriousRetransmission, sinceOriginalMs: frame.tcp.sinceOriginalMs, silentMs });
     }
@@ -100,7 +112,7 @@ export function tcpLadder(frames: readonly CapturedFrame[], clientPort: number |
   }
 
   const firstClose = stream.findIndex((frame) => closes(frame.tcp));
-  const teardown = firstClose < 0 ? [] : stream.slice(firstClose).filter((frame) => closes(frame.tcp) || frame.tcp.len === 0).map(segment);
+  const teardown = firstClose < 0 ? [] : stream.slice(firstClose).filter((frame) => closes(frame.tcp) || frame.tcp.len === 0).slice(0, LADDER_LIMITS.teardown).map(segment);
 
   return {
     client,
@@ -116,7 +128,7 @@ export function tcpLadder(frames: readonly CapturedFrame[], clientPort: number |
       duplicateAcks: retransmissions.filter((r) => r.trigger === 'duplicate-acks').length,
       timeout: retransmissions.filter((r) => r.trigger === 'timeout').length,
       spurious: retransmissions.filter((r) => r.spurious).length,
-      shown: retransmissions.slice(0, LADDER_LIMITS.retransmissions),
+      shown: firstOfEachTrigger(retransmissions),
     },
     reorderedFromServer: reordered,
     teardown,

@@ -7,7 +7,11 @@ import { z } from 'zod';
  * SYN), as Wireshark shows them. Frame numbers are the capture's, to find a packet in Wireshark.
  */
 const count = z.number().int().nonnegative();
-const ms = z.number().nonnegative();
+/**
+ * A time as dumpcap stamped the packet: packets handed over by different CPUs can be stamped a few
+ * microseconds out of order, so a time can be a hair below the one before it, or below 0.
+ */
+const ms = z.number();
 const endpoint = z.strictObject({ address: z.string(), port: z.number().int().min(0).max(65535) });
 const side = z.enum(['client', 'server']);
 
@@ -50,14 +54,14 @@ const retransmission = tcpSegment.extend({
    * blocks, RFC 2018 section 3, so a receiver with more holes leaves some data it holds unsaid).
    */
   spurious: z.boolean(),
-  /** How long after the segment's first sending (tshark's tcp.analysis.rto). */
+  /** How long after the segment's first sending (tshark's tcp.analysis.rto; null where tshark did not find the first). */
   sinceOriginalMs: ms.nullable(),
   /** How long the connection had been silent (nothing in either direction) before it. */
-  silentMs: ms,
+  silentMs: z.number().nonnegative(),
 });
 
 /** Segments of each kind the ladder draws at most; the counts are always whole. */
-export const LADDER_LIMITS = { firstData: 4, retransmissions: 12, udp: 6 } as const;
+export const LADDER_LIMITS = { firstData: 4, retransmissions: 12, teardown: 10, udp: 6 } as const;
 
 const tcpLadder = z.strictObject({
   /** The side that sent the SYN, and its ephemeral port; the side that answered, on its listening port. */
@@ -79,7 +83,7 @@ const tcpLadder = z.strictObject({
     timeout: count,
     /** Of them, needless: the receiver had the data already. */
     spurious: count,
-    /** The first few, as drawn. */
+    /** Those drawn: the first six the ACKs asked for and the first six a timer sent (more of one kind where the other has fewer), in order. */
     shown: z.array(retransmission),
   }),
   /**
@@ -89,7 +93,7 @@ const tcpLadder = z.strictObject({
    * as sent again.
    */
   reorderedFromServer: count,
-  /** FIN and RST segments and the ACK that closed each FIN, in order. */
+  /** From the first FIN or RST on, the segments without data (FINs, RSTs, ACKs, and a FIN sent again when its ACK was lost), the first ten. */
   teardown: z.array(tcpSegment),
   /** Who sent the first FIN (or RST); null: the capture ended before either did. */
   closedFirstBy: side.nullable(),
