@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeControl, type Endpoint, type UdpAddress } from '@lab/protocol';
+import { lookup } from 'node:dns/promises';
+import { encodeControl, type Endpoint } from '@lab/protocol';
 import type { Logger } from '@lab/runtime';
 import type { ChatResult } from '@lab/results';
 import { ChatArrivals } from './chat-arrivals.ts';
@@ -9,7 +10,8 @@ import { UdpMember } from './udp-member.ts';
 
 export interface ChatExperimentOptions {
   endpoint: Endpoint;
-  relay: UdpAddress;
+  relayHost: string;
+  relayPort: number;
   /** The UDP room (the relay's rooms are numbers) and the TCP room's name is made from it. */
   room: number;
   lines: number;
@@ -53,7 +55,8 @@ export async function runChatExperiment(options: ChatExperimentOptions): Promise
       client.send({ type: 'chat-join', room: tcpRoom });
       await client.expect('chat-joined');
     }
-    const common = { relay: options.relay, room: options.room, mode: 'unicast' as const, log, joinTimeoutMs: options.connectTimeoutMs };
+    const { address } = await lookup(options.relayHost, { family: 4 });
+    const common = { relay: { address, port: options.relayPort }, room: options.room, mode: 'unicast' as const, log, joinTimeoutMs: options.connectTimeoutMs };
     const udpSpeaker = await UdpMember.open(common);
     members.push(udpSpeaker);
     const udpListener = await UdpMember.open({

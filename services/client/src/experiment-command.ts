@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatEndpoint, LabError } from '@lab/protocol';
 import { createLogger, type OptionValues } from '@lab/runtime';
@@ -54,7 +53,8 @@ export async function experiment(config: OptionValues<typeof experimentOptions>)
       ? null
       : await runChatExperiment({
           endpoint: config.server,
-          relay: { address: (await lookup(config.relay, { family: 4 })).address, port: config.relayPort },
+          relayHost: config.relay,
+          relayPort: config.relayPort,
           room: config.room + config.modes.length,
           lines: config.chatLines,
           intervalMs: config.chatIntervalMs,
