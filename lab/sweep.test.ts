@@ -25,4 +25,16 @@ describe('the client\'s arguments at each step', () => {
     watching = true;
     assert.ok(clientArgs(live, 1, 1000).includes('--live-ms=100'));
   });
+
+  it('give each step rooms of its own: one per mode and one for the chat, never an earlier step\'s', () => {
+    const three = { ...settings(), modes: ['unicast', 'broadcast', 'multicast'] as SweepSettings['modes'] };
+    const rooms = [0, 1, 2].map((index) => Number(clientArgs(three, index, 1000).find((arg) => arg.startsWith('--room='))!.slice('--room='.length)));
+    // The client takes --room … --room + 2 for the modes and --room + 3 for the chat.
+    assert.deepEqual(rooms, [1, 5, 9]);
+  });
+
+  it('leave the chat to the client unless told, and pass on a number of lines when told', () => {
+    assert.ok(!clientArgs(settings(), 0, 1000).some((arg) => arg.startsWith('--chat-lines')));
+    assert.ok(clientArgs({ ...settings(), chatLines: 0 }, 0, 1000).includes('--chat-lines=0'));
+  });
 });

@@ -27,6 +27,8 @@ export interface SweepSettings {
   liveMs?: () => number;
   /** Where step `index`'s packet capture goes (a pcapng beside the result); absent: no capture. */
   captureFile?: (index: number) => string;
+  /** Lines of the chat contrast per step (0: none); absent: the client's default (20). */
+  chatLines?: number;
 }
 
 export type Progress = (line: string) => void;
@@ -71,6 +73,7 @@ export function clientArgs(settings: SweepSettings, index: number, drainMs: numb
     `--late-ms=${LATE_MS}`,
     `--settle-ms=${SETTLE_MS}`,
     ...(liveMs > 0 ? [`--live-ms=${liveMs}`] : []),
+    ...(settings.chatLines === undefined ? [] : [`--chat-lines=${settings.chatLines}`]),
   ];
 }
 

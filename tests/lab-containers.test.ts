@@ -29,6 +29,7 @@ interface Report {
       receivers: { receiver: number; sent: number; received: number; unique: number; lost: number; duplicates: number }[];
     }[];
   };
+  chat: { lines: number; tcp: { arrivals: { line: number; kind: string }[]; missing: number[] }; udp: { arrivals: { line: number; kind: string }[]; missing: number[] } };
 }
 
 describe('the lab on containers (internal network)', { timeout: 600_000 }, () => {
@@ -105,6 +106,15 @@ describe('the lab on containers (internal network)', { timeout: 600_000 }, () =>
     }
   });
 
+  it('carries the chat lines through the TCP server and the relay, every one once and in order (unimpaired)', () => {
+    const every = Array.from({ length: report.chat.lines }, (_, i) => `${i + 1} in-order`);
+    assert.equal(report.chat.lines, 20);
+    for (const side of [report.chat.tcp, report.chat.udp]) {
+      assert.deepEqual(side.arrivals.map((arrival) => `${arrival.line} ${arrival.kind}`), every);
+      assert.deepEqual(side.missing, []);
+    }
+  });
+
   it('refuses bad options with LAB_ERR_CONFIG and a failing exit status', async () => {
     const builder = client(network!.name, ['--datagram-bytes', '8']);
     await assert.rejects(builder.start());
@@ -117,8 +127,9 @@ describe('the lab on containers (internal network)', { timeout: 600_000 }, () =>
     assert.equal(exitCode, 0);
     const stats = jsonLines(relayBuilder.text()).filter((line) => line.event === 'stats').at(-1);
     assert.ok(stats, relayBuilder.text());
-    // 2000 datagrams and 3 end markers per mode: a copy per receiver in unicast, one send otherwise.
-    assert.equal(stats.forwarded, 2003 * 3 + 2003 + 2003, JSON.stringify(stats));
+    // 2000 datagrams and 3 end markers per mode: a copy per receiver in unicast, one send otherwise; and
+    // the chat's 20 lines to its one listener (unicast).
+    assert.equal(stats.forwarded, 2003 * 3 + 2003 + 2003 + 20, JSON.stringify(stats));
     assert.deepEqual(stats.dropped, {});
   });
 
