@@ -91,7 +91,10 @@ export async function runChatExperiment(options: ChatExperimentOptions): Promise
     }
     // A connection that fails while the lines come is seen as lines that never came.
     const heard = listening.catch((error: unknown) => log.warn('chat-listener', { error }));
-    await Promise.all([Promise.race([heard, sleep(options.tcpWaitMs)]), sleep(options.drainMs)]);
+    // The wait ends as soon as every line is in: its timer must not keep the process alive after that.
+    const waited = new AbortController();
+    const timeLimit = sleep(options.tcpWaitMs, undefined, { signal: waited.signal }).catch(() => {});
+    await Promise.all([Promise.race([heard, timeLimit]).finally(() => waited.abort()), sleep(options.drainMs)]);
     return {
       lines,
       intervalMs: options.intervalMs,
