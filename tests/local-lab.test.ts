@@ -133,6 +133,11 @@ describe('the local lab on loopback (not root)', { timeout: 300_000, skip: isRoo
     assert.match(result.stdout, /^limit: no packet capture: the client has no interface of its own here/m);
     assert.deepEqual(parsed.steps.map((step) => 'unavailable' in step.capture && step.capture.unavailable.startsWith('no packet capture')), [true]);
     assert.deepEqual(readdirSync(out).filter((name) => name.endsWith('.pcapng')), []);
+    // The chat's lines all came at once here; nothing of the client (the TCP chat's 10-s time limit once
+    // did) may keep it alive after its result: the step is a few seconds, not ten more.
+    const chat = parsed.steps[0]!.experiment.chat;
+    assert.ok(chat && !('error' in chat) && chat.tcp.missing.length === 0 && chat.udp.missing.length === 0, JSON.stringify(chat).slice(0, 300));
+    assert.ok(parsed.steps[0]!.durationMs < 9000, `the step took ${parsed.steps[0]!.durationMs} ms`);
     assert.deepEqual(readdirSync(tmpdir()).filter((name) => name.startsWith('tcpudplab-loopback-')), [], 'data folder removed');
   });
 });
