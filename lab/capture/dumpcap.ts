@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, statSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '@lab/protocol';
 
 /**
@@ -13,6 +14,13 @@ export const SNAP_LENGTH = 96;
 
 /** How long dumpcap may take to open the interface and say so. */
 const START_TIMEOUT_MS = 5_000;
+/**
+ * Captured packets reach dumpcap in batches, not one by one (libpcap's ring buffer and read timeout);
+ * stopped at once, it loses what has not reached it yet. Seen here (tshark 4.0): a whole 8-packet
+ * connection missing when dumpcap was stopped right after it, all of it there when stopped 300 ms after.
+ * So it is given this long first.
+ */
+const LAST_BLOCK_MS = 400;
 /** How long it may take to write out what it holds after SIGINT. */
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -25,7 +33,7 @@ export interface CaptureEnd {
 }
 
 export interface RunningCapture {
-  /** Stops the capture (SIGINT: dumpcap finishes the file) and says what it holds. */
+  /** Stops the capture (SIGINT: dumpcap finishes the file) and says what it holds; rejects if the file could not be written. */
   stop(): Promise<CaptureEnd>;
 }
 
@@ -51,7 +59,11 @@ export async function startDumpcap(prefix: readonly string[], iface: string, fil
   // does not own (a user's results folder, the uml lab's exchange folder on the host's filesystem).
   const [program, ...args] = [...prefix, 'dumpcap', '-i', iface, '-s', String(SNAP_LENGTH), '-q', '-w', '-'];
   const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const written = finished(child.stdout.pipe(createWriteStream(file)));
+  // Settles with the write's error, if any: a file that cannot be written is said when the capture stops.
+  const written = finished(child.stdout.pipe(createWriteStream(file))).then(
+    () => null,
+    (error: Error) => error,
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8');
   const exited = once(child, 'close').then(([code]) => code as number | null);
@@ -77,15 +89,17 @@ export async function startDumpcap(prefix: readonly string[], iface: string, fil
     await started;
   } catch (error) {
     child.kill('SIGKILL');
-    await written.catch(() => {});
+    await written;
     throw error;
   }
   return {
     async stop() {
+      await sleep(LAST_BLOCK_MS);
       child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited.finally(() => clearTimeout(timer));
-      await written;
+      const failed = await written;
+      if (failed) throw new LabError('LAB_ERR_STORAGE', `cannot write the capture to ${file}: ${failed.message}`);
       return { file, bytes: statSync(file, { throwIfNoEntry: false })?.size ?? 0, ...parseDumpcapSummary(stderr) };
     },
   };

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { packetCaptureSchema, type PacketCapture } from '@lab/results';
 import type { PacketCapturer } from './client-capture.ts';
-import { SNAP_LENGTH, type RunningCapture } from './dumpcap.ts';
+import { SNAP_LENGTH, type CaptureEnd, type RunningCapture } from './dumpcap.ts';
 import { tcpLadder, udpPackets } from './tcp-ladder.ts';
 import { readCapture } from './tshark.ts';
 
@@ -28,7 +28,12 @@ export async function startStepCapture(capturer: PacketCapturer, file: string): 
   }
   return {
     async finish(clientPort) {
-      const end = await running.stop();
+      let end: CaptureEnd;
+      try {
+        end = await running.stop();
+      } catch (error) {
+        return { unavailable: `the capture could not be kept: ${message(error)}` };
+      }
       const base = { file: basename(end.file), bytes: end.bytes, snapLength: SNAP_LENGTH, packets: end.packets, dropped: end.dropped };
       const unread = (why: string): PacketCapture => ({ ...base, tcp: null, udp: { sent: 0, received: 0, first: [] }, error: why });
       try {

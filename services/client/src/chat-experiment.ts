@@ -70,13 +70,14 @@ export async function runChatExperiment(options: ChatExperimentOptions): Promise
     await Promise.all(members.map((member) => member.join()));
     log.info('chat-joined', { msg: `chat: a speaker and a listener in TCP room ${tcpRoom} and UDP room ${options.room}`, tcpRoom, udpRoom: options.room });
 
-    const listening = (async () => {
+    // A connection that fails while the lines come is seen as lines that never came.
+    const heard = (async () => {
       while (!tcp.complete) {
         const message = await tcpListener.nextMessage();
         if (message === null) return;
         if (message.type === 'chat') record('tcp', Number(TEXT.exec(message.text)?.[1] ?? 0));
       }
-    })();
+    })().catch((error: unknown) => log.warn('chat-listener', { error }));
 
     const sentMs: number[] = [];
     startedAt = performance.now();
@@ -89,8 +90,6 @@ export async function runChatExperiment(options: ChatExperimentOptions): Promise
       tcpSpeaker.send({ type: 'chat', text });
       udpSpeaker.send('chat', BigInt(n), encodeControl({ name: 'speaker', text }));
     }
-    // A connection that fails while the lines come is seen as lines that never came.
-    const heard = listening.catch((error: unknown) => log.warn('chat-listener', { error }));
     // The wait ends as soon as every line is in: its timer must not keep the process alive after that.
     const waited = new AbortController();
     const timeLimit = sleep(options.tcpWaitMs, undefined, { signal: waited.signal }).catch(() => {});
