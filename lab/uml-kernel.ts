@@ -3,6 +3,7 @@ import { chownSync, closeSync, constants, existsSync, fstatSync, lstatSync, open
 import { StringDecoder } from 'node:string_decoder';
 import { dirname, join } from 'node:path';
 import { LabError } from '@lab/protocol';
+import { buildXstateShim } from './uml-xstate.ts';
 
 /**
  * A Linux kernel that runs as an ordinary process: user-mode Linux (Debian's `user-mode-linux` package,
@@ -229,6 +230,7 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   writeFileSync(join(job.exchange, 'argv'), `${job.argv.join('\n')}\n`);
   writeFileSync(join(job.exchange, 'env'), Object.entries(env).map(([key, value]) => `${key}=${value}\n`).join(''));
 
+  const shim = buildXstateShim(job.exchange);
   if (uid !== null) chownSync(job.exchange, uid, uid);
   const consolePath = join(job.exchange, 'console.log');
   const consoleFile = openSync(consolePath, 'w');
@@ -255,7 +257,7 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     `lab_modules=${UML_MODULES}`,
   ];
   const [file, ...args] = [...prefix, kernel.path, ...parameters];
-  const child = spawn(file!, args, { stdio: ['ignore', consoleFile, consoleFile], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: GUEST_MEMORY_DIR } });
+  const child = spawn(file!, args, { stdio: ['ignore', consoleFile, consoleFile], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: GUEST_MEMORY_DIR, LD_PRELOAD: shim } });
   closeSync(consoleFile);
 
   // The job's words on stderr, its last 500 lines: what an error quotes.
@@ -265,7 +267,20 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     said.push(line);
     if (said.length > 500) said.shift();
   });
-  const poller = setInterval(stderrLines.poll, 250);
+  // A kernel that panics does not exit: it spins until killed. Its console says so; the run ends there.
+  let panic: string | null = null;
+  const consoleTail: string[] = [];
+  const consoleLines = follow(consolePath, (line) => {
+    if (panic !== null) return;
+    if (line.includes('Kernel panic')) {
+      panic = [...consoleTail, line].join(' | ');
+      kill();
+    } else consoleTail.splice(0, consoleTail.length, ...consoleTail.slice(-2), line);
+  });
+  const poller = setInterval(() => {
+    stderrLines.poll();
+    consoleLines.poll();
+  }, 250);
   let timedOut = false;
   const kill = () => child.kill('SIGKILL');
   // setTimeout takes at most 2^31 - 1 ms (24.8 days); beyond, Node would fire it at once.
@@ -300,6 +315,7 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     console: [readText(consolePath), readText(join(job.exchange, 'init.log'))].join('\n').trim(),
     hostUser,
   };
+  if (panic !== null) throw new LabError('LAB_ERR_GUEST', `the user-mode Linux kernel panicked and was stopped; its console: ${panic}`);
   if (timedOut) throw new LabError('LAB_ERR_GUEST', `the user-mode Linux guest did not finish within ${Math.round(job.timeoutMs / 1000)} s and was killed; its last output: ${run.stderr.slice(-1500)}`);
   return run;
 }

