@@ -214,7 +214,7 @@ const readText = (path: string) => (existsSync(path) && lstatSync(path).isFile()
  */
 export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   const kernel = findUmlKernel();
-  if (!kernel) throw new LabError('LAB_ERR_CONFIG', `no user-mode Linux kernel: ${UML_KERNEL} and ${UML_MODULES}/<release>/ are needed (Debian: apt-get install user-mode-linux kmod)`);
+  if (!kernel) throw new LabError('LAB_ERR_CONFIG', `no user-mode Linux kernel: ${UML_KERNEL} and ${UML_MODULES}/<release>/ are needed (Debian: apt-get install user-mode-linux kmod gcc)`);
   for (const [what, path] of [['the exchange folder', job.exchange], ['the working folder', job.cwd], ['the checkout', job.root]] as const) {
     if (!safeGuestPath.test(path)) throw new LabError('LAB_ERR_CONFIG', `${what} must be an absolute path of letters, digits and . _ - + @ / only (it goes on the guest kernel's command line): ${JSON.stringify(path)}`);
   }

@@ -39,7 +39,7 @@ describe('netem on a kernel that has it', { timeout: 1_800_000 }, () => {
       output = run.stdout;
       status = run.status;
     } else {
-      assert.ok(findUmlKernel(), `this kernel has no netem (${host.evidence}) and no user-mode Linux kernel is installed: run scripts/bootstrap.sh (Debian as root: apt-get install user-mode-linux kmod)`);
+      assert.ok(findUmlKernel(), `this kernel has no netem (${host.evidence}) and no user-mode Linux kernel is installed: run scripts/bootstrap.sh (Debian as root: apt-get install user-mode-linux kmod gcc)`);
       process.stderr.write(`netem tests: inside a user-mode Linux kernel (this kernel: ${host.evidence})\n`);
       const run = await runInGuest({
         argv,
