@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
 /**
@@ -10,15 +9,22 @@ export async function writeChunk(stream: Writable, chunk: Buffer): Promise<void>
   if (stream.errored) throw stream.errored;
   if (stream.destroyed) throw new Error('write to a closed stream');
   if (stream.write(chunk)) return;
-  const ac = new AbortController();
-  try {
-    await Promise.race([
-      once(stream, 'drain', { signal: ac.signal }),
-      once(stream, 'close', { signal: ac.signal }).then(() => {
-        throw stream.errored ?? new Error('stream closed while writing');
-      }),
-    ]);
-  } finally {
-    ac.abort();
-  }
+  // Plain listeners, removed by hand: an AbortSignal per wait cost a DOMException each time it was
+  // aborted, thousands per transfer.
+  await new Promise<void>((resolve, reject) => {
+    const settle = () => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+    };
+    const onDrain = () => {
+      settle();
+      resolve();
+    };
+    const onClose = () => {
+      settle();
+      reject(stream.errored ?? new Error('stream closed while writing'));
+    };
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+  });
 }

@@ -18,7 +18,7 @@ import {
   type ServerMessage,
 } from '@lab/protocol';
 import type { Logger } from '@lab/runtime';
-import { asLabError, readFrames, writeChunk, type ReadEvent } from '@lab/stream-io';
+import { asLabError, FILE_CHUNK_BYTES, readFrames, writeChunk, type ReadEvent } from '@lab/stream-io';
 
 export interface ConnectOptions {
   endpoint: Endpoint;
@@ -124,7 +124,7 @@ export class TcpFileClient {
       if (file.size === file.offset) return;
       const pace = pacer(options.limitRate);
       let position = file.offset;
-      const source = createReadStream(path, { start: file.offset, end: file.size - 1 });
+      const source = createReadStream(path, { start: file.offset, end: file.size - 1, highWaterMark: FILE_CHUNK_BYTES });
       const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
       try {
         for (;;) {
@@ -154,8 +154,8 @@ export class TcpFileClient {
     const header = await this.expect('file');
     const hash = createHash('sha256');
     const local = (error: unknown) => Promise.reject(localFileError(error, path));
-    if (offset > 0) await pipeline(createReadStream(path, { start: 0, end: offset - 1 }), hash, { end: false }).catch(local);
-    const out = createWriteStream(path, offset > 0 ? { flags: 'r+', start: offset } : { flags: 'w' });
+    if (offset > 0) await pipeline(createReadStream(path, { start: 0, end: offset - 1, highWaterMark: FILE_CHUNK_BYTES }), hash, { end: false }).catch(local);
+    const out = createWriteStream(path, { ...(offset > 0 ? { flags: 'r+', start: offset } : { flags: 'w' }), highWaterMark: FILE_CHUNK_BYTES });
     out.on('error', () => {}); // surfaced by writeChunk and the close below
     const pace = pacer(options.limitRate);
     let received = 0;
