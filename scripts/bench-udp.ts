@@ -1,81 +1,220 @@
 #!/usr/bin/env node
-// `npm run bench:udp`: a paced UDP stream through the lab's relay (sender -> relay -> receiver, unicast)
-// against iperf3 -u (sender -> receiver) on the same link (loopback), at the same packet rates and sizes,
-// in one run: achieved rate, loss and jitter (both by RFC 3550). Results go into docs/benchmarks.md.
-import { Writable } from 'node:stream';
+// `npm run bench:udp [-- --rates 10000,40000,80000,150000 --seconds 3 --bytes 512]`: the lab's UDP parts
+// against iperf3 -u at the same datagram size and rates, in one run, on the same link (loopback), each
+// part in a process of its own (scripts/bench-udp-peer.ts) as in the lab:
+//   1. sender and receiver, no relay: the lab's paced sender and counting receiver against iperf3's;
+//   2. the relay: the lab's sender through the relay (rooms, membership, limits) to one member, and the
+//      same through a plain UDP forwarder (no checks at all), so the relay's own cost shows;
+//   3. fan-out: one stream at --fanout-rate into rooms of 1, 4 and 16 members;
+//   4. a flood: one source sends as fast as it can into its room while another source streams 1000/s
+//      into another room through the same relay, with the relay's default per-source limit.
+// Every loss is split by where it happened: a socket's receive buffer (the kernel's per-socket drops,
+// /proc/net/udp: the relay's, or a receiver's), the relay's own decisions (its counters), the sender's
+// host (send errors); on loopback nothing else can lose a datagram. Results go into docs/benchmarks.md.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { Logger } from '@lab/runtime';
-import { counterDelta, readUdpHostCounters } from '@lab/host-counters';
-import { sendStream, StreamReceiver, UdpMember } from '@lab/client';
-import { startService } from '../lab/service-process.ts';
+import { readUdpSocketDrops } from '@lab/host-counters';
+import { startService, type ServiceProcess } from '../lab/service-process.ts';
 import { iperf3, requireIperf3 } from './bench-support.ts';
 
-const { values } = parseArgs({ options: { rates: { type: 'string', default: '2000,10000,40000' }, seconds: { type: 'string', default: '3' }, bytes: { type: 'string', default: '512' } } });
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '10000,40000,80000,150000' },
+    seconds: { type: 'string', default: '3' },
+    bytes: { type: 'string', default: '512' },
+    'fanout-rate': { type: 'string', default: '10000' },
+  },
+});
 const rates = values.rates.split(',').map(Number);
 const seconds = Number(values.seconds);
 const datagramBytes = Number(values.bytes);
-if (rates.some((r) => !(r > 0)) || !(seconds > 0) || !(datagramBytes >= 32 && datagramBytes <= 1472)) throw new Error('bad --rates, --seconds or --bytes');
-const quiet = new Logger({ service: 'bench', level: 'error', stream: new Writable({ write: (_c, _e, done) => done() }) });
+const fanoutRate = Number(values['fanout-rate']);
+if (rates.some((r) => !(r > 0)) || !(seconds > 0) || !(datagramBytes >= 64 && datagramBytes <= 1472) || !(fanoutRate > 0)) {
+  throw new Error('bad --rates, --seconds, --bytes or --fanout-rate');
+}
+const PEER = join(import.meta.dirname, 'bench-udp-peer.ts');
 
-interface Row {
+interface Sent {
+  attempted: number;
+  sendErrors: number;
   pps: number;
-  sentPps: number;
-  lossPercent: number;
-  jitterMs: number;
+  cpuSeconds: number;
+  lateness: { p50: number; p99: number };
+}
+interface Received {
+  members: { unique: number; lost: number; jitterMs: number }[];
+  socketDrops: number;
+  cpuSeconds: number;
 }
 
-/** iperf3 -u at `pps` datagrams of `datagramBytes` per second (iperf3's -l is the UDP payload, as ours). */
-async function reference(pps: number): Promise<Row> {
-  const bits = pps * datagramBytes * 8;
-  const out = (await iperf3(['-u', '-b', String(bits), '-l', String(datagramBytes), '-t', String(seconds)])) as {
-    end: { sum: { packets: number; lost_percent: number; jitter_ms: number; seconds: number } };
-  };
-  const sum = out.end.sum;
-  return { pps, sentPps: sum.packets / sum.seconds, lossPercent: sum.lost_percent, jitterMs: sum.jitter_ms };
+/** A peer process: its `ready` payload, then its `result`. */
+function peer(args: string[]): { ready: Promise<Record<string, unknown>>; result: Promise<Record<string, unknown>>; child: ChildProcessWithoutNullStreams } {
+  const child = spawn(process.execPath, [PEER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines = createInterface({ input: child.stdout });
+  const said = (kind: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      lines.on('line', (line) => {
+        if (line.startsWith(`${kind} `)) resolve(JSON.parse(line.slice(kind.length + 1)) as Record<string, unknown>);
+      });
+      child.once('exit', (code) => reject(new Error(`bench peer ${args[0]} exited (${code}) before its ${kind}: ${stderr}`)));
+    });
+  return { ready: said('ready'), result: said('result'), child };
 }
 
-async function lab(pps: number, relayPort: number, room: number): Promise<Row & { hostDrops: number | null }> {
-  const relay = { address: '127.0.0.1', port: relayPort };
-  const sender = await UdpMember.open({ relay, room, mode: 'unicast', log: quiet, receiveBufferBytes: 4 << 20 });
-  const receiver = new StreamReceiver(sender.sender, 50);
-  const member = await UdpMember.open({ relay, room, mode: 'unicast', log: quiet, onDatagram: receiver.onDatagram, receiveBufferBytes: 4 << 20 });
-  try {
-    await Promise.all([sender.join(), member.join()]);
-    const before = await readUdpHostCounters();
-    const sent = await sendStream(sender, { datagrams: Math.round(pps * seconds), datagramBytes, rate: pps });
-    await receiver.finish({ drainMs: 500, idleMs: 500, timeoutMs: 5000 });
-    const host = counterDelta(before, await readUdpHostCounters());
-    const summary = receiver.summary(sent.sent);
-    return { pps, sentPps: sent.attempted / (sent.sendMs / 1000), lossPercent: summary.lossPercent, jitterMs: summary.jitterMs, hostDrops: host?.rcvbufErrors ?? null };
-  } finally {
-    await Promise.all([sender.close(), member.close()]);
+async function startRelay(extra: string[] = []): Promise<{ relay: ServiceProcess; port: number }> {
+  const relay = await startService('udp-relay', ['--host', '127.0.0.1', '--port', '0', '--stats-interval-ms', '0', ...extra]);
+  return { relay, port: Number(relay.endpoints[0]!.split(':').at(-1)) };
+}
+
+/** The relay's last counters (it logs them when it stops) and its socket's drops, read before it stops. */
+async function stopRelay(relay: ServiceProcess, port: number) {
+  const socketDrops = (await readUdpSocketDrops(port)) ?? 0;
+  await relay.stop();
+  const stats = relay.logs.filter((entry) => entry.event === 'stats').at(-1) as { received: number; forwarded: number; sendErrors: number; dropped: Record<string, number> };
+  const dropped = Object.values(stats.dropped).reduce((sum, n) => sum + n, 0);
+  return { socketDrops, received: stats.received, forwarded: stats.forwarded, sendErrors: stats.sendErrors, dropped, rateLimited: stats.dropped.LAB_ERR_RATE_LIMITED ?? 0 };
+}
+
+/** Runs receivers and one sender; the sender starts once every receiver is ready. */
+async function stream(sendArgs: string[], receiveArgs: string[][]): Promise<{ sent: Sent; received: Received[] }> {
+  const receivers = receiveArgs.map((args) => peer(['receive', '--seconds', String(seconds + 10), ...args]));
+  await Promise.all(receivers.map((r) => r.ready));
+  const sender = peer(['send', '--bytes', String(datagramBytes), ...sendArgs]);
+  await sender.ready;
+  sender.child.stdin.write('go\n');
+  const sent = (await sender.result) as unknown as Sent;
+  const received = (await Promise.all(receivers.map((r) => r.result))) as unknown as Received[];
+  return { sent, received };
+}
+
+const pct = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : 0);
+const unique = (received: Received[]) => received.flatMap((r) => r.members).reduce((sum, m) => sum + m.unique, 0);
+const receiverDrops = (received: Received[]) => received.reduce((sum, r) => sum + r.socketDrops, 0);
+const cpu = (seconds_: number) => `${Math.round(pct(seconds_, seconds))}%`;
+const col = (value: string | number, width: number) => String(value).padStart(width);
+/** CPU microseconds per datagram read: what one costs the relay, whatever else runs on the machine. */
+const perDatagram = (cpuSeconds: number, datagrams: number) => (datagrams > 0 ? ((cpuSeconds * 1e6) / datagrams).toFixed(1) : '-');
+
+async function senderAndReceiver(lines: string[]): Promise<void> {
+  lines.push('', '1. sender -> receiver, no relay (iperf3 -u against the lab\'s paced sender and counting receiver)');
+  lines.push('asked pps | iperf3 sent pps  lost %  jitter ms | lab sent pps  ratio  lost %  jitter ms  late p99 ms  receiver socket drops  sender cpu  receiver cpu');
+  for (const rate of rates) {
+    const bits = rate * datagramBytes * 8;
+    const theirs = ((await iperf3(['-u', '-b', String(bits), '-l', String(datagramBytes), '-t', String(seconds)])) as { end: { sum: { packets: number; lost_percent: number; jitter_ms: number; seconds: number } } }).end.sum;
+    const theirPps = theirs.packets / theirs.seconds;
+    const receiver = peer(['receive', '--raw', '--seconds', String(seconds + 10)]);
+    const { ports } = (await receiver.ready) as { ports: number[] };
+    const sender = peer(['send', '--raw', '--to', `127.0.0.1:${ports[0]}`, '--rate', String(rate), '--count', String(rate * seconds), '--bytes', String(datagramBytes)]);
+    await sender.ready;
+    sender.child.stdin.write('go\n');
+    const sent = (await sender.result) as unknown as Sent & { lateness: { p99: number } };
+    const got = (await receiver.result) as unknown as Received;
+    const member = got.members[0]!;
+    lines.push(
+      `${col(rate, 9)} | ${col(theirPps.toFixed(0), 15)}  ${col(theirs.lost_percent.toFixed(2), 6)}  ${col(theirs.jitter_ms.toFixed(3), 9)} | ${col(sent.pps.toFixed(0), 12)}  ${col((sent.pps / theirPps).toFixed(2), 5)}  ${col(pct(member.lost, sent.attempted).toFixed(2), 6)}  ${col(member.jitterMs.toFixed(3), 9)}  ${col(sent.lateness.p99.toFixed(3), 11)}  ${col(got.socketDrops, 21)}  ${col(cpu(sent.cpuSeconds), 10)}  ${col(cpu(got.cpuSeconds), 12)}`,
+    );
+    process.stderr.write(`bench-udp: sender and receiver at ${rate}/s done\n`);
   }
+}
+
+async function relayAlone(lines: string[]): Promise<void> {
+  lines.push('', '2. sender -> relay -> 1 member, against sender -> plain forwarder -> receiver (the relay\'s per-source limit raised out of the way)');
+  lines.push('asked pps | path        sent pps  delivered %  relay socket drops  relay dropped  relay send errors  receiver socket drops  relay cpu  µs/datagram');
+  for (const rate of rates) {
+    const { relay, port } = await startRelay(['--rate-packets', '10000000', '--rate-bytes', '10000000000']);
+    const cpuBefore = await processCpu(relay);
+    const run = await stream(['--relay', `127.0.0.1:${port}`, '--room', '1', '--rate', String(rate), '--count', String(rate * seconds)], [['--relay', `127.0.0.1:${port}`, '--room', '1']]);
+    const relayCpu = (await processCpu(relay)) - cpuBefore;
+    const counters = await stopRelay(relay, port);
+    lines.push(
+      `${col(rate, 9)} | relay     ${col(run.sent.pps.toFixed(0), 10)}  ${col(pct(unique(run.received), run.sent.attempted).toFixed(2), 11)}  ${col(counters.socketDrops, 18)}  ${col(counters.dropped, 13)}  ${col(counters.sendErrors, 17)}  ${col(receiverDrops(run.received), 21)}  ${col(cpu(relayCpu), 9)}  ${col(perDatagram(relayCpu, counters.received), 11)}`,
+    );
+    const receiver = peer(['receive', '--raw', '--seconds', String(seconds + 10)]);
+    const { ports } = (await receiver.ready) as { ports: number[] };
+    const forwarder = peer(['forward', '--to', `127.0.0.1:${ports[0]}`]);
+    const { port: forwardPort } = (await forwarder.ready) as { port: number };
+    const sender = peer(['send', '--raw', '--to', `127.0.0.1:${forwardPort}`, '--rate', String(rate), '--count', String(rate * seconds), '--bytes', String(datagramBytes)]);
+    await sender.ready;
+    sender.child.stdin.write('go\n');
+    const sent = (await sender.result) as unknown as Sent;
+    const got = (await receiver.result) as unknown as Received;
+    forwarder.child.stdin.end();
+    const forwarded = (await forwarder.result) as { received: number; sendErrors: number; socketDrops: number; cpuSeconds: number };
+    lines.push(
+      `${' '.repeat(9)} | forwarder ${col(sent.pps.toFixed(0), 10)}  ${col(pct(got.members[0]!.unique, sent.attempted).toFixed(2), 11)}  ${col(forwarded.socketDrops, 18)}  ${col('-', 13)}  ${col(forwarded.sendErrors, 17)}  ${col(got.socketDrops, 21)}  ${col(cpu(forwarded.cpuSeconds), 9)}  ${col(perDatagram(forwarded.cpuSeconds, forwarded.received), 11)}`,
+    );
+    process.stderr.write(`bench-udp: relay at ${rate}/s done\n`);
+  }
+}
+
+/** CPU seconds a service process used so far (utime + stime, proc(5)). */
+async function processCpu(service: ServiceProcess): Promise<number> {
+  const fields = (await readFile(`/proc/${service.child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function fanOut(lines: string[]): Promise<void> {
+  lines.push('', `3. fan-out: one stream of ${fanoutRate}/s into a room of 1, 4 and 16 members (four to a receiving process, each from an address of its own)`);
+  lines.push('members | sent pps  relay out pps  delivered %  relay socket drops  relay dropped  relay send errors  receiver socket drops  relay cpu');
+  for (const members of [1, 4, 16]) {
+    const { relay, port } = await startRelay(['--rate-packets', '10000000', '--rate-bytes', '10000000000']);
+    // Each receiving process from an address of its own: the relay counts memberships per source address.
+    const groups = Array.from({ length: Math.ceil(members / 4) }, (_, i) => ['--relay', `127.0.0.1:${port}`, '--room', '1', '--members', String(Math.min(4, members - 4 * i)), '--bind', `127.0.0.${10 + i}`]);
+    const cpuBefore = await processCpu(relay);
+    const run = await stream(['--relay', `127.0.0.1:${port}`, '--room', '1', '--rate', String(fanoutRate), '--count', String(fanoutRate * seconds)], groups);
+    const relayCpu = cpu((await processCpu(relay)) - cpuBefore);
+    const counters = await stopRelay(relay, port);
+    lines.push(
+      `${col(members, 7)} | ${col(run.sent.pps.toFixed(0), 8)}  ${col((run.sent.pps * members).toFixed(0), 13)}  ${col(pct(unique(run.received), run.sent.attempted * members).toFixed(2), 11)}  ${col(counters.socketDrops, 18)}  ${col(counters.dropped, 13)}  ${col(counters.sendErrors, 17)}  ${col(receiverDrops(run.received), 21)}  ${col(relayCpu, 9)}`,
+    );
+    process.stderr.write(`bench-udp: fan-out to ${members} done\n`);
+  }
+}
+
+async function flood(lines: string[]): Promise<void> {
+  lines.push('', '4. a flood: 127.0.0.2 sends as fast as it can into room 1; 127.0.0.1 streams 1000/s into room 2, to a member at 127.0.0.3 (the relay\'s default per-source limit)');
+  const { relay, port } = await startRelay();
+  const relayAt = `127.0.0.1:${port}`;
+  const victimReceiver = peer(['receive', '--relay', relayAt, '--room', '2', '--bind', '127.0.0.3', '--seconds', String(seconds + 10)]);
+  await victimReceiver.ready;
+  const flooder = peer(['send', '--relay', relayAt, '--room', '1', '--bind', '127.0.0.2', '--rate', '1000000000', '--count', String(300_000 * seconds), '--bytes', String(datagramBytes)]);
+  const victim = peer(['send', '--relay', relayAt, '--room', '2', '--bind', '127.0.0.1', '--rate', '1000', '--count', String(1000 * seconds), '--bytes', String(datagramBytes)]);
+  await Promise.all([flooder.ready, victim.ready]);
+  const cpuBefore = await processCpu(relay);
+  flooder.child.stdin.write('go\n');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  victim.child.stdin.write('go\n');
+  const [flooded, streamed, got] = (await Promise.all([flooder.result, victim.result, victimReceiver.result])) as unknown as [Sent & { sendMs: number }, Sent, Received];
+  const relayCpu = cpu((await processCpu(relay)) - cpuBefore);
+  const counters = await stopRelay(relay, port);
+  lines.push(
+    `flood: ${flooded.attempted} datagrams in ${(flooded.sendMs / 1000).toFixed(1)} s (${flooded.pps.toFixed(0)}/s); the relay read ${counters.received}, refused ${counters.rateLimited} as LAB_ERR_RATE_LIMITED, and its socket dropped ${counters.socketDrops}; relay cpu ${relayCpu}`,
+    `the other room: ${unique([got])} of ${streamed.attempted} delivered (${pct(unique([got]), streamed.attempted).toFixed(2)}%), receiver socket drops ${got.socketDrops}`,
+  );
+  process.stderr.write('bench-udp: flood done\n');
 }
 
 async function main(): Promise<void> {
   await requireIperf3();
-  const relay = await startService('udp-relay', ['--host', '127.0.0.1', '--port', '0', '--rate-packets', '1000000', '--rate-bytes', '2000000000']);
-  const relayPort = Number(relay.endpoints[0]!.split(':').at(-1));
-  const lines = [
-    `UDP, loopback, ${datagramBytes}-byte datagrams, ${seconds} s per rate; iperf3: sender -> receiver; lab: sender -> relay -> receiver (unicast)`,
-    'asked pps  iperf3 sent pps  loss %  jitter ms  |  lab sent pps  loss %  jitter ms  host drops',
-  ];
-  try {
-    for (const [i, pps] of rates.entries()) {
-      const theirs = await reference(pps);
-      const ours = await lab(pps, relayPort, 500 + i);
-      lines.push(
-        `${String(pps).padStart(9)}  ${theirs.sentPps.toFixed(0).padStart(15)}  ${theirs.lossPercent.toFixed(2).padStart(6)}  ${theirs.jitterMs.toFixed(3).padStart(9)}  |  ${ours.sentPps.toFixed(0).padStart(12)}  ${ours.lossPercent.toFixed(2).padStart(6)}  ${ours.jitterMs.toFixed(3).padStart(9)}  ${String(ours.hostDrops ?? '?').padStart(10)}`,
-      );
-      process.stderr.write(`bench-udp: ${pps} pps done\n`);
-    }
-    process.stdout.write(`${lines.join('\n')}\n`);
-  } finally {
-    await relay.stop();
-  }
+  const lines = [`UDP, loopback, ${datagramBytes}-byte datagrams (UDP payload, as iperf3's -l), ${seconds} s per row; cpu: share of one core over the stream`];
+  await senderAndReceiver(lines);
+  await relayAlone(lines);
+  await fanOut(lines);
+  await flood(lines);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench-udp: ${(error as Error).message}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench-udp: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
+

@@ -35,6 +35,11 @@ export class Logger {
     this.#stream = stream;
   }
 
+  /** Would a line at `level` be written? Lets a hot path skip building fields nobody will see. */
+  enabled(level: LogLevel): boolean {
+    return levelRank[level] >= this.#minRank;
+  }
+
   trace(event: string, fields: LogFields = {}): void {
     this.#write('trace', event, fields);
   }

@@ -30,6 +30,8 @@ export interface UdpMemberOptions {
   joinTimeoutMs?: number;
   /** SO_RCVBUF in bytes (socket(7)); the kernel doubles it and caps it at net.core.rmem_max. */
   receiveBufferBytes?: number;
+  /** The local address to send from (bind(2)); all of them when absent. A host with several addresses picks its source this way. */
+  localAddress?: string;
 }
 
 const roomTypes = new Set<DatagramTypeName>(['data', 'chat', 'end']);
@@ -66,7 +68,7 @@ export class UdpMember {
   }
 
   static async open(options: UdpMemberOptions): Promise<UdpMember> {
-    const socket = await bound(0, false);
+    const socket = await bound(0, false, options.localAddress);
     if (options.receiveBufferBytes) socket.setRecvBufferSize(options.receiveBufferBytes);
     const member = new UdpMember(options, socket);
     options.log.debug('udp-bind', { localPort: socket.address().port, sender: member.sender, mode: options.mode });
@@ -183,11 +185,11 @@ export class UdpMember {
   }
 }
 
-function bound(port: number, reuseAddr: boolean): Promise<Socket> {
+function bound(port: number, reuseAddr: boolean, address?: string): Promise<Socket> {
   const socket = createSocket({ type: 'udp4', reuseAddr });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(port, () => {
+    socket.bind(port, address, () => {
       socket.off('error', reject);
       resolve(socket);
     });

@@ -47,9 +47,20 @@ export interface Delivery {
 
 /** What the relay does with one datagram: what to send, and the drop reason if it dropped it. */
 export interface Verdict {
-  outgoing: Outgoing[];
-  drop: ErrorCode | null;
+  readonly outgoing: readonly Outgoing[];
+  readonly drop: ErrorCode | null;
 }
+
+/**
+ * One verdict per drop reason, made once: a flood is mostly drops (its source's rate limit), and each
+ * dropped datagram then costs no allocation of its own.
+ */
+const dropVerdicts = new Map<ErrorCode, Verdict>();
+const dropVerdict = (code: ErrorCode): Verdict => {
+  let verdict = dropVerdicts.get(code);
+  if (!verdict) dropVerdicts.set(code, (verdict = Object.freeze({ outgoing: Object.freeze([]), drop: code })));
+  return verdict;
+};
 
 interface Member extends UdpAddress {
   sender: number;
@@ -259,7 +270,7 @@ export class RelayCore {
   #drop(code: ErrorCode, room?: Room): Verdict {
     count(this.counters.dropped, code);
     if (room) count(room.dropped, code);
-    return { outgoing: [], drop: code };
+    return dropVerdict(code);
   }
 
   /** Rooms with mode, member count and datagram counters, for the periodic stats line. */
