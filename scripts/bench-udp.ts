@@ -191,7 +191,8 @@ async function flood(lines: string[]): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 200));
   victim.child.stdin.write('go\n');
   const [flooded, streamed, got] = (await Promise.all([flooder.result, victim.result, victimReceiver.result])) as unknown as [Sent & { sendMs: number }, Sent, Received];
-  const relayCpu = cpu((await processCpu(relay)) - cpuBefore);
+  // Its share of one core over the flood (which outlasts the other room's stream).
+  const relayCpu = `${Math.round(pct((await processCpu(relay)) - cpuBefore, flooded.sendMs / 1000))}%`;
   const counters = await stopRelay(relay, port);
   lines.push(
     `flood: ${flooded.attempted} datagrams in ${(flooded.sendMs / 1000).toFixed(1)} s (${flooded.pps.toFixed(0)}/s); the relay read ${counters.received}, refused ${counters.rateLimited} as LAB_ERR_RATE_LIMITED, and its socket dropped ${counters.socketDrops}; relay cpu ${relayCpu}`,
