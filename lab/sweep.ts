@@ -133,10 +133,12 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
       const retransmittedAfter = tcpServer && (await serverRetransmissions(tcpServer));
       const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
       // The capture stops whatever the client said; the ladder finds the experiment's connection by its port.
-      const reported = experimentReportSchema.safeParse(line).data?.tcp;
+      const parsed = experimentReportSchema.safeParse(line);
+      const reported = parsed.data?.tcp;
       const captured = capture ? await capture.finish(reported && !('error' in reported) ? reported.localPort : null) : { unavailable: 'no capture was asked for' };
       if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);
-      const experiment = experimentReportSchema.parse(line);
+      if (!parsed.success) throw parsed.error;
+      const experiment = parsed.data;
       const step = {
         label: planStep.label,
         value: planStep.value,

@@ -256,8 +256,12 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     `lab_load=${(job.modules ?? LAB_GUEST_MODULES).join(',')}`,
     `lab_modules=${UML_MODULES}`,
   ];
-  const [file, ...args] = [...prefix, kernel.path, ...parameters];
-  const child = spawn(file!, args, { stdio: ['ignore', consoleFile, consoleFile], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: GUEST_MEMORY_DIR, LD_PRELOAD: shim } });
+  // The shim is preloaded into the kernel alone, through env(1) after the prefix has dropped to the
+  // kernel's user: never into the prefix's programs, which may run as root, from a folder that user owns.
+  const [file, ...args] = [...prefix, 'env', `LD_PRELOAD=${shim}`, kernel.path, ...parameters];
+  // A process group of its own: a kernel that panics sends SIGTERM to its whole group
+  // (arch/um/os-Linux/util.c, os_dump_core), which would otherwise be the caller's.
+  const child = spawn(file!, args, { stdio: ['ignore', consoleFile, consoleFile], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TMPDIR: GUEST_MEMORY_DIR }, detached: true });
   closeSync(consoleFile);
 
   // The job's words on stderr, its last 500 lines: what an error quotes.
@@ -267,6 +271,8 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     said.push(line);
     if (said.length > 500) said.shift();
   });
+  let timedOut = false;
+  const kill = () => child.kill('SIGKILL');
   // A kernel that panics does not exit: it spins until killed. Its console says so; the run ends there.
   let panic: string | null = null;
   const consoleTail: string[] = [];
@@ -281,8 +287,6 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     stderrLines.poll();
     consoleLines.poll();
   }, 250);
-  let timedOut = false;
-  const kill = () => child.kill('SIGKILL');
   // setTimeout takes at most 2^31 - 1 ms (24.8 days); beyond, Node would fire it at once.
   const timer = setTimeout(() => {
     timedOut = true;
@@ -300,6 +304,7 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     job.signal?.removeEventListener('abort', kill);
   }
   stderrLines.flush();
+  consoleLines.flush();
   // The namespace's processes die with its first one, a moment after it: wait until none is left. A
   // kernel that was killed without a PID namespace (not root) leaves its helpers: they go now.
   for (let i = 0; i < 100 && guestProcesses(job.exchange).length > 0; i++) {

@@ -34,23 +34,36 @@
 /* Larger than any XSAVE area so far (AMX: 11,008 bytes); the kernel says the real size on GET. */
 #define PROBE_BYTES (64 * 1024)
 
-typedef long (*ptrace_fn)(enum __ptrace_request, pid_t, void *, void *);
+/* glibc's ptrace is variadic (sys/ptrace.h): called through a pointer of the same type. */
+typedef long (*ptrace_fn)(enum __ptrace_request, ...);
 static ptrace_fn real_ptrace;
 static size_t host_bytes; /* the host's XSAVE area, once learnt */
 
 struct entry {
   const void *key;
   unsigned char *area;
+  int valid; /* area holds a whole state read from the host (a failed read leaves it invalid) */
 };
 static struct entry *table;
 static size_t capacity, used;
 
+/* Task buffers sit at regular distances (one per kernel stack): the hash mixes the high bits in. */
 static size_t slot_of(const void *key, size_t cap) {
-  return (size_t)(((uintptr_t)key >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
+  uint64_t h = (uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ull;
+  return (size_t)(h ^ (h >> 32)) & (cap - 1);
 }
 
-/* The whole area kept for `key`, made (uninitialised) when missing; NULL when out of memory. */
-static unsigned char *area_for(const void *key, int *fresh) {
+static struct entry *find(const void *key) {
+  if (!capacity) return NULL;
+  size_t s = slot_of(key, capacity);
+  while (table[s].key && table[s].key != key) s = (s + 1) & (capacity - 1);
+  return table[s].key ? &table[s] : NULL;
+}
+
+/* The entry kept for `key`, made (with no valid area yet) when missing; NULL when out of memory. */
+static struct entry *entry_for(const void *key) {
+  struct entry *found = find(key);
+  if (found) return found;
   if (2 * (used + 1) > capacity) {
     size_t grown = capacity ? 2 * capacity : 256;
     struct entry *next = calloc(grown, sizeof *next);
@@ -65,17 +78,13 @@ static unsigned char *area_for(const void *key, int *fresh) {
     table = next;
     capacity = grown;
   }
+  unsigned char *area = malloc(host_bytes);
+  if (!area) return NULL;
   size_t s = slot_of(key, capacity);
-  while (table[s].key && table[s].key != key) s = (s + 1) & (capacity - 1);
-  *fresh = !table[s].key;
-  if (*fresh) {
-    unsigned char *area = malloc(host_bytes);
-    if (!area) return NULL;
-    table[s].key = key;
-    table[s].area = area;
-    used++;
-  }
-  return table[s].area;
+  while (table[s].key) s = (s + 1) & (capacity - 1);
+  table[s] = (struct entry){key, area, 0};
+  used++;
+  return &table[s];
 }
 
 static long read_whole(pid_t pid, unsigned char *area) {
@@ -105,21 +114,21 @@ long ptrace(enum __ptrace_request request, ...) {
   }
   if (given->iov_len >= host_bytes) return real_ptrace(request, pid, addr, data);
 
-  int fresh;
-  unsigned char *area = area_for(given->iov_base, &fresh);
-  if (!area) {
+  struct entry *kept = entry_for(given->iov_base);
+  if (!kept) {
     errno = ENOMEM;
     return -1;
   }
-  if (request == PTRACE_GETREGSET || fresh) {
+  if (request == PTRACE_GETREGSET || !kept->valid) {
     /* A SET for a buffer never read (a new task) keeps the host process's state beyond the buffer. */
-    if (read_whole(pid, area) < 0) return -1;
+    kept->valid = read_whole(pid, kept->area) == 0;
+    if (!kept->valid) return -1;
   }
   if (request == PTRACE_GETREGSET) {
-    memcpy(given->iov_base, area, given->iov_len);
+    memcpy(given->iov_base, kept->area, given->iov_len);
     return 0;
   }
-  memcpy(area, given->iov_base, given->iov_len);
-  struct iovec whole = {area, host_bytes};
+  memcpy(kept->area, given->iov_base, given->iov_len);
+  struct iovec whole = {kept->area, host_bytes};
   return real_ptrace(PTRACE_SETREGSET, pid, (void *)NT_X86_XSTATE, &whole);
 }

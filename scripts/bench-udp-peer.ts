@@ -42,7 +42,12 @@ const cpuSeconds = () => {
   const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
-const lineOnStdin = () => once(process.stdin, 'data');
+/** Waits for a line on stdin; if stdin closes first (the bench failed), this peer ends. */
+const lineOnStdin = () =>
+  new Promise<void>((resolve) => {
+    process.stdin.once('data', () => resolve());
+    process.stdin.once('end', () => process.exit(1));
+  });
 
 async function bound(host: string): Promise<Socket> {
   const socket = createSocket('udp4');

@@ -37,10 +37,13 @@ if (rates.some((r) => !(r > 0)) || !(seconds > 0) || !(datagramBytes >= 64 && da
   throw new Error('bad --rates, --seconds, --bytes or --fanout-rate');
 }
 const PEER = join(import.meta.dirname, 'bench-udp-peer.ts');
+/** How long a receiver waits at most: it ends when the sender's `end` says all came, so this only bounds a sender far slower than asked. */
+const receiverSeconds = 4 * seconds + 10;
 
 interface Sent {
   attempted: number;
   sendErrors: number;
+  sendMs: number;
   pps: number;
   cpuSeconds: number;
   lateness: { p50: number; p99: number };
@@ -62,7 +65,8 @@ function peer(args: string[]): { ready: Promise<Record<string, unknown>>; result
       lines.on('line', (line) => {
         if (line.startsWith(`${kind} `)) resolve(JSON.parse(line.slice(kind.length + 1)) as Record<string, unknown>);
       });
-      child.once('exit', (code) => reject(new Error(`bench peer ${args[0]} exited (${code}) before its ${kind}: ${stderr}`)));
+      // 'close', not 'exit': the last line of its stdout may still be on its way when it exits.
+      child.once('close', (code) => reject(new Error(`bench peer ${args[0]} exited (${code}) before its ${kind}: ${stderr}`)));
     });
   return { ready: said('ready'), result: said('result'), child };
 }
@@ -83,7 +87,7 @@ async function stopRelay(relay: ServiceProcess, port: number) {
 
 /** Runs receivers and one sender; the sender starts once every receiver is ready. */
 async function stream(sendArgs: string[], receiveArgs: string[][]): Promise<{ sent: Sent; received: Received[] }> {
-  const receivers = receiveArgs.map((args) => peer(['receive', '--seconds', String(seconds + 10), ...args]));
+  const receivers = receiveArgs.map((args) => peer(['receive', '--seconds', String(receiverSeconds), ...args]));
   await Promise.all(receivers.map((r) => r.ready));
   const sender = peer(['send', '--bytes', String(datagramBytes), ...sendArgs]);
   await sender.ready;
@@ -96,7 +100,8 @@ async function stream(sendArgs: string[], receiveArgs: string[][]): Promise<{ se
 const pct = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : 0);
 const unique = (received: Received[]) => received.flatMap((r) => r.members).reduce((sum, m) => sum + m.unique, 0);
 const receiverDrops = (received: Received[]) => received.reduce((sum, r) => sum + r.socketDrops, 0);
-const cpu = (seconds_: number) => `${Math.round(pct(seconds_, seconds))}%`;
+/** CPU seconds as a share of one core over the stream's real duration (the sender's time). */
+const cpu = (cpuSeconds: number, streamMs: number) => `${Math.round(pct(cpuSeconds, streamMs / 1000))}%`;
 const col = (value: string | number, width: number) => String(value).padStart(width);
 /** CPU microseconds per datagram read: what one costs the relay, whatever else runs on the machine. */
 const perDatagram = (cpuSeconds: number, datagrams: number) => (datagrams > 0 ? ((cpuSeconds * 1e6) / datagrams).toFixed(1) : '-');
@@ -108,16 +113,18 @@ async function senderAndReceiver(lines: string[]): Promise<void> {
     const bits = rate * datagramBytes * 8;
     const theirs = ((await iperf3(['-u', '-b', String(bits), '-l', String(datagramBytes), '-t', String(seconds)])) as { end: { sum: { packets: number; lost_percent: number; jitter_ms: number; seconds: number } } }).end.sum;
     const theirPps = theirs.packets / theirs.seconds;
-    const receiver = peer(['receive', '--raw', '--seconds', String(seconds + 10)]);
+    const receiver = peer(['receive', '--raw', '--seconds', String(receiverSeconds)]);
     const { ports } = (await receiver.ready) as { ports: number[] };
     const sender = peer(['send', '--raw', '--to', `127.0.0.1:${ports[0]}`, '--rate', String(rate), '--count', String(rate * seconds), '--bytes', String(datagramBytes)]);
     await sender.ready;
     sender.child.stdin.write('go\n');
-    const sent = (await sender.result) as unknown as Sent & { lateness: { p99: number } };
+    const sent = (await sender.result) as unknown as Sent;
     const got = (await receiver.result) as unknown as Received;
     const member = got.members[0]!;
+    // Lost against what the sender says it sent, not what the receiver learnt from `end` (which can be lost too).
+    const lost = sent.attempted - sent.sendErrors - member.unique;
     lines.push(
-      `${col(rate, 9)} | ${col(theirPps.toFixed(0), 15)}  ${col(theirs.lost_percent.toFixed(2), 6)}  ${col(theirs.jitter_ms.toFixed(3), 9)} | ${col(sent.pps.toFixed(0), 12)}  ${col((sent.pps / theirPps).toFixed(2), 5)}  ${col(pct(member.lost, sent.attempted).toFixed(2), 6)}  ${col(member.jitterMs.toFixed(3), 9)}  ${col(sent.lateness.p99.toFixed(3), 11)}  ${col(got.socketDrops, 21)}  ${col(cpu(sent.cpuSeconds), 10)}  ${col(cpu(got.cpuSeconds), 12)}`,
+      `${col(rate, 9)} | ${col(theirPps.toFixed(0), 15)}  ${col(theirs.lost_percent.toFixed(2), 6)}  ${col(theirs.jitter_ms.toFixed(3), 9)} | ${col(sent.pps.toFixed(0), 12)}  ${col((sent.pps / theirPps).toFixed(2), 5)}  ${col(pct(lost, sent.attempted).toFixed(2), 6)}  ${col(member.jitterMs.toFixed(3), 9)}  ${col(sent.lateness.p99.toFixed(3), 11)}  ${col(got.socketDrops, 21)}  ${col(cpu(sent.cpuSeconds, sent.sendMs), 10)}  ${col(cpu(got.cpuSeconds, sent.sendMs), 12)}`,
     );
     process.stderr.write(`bench-udp: sender and receiver at ${rate}/s done\n`);
   }
@@ -133,9 +140,9 @@ async function relayAlone(lines: string[]): Promise<void> {
     const relayCpu = (await processCpu(relay)) - cpuBefore;
     const counters = await stopRelay(relay, port);
     lines.push(
-      `${col(rate, 9)} | relay     ${col(run.sent.pps.toFixed(0), 10)}  ${col(pct(unique(run.received), run.sent.attempted).toFixed(2), 11)}  ${col(counters.socketDrops, 18)}  ${col(counters.dropped, 13)}  ${col(counters.sendErrors, 17)}  ${col(receiverDrops(run.received), 21)}  ${col(cpu(relayCpu), 9)}  ${col(perDatagram(relayCpu, counters.received), 11)}`,
+      `${col(rate, 9)} | relay     ${col(run.sent.pps.toFixed(0), 10)}  ${col(pct(unique(run.received), run.sent.attempted).toFixed(2), 11)}  ${col(counters.socketDrops, 18)}  ${col(counters.dropped, 13)}  ${col(counters.sendErrors, 17)}  ${col(receiverDrops(run.received), 21)}  ${col(cpu(relayCpu, run.sent.sendMs), 9)}  ${col(perDatagram(relayCpu, counters.received), 11)}`,
     );
-    const receiver = peer(['receive', '--raw', '--seconds', String(seconds + 10)]);
+    const receiver = peer(['receive', '--raw', '--seconds', String(receiverSeconds)]);
     const { ports } = (await receiver.ready) as { ports: number[] };
     const forwarder = peer(['forward', '--to', `127.0.0.1:${ports[0]}`]);
     const { port: forwardPort } = (await forwarder.ready) as { port: number };
@@ -147,7 +154,7 @@ async function relayAlone(lines: string[]): Promise<void> {
     forwarder.child.stdin.end();
     const forwarded = (await forwarder.result) as { received: number; sendErrors: number; socketDrops: number; cpuSeconds: number };
     lines.push(
-      `${' '.repeat(9)} | forwarder ${col(sent.pps.toFixed(0), 10)}  ${col(pct(got.members[0]!.unique, sent.attempted).toFixed(2), 11)}  ${col(forwarded.socketDrops, 18)}  ${col('-', 13)}  ${col(forwarded.sendErrors, 17)}  ${col(got.socketDrops, 21)}  ${col(cpu(forwarded.cpuSeconds), 9)}  ${col(perDatagram(forwarded.cpuSeconds, forwarded.received), 11)}`,
+      `${' '.repeat(9)} | forwarder ${col(sent.pps.toFixed(0), 10)}  ${col(pct(got.members[0]!.unique, sent.attempted).toFixed(2), 11)}  ${col(forwarded.socketDrops, 18)}  ${col('-', 13)}  ${col(forwarded.sendErrors, 17)}  ${col(got.socketDrops, 21)}  ${col(cpu(forwarded.cpuSeconds, sent.sendMs), 9)}  ${col(perDatagram(forwarded.cpuSeconds, forwarded.received), 11)}`,
     );
     process.stderr.write(`bench-udp: relay at ${rate}/s done\n`);
   }
@@ -168,10 +175,10 @@ async function fanOut(lines: string[]): Promise<void> {
     const groups = Array.from({ length: Math.ceil(members / 4) }, (_, i) => ['--relay', `127.0.0.1:${port}`, '--room', '1', '--members', String(Math.min(4, members - 4 * i)), '--bind', `127.0.0.${10 + i}`]);
     const cpuBefore = await processCpu(relay);
     const run = await stream(['--relay', `127.0.0.1:${port}`, '--room', '1', '--rate', String(fanoutRate), '--count', String(fanoutRate * seconds)], groups);
-    const relayCpu = cpu((await processCpu(relay)) - cpuBefore);
+    const relayCpu = cpu((await processCpu(relay)) - cpuBefore, run.sent.sendMs);
     const counters = await stopRelay(relay, port);
     lines.push(
-      `${col(members, 7)} | ${col(run.sent.pps.toFixed(0), 8)}  ${col((run.sent.pps * members).toFixed(0), 13)}  ${col(pct(unique(run.received), run.sent.attempted * members).toFixed(2), 11)}  ${col(counters.socketDrops, 18)}  ${col(counters.dropped, 13)}  ${col(counters.sendErrors, 17)}  ${col(receiverDrops(run.received), 21)}  ${col(relayCpu, 9)}`,
+      `${col(members, 7)} | ${col(run.sent.pps.toFixed(0), 8)}  ${col((counters.forwarded / (run.sent.sendMs / 1000)).toFixed(0), 13)}  ${col(pct(unique(run.received), run.sent.attempted * members).toFixed(2), 11)}  ${col(counters.socketDrops, 18)}  ${col(counters.dropped, 13)}  ${col(counters.sendErrors, 17)}  ${col(receiverDrops(run.received), 21)}  ${col(relayCpu, 9)}`,
     );
     process.stderr.write(`bench-udp: fan-out to ${members} done\n`);
   }
@@ -181,7 +188,7 @@ async function flood(lines: string[]): Promise<void> {
   lines.push('', '4. a flood: 127.0.0.2 sends as fast as it can into room 1; 127.0.0.1 streams 1000/s into room 2, to a member at 127.0.0.3 (the relay\'s default per-source limit)');
   const { relay, port } = await startRelay();
   const relayAt = `127.0.0.1:${port}`;
-  const victimReceiver = peer(['receive', '--relay', relayAt, '--room', '2', '--bind', '127.0.0.3', '--seconds', String(seconds + 10)]);
+  const victimReceiver = peer(['receive', '--relay', relayAt, '--room', '2', '--bind', '127.0.0.3', '--seconds', String(receiverSeconds)]);
   await victimReceiver.ready;
   const flooder = peer(['send', '--relay', relayAt, '--room', '1', '--bind', '127.0.0.2', '--rate', '1000000000', '--count', String(300_000 * seconds), '--bytes', String(datagramBytes)]);
   const victim = peer(['send', '--relay', relayAt, '--room', '2', '--bind', '127.0.0.1', '--rate', '1000', '--count', String(1000 * seconds), '--bytes', String(datagramBytes)]);
@@ -190,9 +197,9 @@ async function flood(lines: string[]): Promise<void> {
   flooder.child.stdin.write('go\n');
   await new Promise((resolve) => setTimeout(resolve, 200));
   victim.child.stdin.write('go\n');
-  const [flooded, streamed, got] = (await Promise.all([flooder.result, victim.result, victimReceiver.result])) as unknown as [Sent & { sendMs: number }, Sent, Received];
+  const [flooded, streamed, got] = (await Promise.all([flooder.result, victim.result, victimReceiver.result])) as unknown as [Sent, Sent, Received];
   // Its share of one core over the flood (which outlasts the other room's stream).
-  const relayCpu = `${Math.round(pct((await processCpu(relay)) - cpuBefore, flooded.sendMs / 1000))}%`;
+  const relayCpu = cpu((await processCpu(relay)) - cpuBefore, Math.max(flooded.sendMs, streamed.sendMs));
   const counters = await stopRelay(relay, port);
   lines.push(
     `flood: ${flooded.attempted} datagrams in ${(flooded.sendMs / 1000).toFixed(1)} s (${flooded.pps.toFixed(0)}/s); the relay read ${counters.received}, refused ${counters.rateLimited} as LAB_ERR_RATE_LIMITED, and its socket dropped ${counters.socketDrops}; relay cpu ${relayCpu}`,

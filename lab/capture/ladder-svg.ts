@@ -83,16 +83,23 @@ export function tcpLadderSvg(ladder: TcpLadder): string {
   section(ladder.closedFirstBy ? `the teardown: the ${ladder.closedFirstBy} closed first` : 'the capture ended before either side closed');
   for (const segment of ladder.teardown) add(segment, colours.teardown, segmentWords(segment));
   const height = y + 12;
-  const lines = [LEFT_X, RIGHT_X]
-    .map((x) => `<line x1="${x}" y1="${TOP - 8}" x2="${x}" y2="${height - 6}" stroke="#999" stroke-width="2"/>`)
+  const ends = lifelines(height, [
+    { x: LEFT_X, name: 'client', address: `${ladder.client.address}:${ladder.client.port} (ephemeral)` },
+    { x: RIGHT_X, name: 'tcp-server', address: `${ladder.server.address}:${ladder.server.port} (listening)` },
+  ]);
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="tcp-ladder" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" role="img" aria-label="TCP ladder diagram">${ends}${rows.join('')}</svg>`;
+}
+
+/** The two ends of a diagram: each one's name and address at the top, and its vertical line down to `height`. */
+function lifelines(height: number, ends: { x: number; name: string; address: string }[]): string {
+  return ends
+    .map(
+      ({ x, name, address }) =>
+        `<text x="${x}" y="20" font-size="12" font-weight="bold" text-anchor="middle">${escapeHtml(name)}</text>` +
+        `<text x="${x}" y="36" font-size="11" text-anchor="middle">${escapeHtml(address)}</text>` +
+        `<line x1="${x}" y1="${TOP - 8}" x2="${x}" y2="${height - 6}" stroke="#999" stroke-width="2"/>`,
+    )
     .join('');
-  const names = [
-    `<text x="${LEFT_X}" y="20" font-size="12" font-weight="bold" text-anchor="middle">client</text>`,
-    `<text x="${LEFT_X}" y="36" font-size="11" text-anchor="middle">${escapeHtml(`${ladder.client.address}:${ladder.client.port}`)} (ephemeral)</text>`,
-    `<text x="${RIGHT_X}" y="20" font-size="12" font-weight="bold" text-anchor="middle">tcp-server</text>`,
-    `<text x="${RIGHT_X}" y="36" font-size="11" text-anchor="middle">${escapeHtml(`${ladder.server.address}:${ladder.server.port}`)} (listening)</text>`,
-  ].join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="tcp-ladder" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" role="img" aria-label="TCP ladder diagram">${names}${lines}${rows.join('')}</svg>`;
 }
 
 /** The UDP stream's first datagrams, as SVG: no handshake before, no ACK between, no teardown after. */
@@ -110,14 +117,11 @@ export function udpPacketsSvg(udp: UdpPackets): string {
   rows.push(heading(y, 'no ACK comes back, and no FIN: the stream just stops', UDP_WIDTH));
   y += ROW;
   const height = y + 12;
-  const lines = [UDP_LEFT, UDP_RIGHT].map((x) => `<line x1="${x}" y1="${TOP - 8}" x2="${x}" y2="${height - 6}" stroke="#999" stroke-width="2"/>`).join('');
-  const names = [
-    `<text x="${UDP_LEFT}" y="20" font-size="12" font-weight="bold" text-anchor="middle">client's sender</text>`,
-    `<text x="${UDP_LEFT}" y="36" font-size="11" text-anchor="middle">${escapeHtml(source ? `${source.address}:${source.port}` : '')}</text>`,
-    `<text x="${UDP_RIGHT}" y="20" font-size="12" font-weight="bold" text-anchor="middle">udp-relay</text>`,
-    `<text x="${UDP_RIGHT}" y="36" font-size="11" text-anchor="middle">${escapeHtml(relay ? `${relay.address}:${relay.port}` : '')}</text>`,
-  ].join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="udp-packets" width="${UDP_WIDTH}" height="${height}" viewBox="0 0 ${UDP_WIDTH} ${height}" font-family="system-ui, sans-serif" role="img" aria-label="UDP datagrams">${names}${lines}${rows.join('')}</svg>`;
+  const ends = lifelines(height, [
+    { x: UDP_LEFT, name: "client's sender", address: source ? `${source.address}:${source.port}` : '' },
+    { x: UDP_RIGHT, name: 'udp-relay', address: relay ? `${relay.address}:${relay.port}` : '' },
+  ]);
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="udp-packets" width="${UDP_WIDTH}" height="${height}" viewBox="0 0 ${UDP_WIDTH} ${height}" font-family="system-ui, sans-serif" role="img" aria-label="UDP datagrams">${ends}${rows.join('')}</svg>`;
 }
 
 /** One line on a step's capture: the file, its size, and what it holds. */

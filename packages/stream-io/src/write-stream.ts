@@ -14,17 +14,25 @@ export async function writeChunk(stream: Writable, chunk: Buffer): Promise<void>
   await new Promise<void>((resolve, reject) => {
     const settle = () => {
       stream.off('drain', onDrain);
+      stream.off('error', onError);
       stream.off('close', onClose);
     };
     const onDrain = () => {
       settle();
       resolve();
     };
+    // Listening for 'error' also keeps a stream that has no listener of its own from taking the
+    // process down with it.
+    const onError = (error: Error) => {
+      settle();
+      reject(error);
+    };
     const onClose = () => {
       settle();
       reject(stream.errored ?? new Error('stream closed while writing'));
     };
     stream.on('drain', onDrain);
+    stream.on('error', onError);
     stream.on('close', onClose);
   });
 }

@@ -542,6 +542,7 @@ export class Upload {
     if (parts.usedBytes() + chunk.length > parts.quotaBytes) {
       throw new LabError('LAB_ERR_QUOTA_EXCEEDED', `the uploads in flight together passed the ${parts.quotaBytes}-byte quota`);
     }
+    if (this.#flushError) throw storageError(this.#flushError, 'the disk failed to write the upload');
     await parts.takeDisk(chunk.length);
     if (parts.claim.takenOver) throw new LabError('LAB_ERR_BUSY', 'another connection took this upload over (it resumed the same content)');
     this.#received += chunk.length;
