@@ -45,8 +45,12 @@ const cpuSeconds = () => {
 /** Waits for a line on stdin; if stdin closes first (the bench failed), this peer ends. */
 const lineOnStdin = () =>
   new Promise<void>((resolve) => {
-    process.stdin.once('data', () => resolve());
-    process.stdin.once('end', () => process.exit(1));
+    const orphaned = () => process.exit(1);
+    process.stdin.once('end', orphaned);
+    process.stdin.once('data', () => {
+      process.stdin.off('end', orphaned);
+      resolve();
+    });
   });
 
 async function bound(host: string): Promise<Socket> {
