@@ -2,13 +2,15 @@
  * Preloaded into linux.uml (LD_PRELOAD) by lab/uml-kernel.ts, so that Debian's user-mode Linux 6.1 runs
  * on hosts whose XSAVE area is larger than the one it was built for.
  *
- * The user-mode kernel keeps each guest task's FPU state in a buffer of sizeof(struct _xstate) bytes
- * (832: x87, SSE, AVX) and moves it in and out of its host processes with PTRACE_GETREGSET and
- * PTRACE_SETREGSET, NT_X86_XSTATE (arch/x86/um/os-Linux/registers.c). The host kernel accepts a short
- * buffer for GET, but SET wants the whole XSAVE area or fails with EFAULT (arch/x86/kernel/fpu/regset.c,
- * xstateregs_set: "A whole standard-format XSAVE buffer is needed"). Where the CPU has more state than
- * AVX (AVX-512, AMX, protection keys: 2,696 to 11,008 bytes), the guest then panics at its first
- * process: "userspace - ptrace set fp regs failed, errno = 14".
+ * The user-mode kernel keeps each guest task's FPU state in a buffer of its own and moves it in and out
+ * of its host processes with PTRACE_GETREGSET and PTRACE_SETREGSET, NT_X86_XSTATE
+ * (arch/x86/um/os-Linux/registers.c). The host kernel accepts a short buffer for GET, but SET wants the
+ * whole XSAVE area or fails with EFAULT (arch/x86/kernel/fpu/regset.c, xstateregs_set: "A whole
+ * standard-format XSAVE buffer is needed"). Where the CPU has more state than the buffer holds, the guest
+ * then panics at its first process: "userspace - ptrace set fp regs failed, errno = 14". Debian's 6.1
+ * build passes 2,696 bytes on a host with AVX-512 and AMX (x87 to AVX-512 and protection keys), whose
+ * whole area is 11,008 bytes (AMX's tiles); tests/support/xstate-tasks.c checks this shim with shorter
+ * buffers, where AVX and AVX-512 registers lie beyond them.
  *
  * This shim keeps, beside each of the kernel's buffers (a task's, keyed by its address), the whole
  * XSAVE area: a short GET reads the whole area into it and hands the kernel its first bytes; a short SET

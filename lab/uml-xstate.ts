@@ -21,7 +21,7 @@ export function buildXstateShim(folder: string): string {
     const why = build.error ? build.error.message : build.stderr.trim().split('\n').slice(-3).join(' ');
     throw new LabError(
       'LAB_ERR_CONFIG',
-      `the user-mode Linux kernel needs a small library built from lab/uml-xstate.c (without it, Linux 6.1's user-mode kernel panics on CPUs with AVX-512, AMX or protection keys), and the C compiler failed: ${why} (Debian: apt-get install gcc libc6-dev, or npm run bootstrap -- --uml)`,
+      `the user-mode Linux kernel needs a small library built from lab/uml-xstate.c (without it, Linux 6.1's user-mode kernel panics on CPUs with more register state than it keeps, such as AMX's), and the C compiler failed: ${why} (Debian: apt-get install gcc libc6-dev, or npm run bootstrap -- --uml)`,
     );
   }
   return output;

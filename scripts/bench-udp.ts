@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench:udp [-- --rates 10000,40000,80000,150000 --seconds 3 --bytes 512]`: the lab's UDP parts
+// `npm run bench:udp [-- --rates 10000,40000,80000,150000 --seconds 3 --bytes 512 --parts sender,relay,fanout,flood]`: the lab's UDP parts
 // against iperf3 -u at the same datagram size and rates, in one run, on the same link (loopback), each
 // part in a process of its own (scripts/bench-udp-peer.ts) as in the lab:
 //   1. sender and receiver, no relay: the lab's paced sender and counting receiver against iperf3's;
@@ -27,8 +27,12 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '3' },
     bytes: { type: 'string', default: '512' },
     'fanout-rate': { type: 'string', default: '10000' },
+    parts: { type: 'string', default: 'sender,relay,fanout,flood' },
   },
 });
+const PARTS = ['sender', 'relay', 'fanout', 'flood'] as const;
+const parts = new Set(values.parts.split(','));
+if (parts.size === 0 || [...parts].some((part) => !(PARTS as readonly string[]).includes(part))) throw new Error(`bad --parts: a comma-separated list of ${PARTS.join(', ')}`);
 const rates = values.rates.split(',').map(Number);
 const seconds = Number(values.seconds);
 const datagramBytes = Number(values.bytes);
@@ -211,10 +215,10 @@ async function flood(lines: string[]): Promise<void> {
 async function main(): Promise<void> {
   await requireIperf3();
   const lines = [`UDP, loopback, ${datagramBytes}-byte datagrams (UDP payload, as iperf3's -l), ${seconds} s per row; cpu: share of one core over the stream`];
-  await senderAndReceiver(lines);
-  await relayAlone(lines);
-  await fanOut(lines);
-  await flood(lines);
+  if (parts.has('sender')) await senderAndReceiver(lines);
+  if (parts.has('relay')) await relayAlone(lines);
+  if (parts.has('fanout')) await fanOut(lines);
+  if (parts.has('flood')) await flood(lines);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

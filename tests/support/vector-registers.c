@@ -3,8 +3,10 @@
  * sched_yield(2)s (each a switch to another thread), then checking that the value is still there.
  * Threads share one address space, which a user-mode Linux kernel runs in one host process, saving and
  * restoring each thread's registers itself through ptrace (lab/uml-xstate.c): a register it failed to
- * save or restore could come back with another thread's value, or zero. Uses zmm16 and k1 (AVX-512: beyond the 832 bytes of struct _xstate) where
- * the CPU has AVX-512, else ymm15. Exit 0: every thread kept its registers; 1: one lost them.
+ * save or restore could come back with another thread's value, or zero. Uses zmm16 and k1 where the
+ * CPU has AVX-512, else ymm15. Exit 0: every thread kept its registers; 1: one lost them. (Debian's
+ * kernel saves these itself, in its 2,696 bytes per task; what only the shim keeps, the registers beyond
+ * the kernel's buffer, tests/support/xstate-tasks.c checks.)
  */
 #include <pthread.h>
 #include <sched.h>
