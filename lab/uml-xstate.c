@@ -8,9 +8,9 @@
  * whole XSAVE area or fails with EFAULT (arch/x86/kernel/fpu/regset.c, xstateregs_set: "A whole
  * standard-format XSAVE buffer is needed"). Where the CPU has more state than the buffer holds, the guest
  * then panics at its first process: "userspace - ptrace set fp regs failed, errno = 14". Debian's 6.1
- * build passes 2,696 bytes on a host with AVX-512 and AMX (x87 to AVX-512 and protection keys), whose
- * whole area is 11,008 bytes (AMX's tiles); tests/support/xstate-tasks.c checks this shim with shorter
- * buffers, where AVX and AVX-512 registers lie beyond them.
+ * build passes 2,696 bytes (x87 to AVX-512 and protection keys); with AMX the whole area is 11,008.
+ * tests/support/xstate-tasks.c checks this shim with shorter buffers, where AVX and AVX-512 registers
+ * lie beyond them.
  *
  * This shim keeps, beside each of the kernel's buffers (a task's, keyed by its address), the whole
  * XSAVE area: a short GET reads the whole area into it and hands the kernel its first bytes; a short SET

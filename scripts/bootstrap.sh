@@ -84,7 +84,7 @@ ensure_uml() {
     PATH="$PATH:/usr/sbin:/sbin" command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
   done
   # The C compiler and libc's headers build lab/uml-xstate.c, without which this 6.1 user-mode kernel
-  # panics on CPUs with more register state than AVX (AVX-512, AMX, protection keys).
+  # panics on CPUs with more register state than its buffer holds (AMX's).
   [ -e /usr/include/stdio.h ] || missing+=(libc6-dev)
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | grep .)
   [ ${#missing[@]} -eq 0 ] && return

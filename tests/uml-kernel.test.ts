@@ -36,10 +36,10 @@ describe('the user-mode Linux kernel on this CPU', { timeout: 600_000 }, () => {
     assert.match(run.stdout, /: kept$|no AVX/m);
   });
 
-  it('the register shim keeps each task\'s registers beyond the kernel\'s buffer, where one area for all would not', () => {
-    // The guest test above cannot tell: Debian's 6.1 kernel saves 2,696 bytes per task on this host
-    // (x87 to AVX-512 and protection keys), and what lies beyond (AMX) no guest program may use. So
-    // tests/support/xstate-tasks.c plays the kernel's part with buffers of 576 bytes, on the host.
+  it('the register shim keeps each task\'s registers beyond the kernel\'s buffer, where one area for all would not', { skip: process.arch !== 'x64' && 'x86-64 registers' }, (t) => {
+    // The guest test above cannot tell: Debian's 6.1 kernel passes buffers of 2,696 bytes (x87 to
+    // AVX-512 and protection keys), and what lies beyond them (AMX) no guest program may use. So
+    // tests/support/xstate-tasks.c plays the kernel's part on the host, with buffers of 576 bytes.
     const folder = mkdtempSync(join(tmpdir(), 'lab-xstate-'));
     exchanges.push(folder);
     const shim = buildXstateShim(folder);
@@ -48,9 +48,12 @@ describe('the user-mode Linux kernel on this CPU', { timeout: 600_000 }, () => {
     assert.equal(build.status, 0, build.stderr);
     const run = (env: NodeJS.ProcessEnv) => spawnSync(program, [], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 30_000 });
     const withShim = run({ LD_PRELOAD: shim });
+    if (withShim.status === 0 && /^no AVX/.test(withShim.stdout)) {
+      t.skip('no AVX: no register lies beyond the legacy area and the header');
+      return;
+    }
     assert.equal(withShim.status, 0, withShim.stdout + withShim.stderr);
-    assert.match(withShim.stdout, /task A kept its registers, task B kept its registers$|no AVX/m);
-    if (/no AVX/.test(withShim.stdout)) return;
+    assert.match(withShim.stdout, /task B started with A's registers, task A kept its registers, task B kept its registers$/m);
     // Without the shim the host refuses the short restore: what panics the kernel.
     const without = run({});
     assert.equal(without.status, 2, without.stdout);

@@ -81,8 +81,8 @@ describe('sweeps on a kernel that has netem', { timeout: 1_200_000 }, () => {
 
   it('reorder 0%, 10%, 25% with delay 10ms: more datagrams out of order at every step, as netem predicts; TCP identical', async () => {
     // A datagram counts as out of order when a later one, sent at once by netem, overtook it while it
-    // waited its 10 ms: about (1 - p) * (1 - (1 - p)^k) of them, k the two or three sent in those 10 ms at
-    // 250/s. That peaks near p = 40%: at 25% and 50% the model expects 327 and 375 of 1000 with 99% bands
+    // waited its 10 ms: about (1 - p) * (1 - (1 - p)^k) of them, k = 2 at 250/s (the two sent 4 and 8 ms
+    // later). That peaks near p = 40%: at 25% and 50% the model expects 327 and 375 of 1000 with 99% bands
     // that overlap (290-359, 346-401), so a rise between them is not what netem promises; at 10% it
     // expects 170 (130-205), well apart from 25%.
     const result = await sweep('reorder 0%,10%,25%', { profile: 'delay 10ms', modes: ['unicast'] });

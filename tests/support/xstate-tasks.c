@@ -5,13 +5,15 @@
  * PTRACE_SETREGSET when it runs again, as user-mode Linux does for a guest's threads (one host process
  * per address space). The buffers are SHORT bytes long: the legacy area and the XSAVE header only, so
  * that every vector register beyond them (AVX's upper halves, AVX-512's zmm16 and k1) is the shim's to
- * keep per task. The kernel's own buffer may be longer (it covers AVX-512 on some builds), so its guest
+ * keep per task. Debian's kernel passes longer buffers (2,696 bytes, which hold AVX-512), so a guest
  * cannot see what this program sees: a shim that kept one area for every task, or none, fails here.
  *
- * The traced process sets task A's values, stops; task B inherits them (a new task starts from the
- * process's state, as the shim's first SET of a buffer does), sets its own, stops; A runs again and must
- * find its own values, then B its own. Exit 0: both tasks kept their registers; 1: one lost them (the
- * line says which); 2: ptrace refused (without the shim, the host's SET refuses a short buffer: EFAULT).
+ * Task A sets its values and stops. Task B starts as a copy of A (its buffer a copy of A's, as the
+ * kernel's fork copies a task's registers; the shim's first restore of a buffer takes the rest from the
+ * process), checks it has A's values, sets its own and stops. A runs again and must find its own values,
+ * then B its own. Exit 0: every check held; 1: a task lost its registers (the line says which); 2: the
+ * check could not run (the line says why; without the shim, the host refuses the short restore: EFAULT).
+ * x86-64 Linux only: raw system calls and x86 vector registers.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -30,41 +32,52 @@
 #endif
 #define SHORT 576 /* 512 bytes of legacy (x87, SSE) state and the 64-byte XSAVE header */
 
-/* A stop the tracer sees, by raw system calls: no library code runs between the register reads and writes. */
-static void stop_here(void) {
-  long pid;
-  __asm__ volatile("syscall" : "=a"(pid) : "a"(39L) : "rcx", "r11", "memory"); /* getpid */
-  __asm__ volatile("syscall" ::"a"(62L), "D"(pid), "S"((long)SIGSTOP) : "rcx", "r11", "memory"); /* kill */
-}
-
-struct seen {
-  uint64_t a[8], b[8];
-  uint16_t mask_a, mask_b;
-};
-
 #define A_VALUE 0x0a0a0a0a0a0a0a0aull
 #define B_VALUE 0x0b0b0b0b0b0b0b0bull
+#define A_MASK 0xaaaa
+#define B_MASK 0xbbbb
+
+/* What the traced process read: B's registers when it started, A's when it ran again, then B's. */
+struct seen {
+  uint64_t inherited[8], a[8], b[8];
+  uint16_t mask_inherited, mask_a, mask_b;
+};
+
+/*
+ * kill(getpid(), SIGSTOP) by raw system calls, inside each task's one asm block: between setting a
+ * register and reading it back, no code runs but these instructions (a compiler may use any vector
+ * register between two asm statements; the kernel keeps them across a system call).
+ */
+#define STOP "movl $39, %%eax\n\tsyscall\n\tmovl %%eax, %%edi\n\tmovl $19, %%esi\n\tmovl $62, %%eax\n\tsyscall\n\t"
 
 __attribute__((target("avx512f"))) static void tasks_avx512(struct seen *seen) {
   uint64_t a = A_VALUE, b = B_VALUE;
-  __asm__ volatile("vpbroadcastq %0, %%zmm16\n\tkmovw %1, %%k1" ::"r"(a), "r"(0xaaaau) : "xmm16", "k1");
-  stop_here(); /* A stops; B runs */
-  __asm__ volatile("vpbroadcastq %0, %%zmm16\n\tkmovw %1, %%k1" ::"r"(b), "r"(0xbbbbu) : "xmm16", "k1");
-  stop_here(); /* B stops; A runs */
-  __asm__ volatile("vmovdqu64 %%zmm16, %0\n\tkmovw %%k1, %%eax\n\tmovw %%ax, %1" : "=m"(seen->a), "=m"(seen->mask_a)::"eax");
-  stop_here(); /* A stops; B runs */
-  __asm__ volatile("vmovdqu64 %%zmm16, %0\n\tkmovw %%k1, %%eax\n\tmovw %%ax, %1" : "=m"(seen->b), "=m"(seen->mask_b)::"eax");
+  __asm__ volatile(
+      "vpbroadcastq %[a], %%zmm16\n\tmovl %[am], %%eax\n\tkmovw %%eax, %%k1\n\t" /* A */
+      STOP
+      "vmovdqu64 %%zmm16, %[inherited]\n\tkmovw %%k1, %%eax\n\tmovw %%ax, %[mask_inherited]\n\t" /* B */
+      "vpbroadcastq %[b], %%zmm16\n\tmovl %[bm], %%eax\n\tkmovw %%eax, %%k1\n\t"
+      STOP
+      "vmovdqu64 %%zmm16, %[seen_a]\n\tkmovw %%k1, %%eax\n\tmovw %%ax, %[mask_a]\n\t" /* A */
+      STOP
+      "vmovdqu64 %%zmm16, %[seen_b]\n\tkmovw %%k1, %%eax\n\tmovw %%ax, %[mask_b]\n\t" /* B */
+      : [inherited] "=m"(seen->inherited), [mask_inherited] "=m"(seen->mask_inherited), [seen_a] "=m"(seen->a), [mask_a] "=m"(seen->mask_a),
+        [seen_b] "=m"(seen->b), [mask_b] "=m"(seen->mask_b)
+      : [a] "r"(a), [b] "r"(b), [am] "i"(A_MASK), [bm] "i"(B_MASK)
+      : "rax", "rcx", "rdi", "rsi", "r11", "xmm16", "k1", "memory");
 }
 
 __attribute__((target("avx"))) static void tasks_avx(struct seen *seen) {
   uint64_t a[4] = {A_VALUE, A_VALUE, A_VALUE, A_VALUE}, b[4] = {B_VALUE, B_VALUE, B_VALUE, B_VALUE};
-  __asm__ volatile("vmovdqu %0, %%ymm15" ::"m"(a) : "xmm15");
-  stop_here();
-  __asm__ volatile("vmovdqu %0, %%ymm15" ::"m"(b) : "xmm15");
-  stop_here();
-  __asm__ volatile("vmovdqu %%ymm15, %0" : "=m"(*(uint64_t(*)[4])seen->a));
-  stop_here();
-  __asm__ volatile("vmovdqu %%ymm15, %0" : "=m"(*(uint64_t(*)[4])seen->b));
+  __asm__ volatile(
+      "vmovdqu %[a], %%ymm15\n\t" STOP      /* A */
+      "vmovdqu %%ymm15, %[inherited]\n\t"   /* B */
+      "vmovdqu %[b], %%ymm15\n\t" STOP
+      "vmovdqu %%ymm15, %[seen_a]\n\t" STOP /* A */
+      "vmovdqu %%ymm15, %[seen_b]\n\t"      /* B */
+      : [inherited] "=m"(*(uint64_t(*)[4])seen->inherited), [seen_a] "=m"(*(uint64_t(*)[4])seen->a), [seen_b] "=m"(*(uint64_t(*)[4])seen->b)
+      : [a] "m"(a), [b] "m"(b)
+      : "rax", "rcx", "rdi", "rsi", "r11", "xmm15", "memory");
 }
 
 /* The traced process: runs both tasks' steps, writes what it saw into the pipe, exits. */
@@ -78,20 +91,63 @@ static int traced(int wide, int out) {
 }
 
 static unsigned char buffer_a[SHORT], buffer_b[SHORT]; /* each task's, as the kernel keeps one per task */
+static pid_t child;
+static int reaped;
 
-static int regset(int request, pid_t pid, unsigned char *buffer, const char *what) {
+/* Waits for the traced process's next SIGSTOP; anything else (another signal, an exit) ends the check. */
+static int stopped(void) {
+  int status;
+  if (waitpid(child, &status, 0) != child) {
+    printf("waitpid: %s\n", strerror(errno));
+    return -1;
+  }
+  if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP) return 0;
+  if (WIFSTOPPED(status)) printf("the traced process stopped with signal %d\n", WSTOPSIG(status));
+  else {
+    reaped = 1;
+    printf("the traced process ended early (status 0x%x)\n", status);
+  }
+  return -1;
+}
+
+static int regset(int request, unsigned char *buffer, const char *what) {
   struct iovec iov = {buffer, SHORT};
-  if (ptrace(request, pid, (void *)NT_X86_XSTATE, &iov) == 0) return 0;
+  if (ptrace(request, child, (void *)NT_X86_XSTATE, &iov) == 0) return 0;
   printf("%s: %s\n", what, strerror(errno));
   return -1;
 }
 
-/* Waits for the next stop, saves the task that ran, restores the one that runs next, lets it go. */
-static int switch_tasks(pid_t pid, unsigned char *from, unsigned char *to) {
+static int save(unsigned char *buffer) { return regset(PTRACE_GETREGSET, buffer, "save (short PTRACE_GETREGSET)"); }
+static int restore(unsigned char *buffer) { return regset(PTRACE_SETREGSET, buffer, "restore (short PTRACE_SETREGSET)"); }
+static int go(void) {
+  if (ptrace(PTRACE_CONT, child, NULL, NULL) == 0) return 0;
+  printf("PTRACE_CONT: %s\n", strerror(errno));
+  return -1;
+}
+
+/* The kernel's part: at each stop, save the task that ran and restore the one that runs next. */
+static int play(void) {
+  if (stopped() || go()) return -1; /* the stop after PTRACE_TRACEME: no task has run yet */
+  if (stopped() || save(buffer_a)) return -1;
+  memcpy(buffer_b, buffer_a, SHORT); /* B is born a copy of A */
+  if (restore(buffer_b) || go()) return -1;
+  if (stopped() || save(buffer_b) || restore(buffer_a) || go()) return -1;
+  if (stopped() || save(buffer_a) || restore(buffer_b) || go()) return -1;
   int status;
-  if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) return -1;
-  if (regset(PTRACE_GETREGSET, pid, from, "save (short PTRACE_GETREGSET)") || regset(PTRACE_SETREGSET, pid, to, "restore (short PTRACE_SETREGSET)")) return -1;
-  return ptrace(PTRACE_CONT, pid, NULL, NULL);
+  if (waitpid(child, &status, 0) != child) return -1;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    reaped = WIFEXITED(status) || WIFSIGNALED(status);
+    printf("the traced process did not end well (status 0x%x)\n", status);
+    return -1;
+  }
+  reaped = 1;
+  return 0;
+}
+
+static int lanes_hold(const uint64_t *lanes, int count, uint64_t value) {
+  for (int i = 0; i < count; i++)
+    if (lanes[i] != value) return 0;
+  return 1;
 }
 
 int main(void) {
@@ -101,29 +157,35 @@ int main(void) {
     return 0;
   }
   int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) return 2;
-  pid_t pid = fork();
-  if (pid == 0) _exit(traced(wide, pipe_fds[1]));
+  if (pipe(pipe_fds) != 0) {
+    printf("pipe: %s\n", strerror(errno));
+    return 2;
+  }
+  child = fork();
+  if (child < 0) {
+    printf("fork: %s\n", strerror(errno));
+    return 2;
+  }
+  if (child == 0) _exit(traced(wide, pipe_fds[1]));
   close(pipe_fds[1]);
-  int status;
-  /* The first stop (after PTRACE_TRACEME): no task has run yet. Then A runs and stops: save A, start B
-     (a buffer never saved: B starts from the process's state); B stops: save B, restore A; and so on. */
-  if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status) || ptrace(PTRACE_CONT, pid, NULL, NULL) != 0 || switch_tasks(pid, buffer_a, buffer_b) ||
-      switch_tasks(pid, buffer_b, buffer_a) || switch_tasks(pid, buffer_a, buffer_b)) {
-    kill(pid, SIGKILL); /* not left stopped, holding its parent's output open */
-    waitpid(pid, &status, 0);
+  if (play() != 0) {
+    if (!reaped) {
+      kill(child, SIGKILL); /* not left stopped, holding its parent's output open */
+      waitpid(child, NULL, 0);
+    }
     return 2;
   }
   struct seen seen;
-  ssize_t got = read(pipe_fds[0], &seen, sizeof seen);
-  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != (ssize_t)sizeof seen) {
-    puts("the traced process failed");
+  if (read(pipe_fds[0], &seen, sizeof seen) != (ssize_t)sizeof seen) {
+    puts("the traced process did not say what it saw");
     return 2;
   }
-  int lanes = wide ? 8 : 4, lost = 0;
-  for (int i = 0; i < lanes; i++) lost |= (seen.a[i] != A_VALUE) | ((seen.b[i] != B_VALUE) << 1);
-  if (wide) lost |= (seen.mask_a != 0xaaaa) | ((seen.mask_b != 0xbbbb) << 1);
-  printf("%s, buffers of %d bytes: task A %s, task B %s\n", wide ? "zmm16 and k1" : "ymm15", SHORT, lost & 1 ? "LOST its registers" : "kept its registers",
-         lost & 2 ? "LOST its registers" : "kept its registers");
-  return lost ? 1 : 0;
+  int lanes = wide ? 8 : 4;
+  int inherited = lanes_hold(seen.inherited, lanes, A_VALUE) && (!wide || seen.mask_inherited == A_MASK);
+  int kept_a = lanes_hold(seen.a, lanes, A_VALUE) && (!wide || seen.mask_a == A_MASK);
+  int kept_b = lanes_hold(seen.b, lanes, B_VALUE) && (!wide || seen.mask_b == B_MASK);
+  printf("%s, buffers of %d bytes: task B %s, task A %s, task B %s\n", wide ? "zmm16 and k1" : "ymm15", SHORT,
+         inherited ? "started with A's registers" : "did NOT start with A's registers", kept_a ? "kept its registers" : "LOST its registers",
+         kept_b ? "kept its registers" : "LOST its registers");
+  return inherited && kept_a && kept_b ? 0 : 1;
 }
