@@ -4,8 +4,10 @@
 //   send     a paced stream (the lab's sendStream) into a relay room, or straight to --to (--raw)
 //   receive  --members K members of a room counting the stream (StreamReceiver), or one plain socket (--raw)
 //   forward  a plain UDP forwarder to --to: what a relay costs without rooms, membership or limits
+//   blast    a bare socket sending --count datagrams to --to as fast as it can: what a send costs Node.js
+//   sink     a bare socket that only counts what arrives: what a receive costs Node.js
 // Each prints `ready {json}` once set up, and `result {json}` at its end. A sender waits for a line on
-// stdin before it sends; a forwarder runs until its stdin closes.
+// stdin before it sends; a forwarder and a sink run until their stdin closes.
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -144,7 +146,50 @@ async function forward(): Promise<void> {
   process.exit(0);
 }
 
-const roles: Record<string, () => Promise<void>> = { send, receive, forward };
+async function blast(): Promise<void> {
+  const socket = await bound(values.bind);
+  const to = address(values.to);
+  const count = Number(values.count);
+  const bytes = Buffer.alloc(Number(values.bytes));
+  let sendErrors = 0;
+  // A callback on each send, as the relay's: it counts the errors UDP reports (udp(7)).
+  const sent = (error: Error | null) => {
+    if (error) sendErrors++;
+  };
+  say('ready', {});
+  await lineOnStdin();
+  const cpu = cpuSeconds();
+  const started = performance.now();
+  let attempted = 0;
+  await new Promise<void>((resolve) => {
+    // 256 a turn, then a turn of the event loop for the callbacks: as the lab's sender when it is behind.
+    const turn = () => {
+      for (let i = 0; i < 256 && attempted < count; i++, attempted++) socket.send(bytes, to.port, to.address, sent);
+      if (attempted < count) setImmediate(turn);
+      else setImmediate(resolve);
+    };
+    turn();
+  });
+  const sendMs = performance.now() - started;
+  say('result', { attempted, sendErrors, sendMs, pps: attempted / (sendMs / 1000), cpuSeconds: cpuSeconds() - cpu });
+  process.exit(0);
+}
+
+async function sink(): Promise<void> {
+  const socket = await bound(values.bind);
+  let received = 0;
+  socket.on('message', () => received++);
+  const port = socket.address().port;
+  const dropsBefore = (await readUdpSocketDrops(port)) ?? 0;
+  say('ready', { port });
+  const cpu = cpuSeconds();
+  process.stdin.resume();
+  await once(process.stdin, 'end');
+  say('result', { received, socketDrops: ((await readUdpSocketDrops(port)) ?? 0) - dropsBefore, cpuSeconds: cpuSeconds() - cpu });
+  process.exit(0);
+}
+
+const roles: Record<string, () => Promise<void>> = { send, receive, forward, blast, sink };
 const role = roles[positionals[0] ?? ''];
-if (!role) throw new Error('usage: bench-udp-peer.ts send|receive|forward [options]');
+if (!role) throw new Error(`usage: bench-udp-peer.ts ${Object.keys(roles).join('|')} [options]`);
 await role();

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm run bench:udp [-- --rates 10000,40000,80000,150000 --seconds 3 --bytes 512 --parts sender,relay,fanout,flood]`: the lab's UDP parts
+// `npm run bench:udp [-- --rates 10000,40000,80000,150000 --seconds 3 --bytes 512 --parts floor,sender,relay,fanout,flood]`: the lab's UDP parts
 // against iperf3 -u at the same datagram size and rates, in one run, on the same link (loopback), each
 // part in a process of its own (scripts/bench-udp-peer.ts) as in the lab:
+//   0. the floor: what one datagram costs this machine, in C (iperf3 as fast as it can) and through a
+//      bare Node.js socket (sending as fast as it can, and only counting what arrives);
 //   1. sender and receiver, no relay: the lab's paced sender and counting receiver against iperf3's;
 //   2. the relay: the lab's sender through the relay (rooms, membership, limits) to one member, and the
 //      same through a plain UDP forwarder (no checks at all), so the relay's own cost shows;
@@ -27,10 +29,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '3' },
     bytes: { type: 'string', default: '512' },
     'fanout-rate': { type: 'string', default: '10000' },
-    parts: { type: 'string', default: 'sender,relay,fanout,flood' },
+    parts: { type: 'string', default: 'floor,sender,relay,fanout,flood' },
   },
 });
-const PARTS = ['sender', 'relay', 'fanout', 'flood'] as const;
+const PARTS = ['floor', 'sender', 'relay', 'fanout', 'flood'] as const;
 const parts = new Set(values.parts.split(','));
 if (parts.size === 0 || [...parts].some((part) => !(PARTS as readonly string[]).includes(part))) throw new Error(`bad --parts: a comma-separated list of ${PARTS.join(', ')}`);
 const rates = values.rates.split(',').map(Number);
@@ -109,6 +111,36 @@ const cpu = (cpuSeconds: number, streamMs: number) => `${Math.round(pct(cpuSecon
 const col = (value: string | number, width: number) => String(value).padStart(width);
 /** CPU microseconds per datagram read: what one costs the relay, whatever else runs on the machine. */
 const perDatagram = (cpuSeconds: number, datagrams: number) => (datagrams > 0 ? ((cpuSeconds * 1e6) / datagrams).toFixed(1) : '-');
+
+/** CPU microseconds per datagram from iperf3's own figures: its share of a core over the test. */
+const iperf3PerDatagram = (percent: number, seconds: number, datagrams: number) => perDatagram((percent / 100) * seconds, datagrams);
+
+async function floor(lines: string[]): Promise<void> {
+  lines.push('', '0. the floor: what one datagram costs this machine; iperf3 -u -b 0 (C, as fast as it can) against a bare Node.js socket sending as fast as it can to one that only counts (no pacing, no decoding)');
+  lines.push('path     sent pps  received %  receiver socket drops  send µs/datagram  receive µs/datagram   (µs: CPU time)');
+  const theirs = (await iperf3(['-u', '-b', '0', '-l', String(datagramBytes), '-t', String(seconds)])) as {
+    end: { sum: { packets: number; lost_packets: number; seconds: number }; cpu_utilization_percent: { host_total: number; remote_total: number } };
+  };
+  const { sum, cpu_utilization_percent: cpuShare } = theirs.end;
+  const theirSend = iperf3PerDatagram(cpuShare.host_total, sum.seconds, sum.packets);
+  const theirReceive = iperf3PerDatagram(cpuShare.remote_total, sum.seconds, sum.packets - sum.lost_packets);
+  lines.push(`iperf3  ${col((sum.packets / sum.seconds).toFixed(0), 9)}  ${col(pct(sum.packets - sum.lost_packets, sum.packets).toFixed(2), 10)}  ${col('-', 21)}  ${col(theirSend, 16)}  ${col(theirReceive, 19)}`);
+  const sink = peer(['sink']);
+  const { port } = (await sink.ready) as { port: number };
+  const blast = peer(['blast', '--to', `127.0.0.1:${port}`, '--count', String(150_000 * seconds), '--bytes', String(datagramBytes)]);
+  await blast.ready;
+  blast.child.stdin.write('go\n');
+  const sent = (await blast.result) as unknown as Sent;
+  await new Promise((resolve) => setTimeout(resolve, 500)); // what is queued still, the sink reads
+  sink.child.stdin.end();
+  const got = (await sink.result) as { received: number; socketDrops: number; cpuSeconds: number };
+  const ourSend = perDatagram(sent.cpuSeconds, sent.attempted);
+  const ourReceive = perDatagram(got.cpuSeconds, got.received);
+  lines.push(`node.js ${col(sent.pps.toFixed(0), 9)}  ${col(pct(got.received, sent.attempted).toFixed(2), 10)}  ${col(got.socketDrops, 21)}  ${col(ourSend, 16)}  ${col(ourReceive, 19)}`);
+  const ceiling = (send: string, receive: string) => Math.round(1e6 / (Number(send) + Number(receive))).toLocaleString('en-US');
+  lines.push(`a forwarder (the relay, to one member) costs at least a receive and a send a datagram: on one whole core at most ${ceiling(theirSend, theirReceive)}/s in C, ${ceiling(ourSend, ourReceive)}/s through Node.js sockets`);
+  process.stderr.write('bench-udp: floor done\n');
+}
 
 async function senderAndReceiver(lines: string[]): Promise<void> {
   lines.push('', '1. sender -> receiver, no relay (iperf3 -u against the lab\'s paced sender and counting receiver)');
@@ -215,6 +247,7 @@ async function flood(lines: string[]): Promise<void> {
 async function main(): Promise<void> {
   await requireIperf3();
   const lines = [`UDP, loopback, ${datagramBytes}-byte datagrams (UDP payload, as iperf3's -l), ${seconds} s per row; cpu: share of one core over the stream`];
+  if (parts.has('floor')) await floor(lines);
   if (parts.has('sender')) await senderAndReceiver(lines);
   if (parts.has('relay')) await relayAlone(lines);
   if (parts.has('fanout')) await fanOut(lines);
