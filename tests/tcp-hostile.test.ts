@@ -134,6 +134,27 @@ describe('TCP server against clients that would hurt the others (processes)', { 
     assert.equal(got.sha256, kept.sha256);
   });
 
+  it('stores a 1 MiB file on a 64 MiB volume with its default options, and still keeps a reserve there', async () => {
+    // A fixed 64 MiB reserve refused every upload on such a volume; the default is now 5% of it.
+    const mountAndRun = 'mount -t tmpfs -o size=64m lab-data "$0" && exec "$@"';
+    const prefix = ['unshare', '--mount', ...(process.getuid?.() === 0 ? [] : ['--map-root-user']), 'sh', '-c', mountAndRun, join(dir, 'volume')];
+    await mkdir(join(dir, 'volume'), { recursive: true });
+    const { server, endpoint } = await start('volume', [], prefix);
+    const listening = server.logs.find((entry) => entry.event === 'listening');
+    assert.equal(listening?.diskReserveBytes, Math.floor(0.05 * 64 * MiB));
+    const files = join(dir, 'volume-files');
+    await mkdir(files, { recursive: true });
+    const data = randomBytes(MiB);
+    await writeFile(join(files, 'one.bin'), data);
+    const sent = await runClient(['send', join(files, 'one.bin'), '--as', 'one.bin', '--server', endpoint, '--json', '--progress', 'none', '--retries', '0']);
+    assert.equal(sent.status, 0, sent.stderr);
+    // The reserve is still kept: a file that would eat into it is refused before its body.
+    await writeFile(join(files, 'big.bin'), randomBytes(62 * MiB));
+    const refused = await runClient(['send', join(files, 'big.bin'), '--as', 'big.bin', '--server', endpoint, '--json', '--progress', 'none', '--retries', '0']);
+    assert.equal(refused.status, 5, refused.stderr);
+    assert.match(refused.stderr, /LAB_ERR_DISK_FULL/);
+  });
+
   it('starts a 1 KiB upload as fast with 8,000 partial uploads kept as with none', async () => {
     const crowdedDir = join(dir, 'crowded');
     await mkdir(crowdedDir, { recursive: true });

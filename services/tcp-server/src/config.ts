@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_HEADER_BYTES, endpointListSchema } from '@lab/protocol';
 import { loggingOptions, nonNegativeIntSchema, positiveIntSchema, type OptionSpecs } from '@lab/runtime';
+import { diskReserveSchema } from './disk-reserve.ts';
 
 export const tcpServerOptions = {
   listen: {
@@ -19,10 +20,10 @@ export const tcpServerOptions = {
     schema: nonNegativeIntSchema,
   },
   diskReserveBytes: {
-    description: 'free space on the data directory\'s file system that uploads never take, in bytes',
+    description: 'free space on the data directory\'s file system that uploads never take, in bytes; auto: the smaller of 64 MiB and 5% of that file system',
     env: 'TCP_SERVER_DISK_RESERVE_BYTES',
-    default: String(64 * 1024 ** 2),
-    schema: nonNegativeIntSchema,
+    default: 'auto',
+    schema: diskReserveSchema,
   },
   partialTtlMs: { description: 'remove a kept partial upload not written for this many ms', env: 'TCP_SERVER_PARTIAL_TTL_MS', default: String(24 * 3600_000), schema: positiveIntSchema },
   maxPartials: { description: 'most partial uploads kept, in total (the oldest make room)', env: 'TCP_SERVER_MAX_PARTIALS', default: '1000', schema: nonNegativeIntSchema },

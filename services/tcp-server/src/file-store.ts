@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { checkFileName, LabError } from '@lab/protocol';
 import { FILE_CHUNK_BYTES, writeChunk } from '@lab/stream-io';
+import { diskReserveFor, type DiskReserve } from './disk-reserve.ts';
 import { StorageLedger, type PartialEntry, type PartialLimits } from './storage-ledger.ts';
 
 export interface StoredFile {
@@ -26,8 +27,11 @@ export interface FileStat {
 export interface StoreLimits {
   /** Stored files plus partials (kept, or being written) may not pass this many bytes. */
   quotaBytes: number;
-  /** Free space on the data directory's file system that uploads never take: the server can always answer. */
-  diskReserveBytes: number;
+  /**
+   * Free space on the data directory's file system that uploads never take, so that the server can always
+   * answer: bytes, or `auto` (the smaller of 64 MiB and 5% of that file system, found at `init`).
+   */
+  diskReserveBytes: DiskReserve;
   partials: PartialLimits;
 }
 
@@ -134,6 +138,8 @@ export class FileStore {
   #housekeeping: Promise<unknown> = Promise.resolve();
   /** Free bytes as last asked of the file system, less what uploads wrote since. */
   #disk: { free: number; sinceCheck: number } | null = null;
+  /** The disk reserve in bytes: the setting, or what `auto` came to for this file system at `init`. */
+  #reserveBytes: number;
 
   constructor(dir: string, limits: Partial<StoreLimits> = {}, clock: () => number = Date.now) {
     this.dir = dir;
@@ -143,11 +149,19 @@ export class FileStore {
       partials: { ...DEFAULT_STORE_LIMITS.partials, ...limits.partials },
     };
     this.#clock = clock;
+    this.#reserveBytes = this.limits.diskReserveBytes === 'auto' ? 0 : this.limits.diskReserveBytes;
+  }
+
+  /** Free space uploads leave on the data directory's file system, in bytes. */
+  get diskReserveBytes(): number {
+    return this.#reserveBytes;
   }
 
   /** Reads the directory once, removes expired partials and those over the caps, and starts expiring the rest. */
   async init(): Promise<{ stored: number; partials: number; removed: number }> {
     await mkdir(this.dir, { recursive: true });
+    const volume = await statfs(this.dir);
+    this.#reserveBytes = diskReserveFor(this.limits.diskReserveBytes, volume.blocks * volume.bsize);
     let stored = 0;
     for (const entry of await readdir(this.dir, { withFileTypes: true })) {
       if (!entry.isFile()) continue;
@@ -234,7 +248,7 @@ export class FileStore {
 
   /** Counts `n` bytes about to be written by an upload; LAB_ERR_DISK_FULL if they would eat into the reserve. */
   async #takeDisk(n: number): Promise<void> {
-    const reserve = this.limits.diskReserveBytes;
+    const reserve = this.#reserveBytes;
     if (!this.#disk || this.#disk.sinceCheck >= DISK_CHECK_EVERY_BYTES || this.#disk.free - n < reserve) await this.#freeBytes();
     const disk = this.#disk!;
     if (disk.free - n < reserve) throw new LabError('LAB_ERR_DISK_FULL', `the disk has ${disk.free} bytes free, and ${reserve} are kept in reserve`);
@@ -340,8 +354,8 @@ export class FileStore {
         throw new LabError('LAB_ERR_QUOTA_EXCEEDED', `storing ${remaining} more bytes would use ${used + remaining} of the ${this.limits.quotaBytes}-byte quota`);
       }
       const free = await this.#freeBytes();
-      if (remaining + this.limits.diskReserveBytes > free) {
-        throw new LabError('LAB_ERR_DISK_FULL', `${remaining} bytes do not fit: ${free} bytes free, of which ${this.limits.diskReserveBytes} are kept in reserve`);
+      if (remaining + this.#reserveBytes > free) {
+        throw new LabError('LAB_ERR_DISK_FULL', `${remaining} bytes do not fit: ${free} bytes free, of which ${this.#reserveBytes} are kept in reserve`);
       }
       stillOurs();
       // From here on the partial is this upload's: its writer, its clock, its length.

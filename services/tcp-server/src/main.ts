@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const where = formatEndpoint(bound.endpoint);
     // The fixed readiness line (one per listener) that tests and health checks wait for.
     const msg = bound.endpoint.kind === 'unix' ? `listening on unix ${bound.endpoint.path}` : `listening on tcp ${where}`;
-    log.info('listening', { msg, endpoint: where, backlog: bound.backlog, dataDir: config.dataDir });
+    log.info('listening', { msg, endpoint: where, backlog: bound.backlog, dataDir: config.dataDir, diskReserveBytes: store.diskReserveBytes });
   }
   onShutdown(() => server.close(config.graceMs), (signal) => log.info('shutdown', { signal, graceMs: config.graceMs, open: server.connections }));
 }
