@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statfsSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statfsSync, writeFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LabError } from '@lab/protocol';
 import { buildXstateShim } from './uml-xstate.ts';
 
@@ -49,7 +49,10 @@ export function findUmlKernel(): UmlKernel | null {
 }
 
 export interface GuestJob {
-  /** The command, with absolute paths: the guest's root is the host's filesystem, so they are the same inside. */
+  /**
+   * The command, with absolute paths: the guest's root is the host's filesystem, so they are the same
+   * inside (a folder under /tmp, /run or /dev included: see `reads`).
+   */
   argv: string[];
   /**
    * The job's whole environment, besides HOME=/tmp and LAB_UML_HOST_USER (who the kernel runs as on the
@@ -60,11 +63,18 @@ export interface GuestJob {
   /**
    * A folder of the host, absolute, that the guest mounts read-write at GUEST_EXCHANGE: the job's argv,
    * env, stdout, stderr, status and the kernel's console land here, and the job may write its results
-   * here. Nothing else of the host is writable to the guest.
+   * here. Nothing else of the host is writable to the guest. Its path goes on the kernel's command line
+   * (see exchangePathProblem); makeExchange gives one that fits.
    */
   exchange: string;
   /** The checkout, so the guest's init script (lab/uml-init.sh) can be found. */
   root: string;
+  /**
+   * Host folders the job reads besides the checkout, the working folder and the program's own folder
+   * (which it always may): the guest shows each at its own path, also where its private /tmp, /run or
+   * /dev would hide it.
+   */
+  reads?: string[];
   modules?: string[];
   memoryMiB?: number;
   /** The kernel is killed after this long and the run reported as timed out (LAB_ERR_TIMEOUT). */
@@ -90,11 +100,55 @@ export interface GuestRun {
   hostUser: string;
 }
 
-/** Kernel parameters are split at spaces and some at commas: a path in one must have neither. */
-export const safeGuestPath = /^\/[\w./+@-]*$/;
+/**
+ * The kernel's command line is split at spaces (and some parameters at commas), and LD_PRELOAD at spaces
+ * and colons: the exchange folder, whose path goes into both, must be plain. The lab makes it itself
+ * (makeExchange), so this holds; every path the user chose (the checkout, Node, the results folder) goes
+ * to the guest in files instead, and may be anything but a line break.
+ */
+const plainPath = /^\/[\w./+@-]*$/;
+
+/** Why `path` cannot be the exchange folder, or null. */
+export function exchangePathProblem(path: string): string | null {
+  return plainPath.test(path) ? null : `the exchange folder's path goes on the user-mode kernel's command line and into LD_PRELOAD, so it may hold letters, digits and . _ - + @ / only: ${JSON.stringify(path)}`;
+}
+
+/**
+ * Host folders the guest cannot show at their own paths: its /proc and /sys are its own kernel's, and
+ * nothing can be mounted inside them.
+ */
+const UNSHOWABLE = ['/proc', '/sys'];
+
+/**
+ * Why the guest cannot read `path` at its own path, or null: it must be absolute, hold no line break (the
+ * guest reads it as one line of a file), and lie outside the guest kernel's own /proc and /sys. Anywhere
+ * else is fine: under /tmp, /run or /dev (which the guest mounts afresh) it is shown from the host.
+ */
+export function guestPathProblem(path: string): string | null {
+  if (!isAbsolute(path)) return 'it is not an absolute path';
+  if (/[\n\r\0]/.test(path)) return 'it holds a line break or NUL, and the guest reads it as one line';
+  const hidden = UNSHOWABLE.find((top) => path === top || path.startsWith(`${top}/`));
+  if (hidden) return `it lies under ${hidden}, which inside the guest is its own kernel's`;
+  return null;
+}
 
 function assertLines(values: readonly string[], what: string): void {
   for (const value of values) if (/[\n\r\0]/.test(value)) throw new LabError('LAB_ERR_CONFIG', `${what} may not hold a line break or NUL: ${JSON.stringify(value)}`);
+}
+
+/**
+ * The folders the guest must show for `job`, parents before their children (the init mounts them in this
+ * order, and one under another already shown needs no mount of its own).
+ */
+function foldersToShow(job: GuestJob): string[] {
+  const program = job.argv[0] ?? '';
+  const folders = [job.root, job.cwd, ...(isAbsolute(program) ? [dirname(program)] : []), ...(job.reads ?? [])].map((folder) => resolve(folder));
+  for (const folder of folders) {
+    const problem = guestPathProblem(folder);
+    if (problem) throw new LabError('LAB_ERR_CONFIG', `the user-mode Linux guest must read ${JSON.stringify(folder)} at the same path, but ${problem}`);
+  }
+  const unique = [...new Set(folders)].sort((a, b) => a.length - b.length);
+  return unique.filter((folder, i) => !unique.slice(0, i).some((parent) => folder.startsWith(`${parent}/`)));
 }
 
 /** Can `uid` read `path`, and enter it if it is a folder (and so run the lab from it inside a guest that runs as it)? */
@@ -145,6 +199,18 @@ export function guestProcesses(exchange: string): number[] {
 
 /** Where the kernel keeps the guest's memory: a file it maps executable (TMPDIR). */
 const GUEST_MEMORY_DIR = '/dev/shm';
+
+/**
+ * Where exchange folders are made: beside the guest's memory, in a folder every user may reach and whose
+ * mount allows mapping code (the register shim, built into the exchange folder, is preloaded from there),
+ * both of which guestMemoryMiB checks. Its path is plain, whatever the user's paths are.
+ */
+export const EXCHANGE_BASE = GUEST_MEMORY_DIR;
+
+/** A new exchange folder, `EXCHANGE_BASE/<prefix>XXXXXX`: the caller removes it. */
+export function makeExchange(prefix: string): string {
+  return mkdtempSync(join(EXCHANGE_BASE, prefix));
+}
 
 /**
  * How much memory the guest can have: what was asked, or less where /dev/shm has less room (it is half
@@ -215,9 +281,9 @@ const readText = (path: string) => (existsSync(path) && lstatSync(path).isFile()
 export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   const kernel = findUmlKernel();
   if (!kernel) throw new LabError('LAB_ERR_CONFIG', `no user-mode Linux kernel: ${UML_KERNEL} and ${UML_MODULES}/<release>/ are needed (Debian: apt-get install user-mode-linux kmod gcc)`);
-  for (const [what, path] of [['the exchange folder', job.exchange], ['the working folder', job.cwd], ['the checkout', job.root]] as const) {
-    if (!safeGuestPath.test(path)) throw new LabError('LAB_ERR_CONFIG', `${what} must be an absolute path of letters, digits and . _ - + @ / only (it goes on the guest kernel's command line): ${JSON.stringify(path)}`);
-  }
+  const exchangeProblem = exchangePathProblem(job.exchange);
+  if (exchangeProblem) throw new LabError('LAB_ERR_CONFIG', exchangeProblem);
+  const folders = foldersToShow(job);
   const memoryMiB = guestMemoryMiB(job.memoryMiB ?? 1024);
   const { prefix, hostUser, uid } = launcher(job);
   // The job learns what it runs in: the guest's kernel release it can read itself, its host user not.
@@ -229,6 +295,12 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   assertLines(Object.entries(env).map(([key, value]) => `${key}=${value}`), 'a variable of the guest job');
   writeFileSync(join(job.exchange, 'argv'), `${job.argv.join('\n')}\n`);
   writeFileSync(join(job.exchange, 'env'), Object.entries(env).map(([key, value]) => `${key}=${value}\n`).join(''));
+  writeFileSync(join(job.exchange, 'cwd'), `${resolve(job.cwd)}\n`);
+  writeFileSync(join(job.exchange, 'mounts'), folders.map((folder) => `${folder}\n`).join(''));
+  // The kernel runs its init from a copy in the exchange folder, whose path is plain: the checkout's may not be.
+  const init = join(job.exchange, 'init.sh');
+  copyFileSync(join(job.root, 'lab/uml-init.sh'), init);
+  chmodSync(init, 0o755);
 
   const shim = buildXstateShim(job.exchange);
   if (uid !== null) chownSync(job.exchange, uid, uid);
@@ -242,7 +314,7 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     'rootfstype=hostfs',
     'rootflags=/',
     'ro',
-    `init=${join(job.root, 'lab/uml-init.sh')}`,
+    `init=${init}`,
     // The console goes to a file, never a pipe: a pipe held by a leftover helper would never close.
     'con=null',
     'con0=null,fd:1',
@@ -252,7 +324,6 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     'umid=lab',
     // Unknown key=value parameters reach init as environment variables (and mark the kernel's processes).
     `lab_exchange=${job.exchange}`,
-    `lab_cwd=${job.cwd}`,
     `lab_load=${(job.modules ?? LAB_GUEST_MODULES).join(',')}`,
     `lab_modules=${UML_MODULES}`,
   ];
@@ -312,6 +383,8 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
+  const started = existsSync(join(job.exchange, 'started'));
+  const startWords = readText(join(job.exchange, 'start.log')).trim();
   const statusText = readText(join(job.exchange, 'status')).trim();
   const run: GuestRun = {
     status: /^\d+$/.test(statusText) ? Number(statusText) : null,
@@ -322,5 +395,11 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   };
   if (panic !== null) throw new LabError('LAB_ERR_GUEST', `the user-mode Linux kernel panicked and was stopped; its console: ${panic}`);
   if (timedOut) throw new LabError('LAB_ERR_GUEST', `the user-mode Linux guest did not finish within ${Math.round(job.timeoutMs / 1000)} s and was killed; its last output: ${run.stderr.slice(-1500)}`);
+  // A job that never started has no words of its own: the guest's init says why (a folder it could not
+  // show or enter, a program that is not there), or, where the init itself failed, the console does.
+  if (!started && !job.signal?.aborted) {
+    const why = startWords || run.console.slice(-1500) || 'the guest said nothing';
+    throw new LabError('LAB_ERR_GUEST', `the job in the user-mode Linux guest did not start (${job.argv[0]}): ${why}`);
+  }
   return run;
 }

@@ -1,9 +1,9 @@
-import { existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '@lab/protocol';
 import type { GuestTraits } from './netns-lab.ts';
-import { GUEST_EXCHANGE, guestProcesses, runInGuest, safeGuestPath } from './uml-kernel.ts';
+import { EXCHANGE_BASE, GUEST_EXCHANGE, guestProcesses, makeExchange, runInGuest } from './uml-kernel.ts';
 import { livePidIn } from './pid-file.ts';
 import { LIVE_LINE_PREFIX, parseLiveLine, type LiveEvent } from './live/live-events.ts';
 import { WATCHED_FILE } from './live/live-publisher.ts';
@@ -42,7 +42,8 @@ export function umlLabTraits(): GuestTraits {
   };
 }
 
-const EXCHANGE_PREFIX = '.uml-';
+/** The exchange folders of this lab's guests (in EXCHANGE_BASE), so that a later run finds what a killed one left. */
+export const EXCHANGE_PREFIX = 'tcpudplab-uml-';
 
 /** The demo that made an exchange folder, written into it: a folder whose demo is alive is not stale. */
 const OWNER = 'owner.pid';
@@ -50,14 +51,13 @@ const OWNER = 'owner.pid';
 /**
  * What earlier runs killed outright (SIGKILL) left: their exchange folders, and, where the kernel ran
  * without a PID namespace of its own (not root), its helper processes, which carry the folder's path in
- * their command line. A folder whose demo still runs is left alone (two demos may share a results
- * folder); one another user's run left and this one may not remove is said, not fatal.
+ * their command line. A folder whose demo still runs is left alone (two demos may run side by side); one
+ * another user's run left and this one may not remove is said, not fatal.
  */
-function removeStaleExchanges(out: string, say: (line: string) => void): void {
-  if (!existsSync(out)) return;
-  for (const entry of readdirSync(out)) {
+function removeStaleExchanges(say: (line: string) => void): void {
+  for (const entry of readdirSync(EXCHANGE_BASE)) {
     if (!entry.startsWith(EXCHANGE_PREFIX)) continue;
-    const path = join(out, entry);
+    const path = join(EXCHANGE_BASE, entry);
     if (livePidIn(join(path, OWNER)) !== null) continue;
     for (const pid of guestProcesses(path)) {
       try {
@@ -75,8 +75,9 @@ function removeStaleExchanges(out: string, say: (line: string) => void): void {
 }
 
 export interface UmlRun {
+  /** The checkout: anywhere, a folder under /tmp or a path with spaces included (the guest shows it at its own path). */
   root: string;
-  /** The results folder, absolute. */
+  /** The results folder, absolute, anywhere: the guest writes into its exchange folder, and the host moves what it wrote here. */
   out: string;
   /** The guest demo's options, in full (never --lab or --out: those are the host's to give). */
   args: string[];
@@ -92,12 +93,9 @@ export interface UmlRun {
 
 /** Runs the demo in a user-mode Linux guest; resolves with its exit status. */
 export async function runUmlLab(run: UmlRun): Promise<number> {
-  if (!safeGuestPath.test(run.out)) {
-    throw new LabError('LAB_ERR_CONFIG', `--out ${JSON.stringify(run.out)}: the uml lab passes the results folder to its kernel's command line, so its path may hold letters, digits and . _ - + @ / only`);
-  }
   mkdirSync(run.out, { recursive: true });
-  removeStaleExchanges(run.out, run.say);
-  const exchange = mkdtempSync(join(run.out, EXCHANGE_PREFIX));
+  removeStaleExchanges(run.say);
+  const exchange = makeExchange(EXCHANGE_PREFIX);
   writeFileSync(join(exchange, OWNER), `${process.pid}\n`);
   const guestOut = join(exchange, 'results');
   const watchedFile = join(exchange, WATCHED_FILE);
@@ -140,9 +138,9 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
     const written = existsSync(guestOut) ? readdirSync(guestOut).filter((name) => /^sweep-[\w.-]+\.(json|svg|html|pcapng)$/.test(name) && lstatSync(join(guestOut, name)).isFile()) : [];
     for (const name of written) {
       const target = join(run.out, name);
-      renameSync(join(guestOut, name), target);
-      // The guest wrote them as the user it runs as on the host; they belong to whoever ran the demo.
-      if (process.getuid?.() === 0) lchownSync(target, process.getuid(), process.getgid?.() ?? 0);
+      // Copied, not renamed: the exchange folder and the results folder may be on different file systems.
+      // The copy is made by, and so belongs to, whoever ran the demo, not the user the guest ran as.
+      copyFileSync(join(guestOut, name), target);
     }
     if (written.length > 0) run.say(`wrote ${written.map((name) => join(run.out, name)).join(', ')}`);
     run.say(`the user-mode Linux guest ran for ${((performance.now() - started) / 1000).toFixed(1)} s`);
