@@ -201,15 +201,30 @@ export function guestProcesses(exchange: string): number[] {
 const GUEST_MEMORY_DIR = '/dev/shm';
 
 /**
- * Where exchange folders are made: beside the guest's memory, in a folder every user may reach and whose
- * mount allows mapping code (the register shim, built into the exchange folder, is preloaded from there),
- * both of which guestMemoryMiB checks. Its path is plain, whatever the user's paths are.
+ * Where exchange folders are made: the host's /tmp, which every user may reach, and which the kernel sees
+ * through its root when it starts the init from there (not /dev/shm: the kernel mounts its own /dev
+ * before it starts the init). Its path is plain, whatever the user's paths are.
  */
-export const EXCHANGE_BASE = GUEST_MEMORY_DIR;
+export const EXCHANGE_BASE = '/tmp';
 
 /** A new exchange folder, `EXCHANGE_BASE/<prefix>XXXXXX`: the caller removes it. */
 export function makeExchange(prefix: string): string {
   return mkdtempSync(join(EXCHANGE_BASE, prefix));
+}
+
+/** The mount options of the file system that holds `path` (the longest mount point above it in /proc/mounts). */
+function mountOptionsOf(path: string): string[] {
+  const mounts = existsSync('/proc/mounts') ? readFileSync('/proc/mounts', 'utf8') : '';
+  let best: { point: string; options: string[] } | null = null;
+  for (const line of mounts.split('\n')) {
+    const [, rawPoint, , options] = line.split(' ');
+    if (rawPoint === undefined || options === undefined) continue;
+    // /proc/mounts writes a space in a mount point as \040 (and tab, newline, backslash likewise).
+    const point = rawPoint.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+    const holds = point === '/' || path === point || path.startsWith(`${point}/`);
+    if (holds && (!best || point.length >= best.point.length)) best = { point, options: options.split(',') };
+  }
+  return best?.options ?? [];
 }
 
 /**
@@ -218,9 +233,7 @@ export function makeExchange(prefix: string): string {
  * where /dev/shm is mounted noexec, it cannot run, and that is said instead of a guest that dies.
  */
 function guestMemoryMiB(wanted: number): number {
-  const mounts = existsSync('/proc/mounts') ? readFileSync('/proc/mounts', 'utf8') : '';
-  const options = mounts.split('\n').find((line) => line.split(' ')[1] === GUEST_MEMORY_DIR)?.split(' ')[3]?.split(',') ?? [];
-  if (options.includes('noexec')) throw new LabError('LAB_ERR_GUEST', `${GUEST_MEMORY_DIR} is mounted noexec: a user-mode Linux kernel keeps its memory in a file there that it must map executable`);
+  if (mountOptionsOf(GUEST_MEMORY_DIR).includes('noexec')) throw new LabError('LAB_ERR_GUEST', `${GUEST_MEMORY_DIR} is mounted noexec: a user-mode Linux kernel keeps its memory in a file there that it must map executable`);
   const stats = statfsSync(GUEST_MEMORY_DIR);
   const freeMiB = Math.floor((stats.bavail * stats.bsize) / 2 ** 20) - 64;
   const memory = Math.min(wanted, freeMiB);
@@ -283,6 +296,9 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   if (!kernel) throw new LabError('LAB_ERR_CONFIG', `no user-mode Linux kernel: ${UML_KERNEL} and ${UML_MODULES}/<release>/ are needed (Debian: apt-get install user-mode-linux kmod gcc)`);
   const exchangeProblem = exchangePathProblem(job.exchange);
   if (exchangeProblem) throw new LabError('LAB_ERR_CONFIG', exchangeProblem);
+  if (mountOptionsOf(job.exchange).includes('noexec')) {
+    throw new LabError('LAB_ERR_GUEST', `${job.exchange} is on a file system mounted noexec: the kernel starts its init from there, and preloads its register shim from there`);
+  }
   const folders = foldersToShow(job);
   const memoryMiB = guestMemoryMiB(job.memoryMiB ?? 1024);
   const { prefix, hostUser, uid } = launcher(job);
