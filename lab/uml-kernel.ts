@@ -3,6 +3,7 @@ import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, f
 import { StringDecoder } from 'node:string_decoder';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LabError } from '@lab/protocol';
+import { exchangePathProblem, foldersToShow, mountOptionsIn } from './uml-guest-paths.ts';
 import { buildXstateShim } from './uml-xstate.ts';
 
 /**
@@ -100,55 +101,8 @@ export interface GuestRun {
   hostUser: string;
 }
 
-/**
- * The kernel's command line is split at spaces (and some parameters at commas), and LD_PRELOAD at spaces
- * and colons: the exchange folder, whose path goes into both, must be plain. The lab makes it itself
- * (makeExchange), so this holds; every path the user chose (the checkout, Node, the results folder) goes
- * to the guest in files instead, and may be anything but a line break.
- */
-const plainPath = /^\/[\w./+@-]*$/;
-
-/** Why `path` cannot be the exchange folder, or null. */
-export function exchangePathProblem(path: string): string | null {
-  return plainPath.test(path) ? null : `the exchange folder's path goes on the user-mode kernel's command line and into LD_PRELOAD, so it may hold letters, digits and . _ - + @ / only: ${JSON.stringify(path)}`;
-}
-
-/**
- * Host folders the guest cannot show at their own paths: its /proc and /sys are its own kernel's, and
- * nothing can be mounted inside them.
- */
-const UNSHOWABLE = ['/proc', '/sys'];
-
-/**
- * Why the guest cannot read `path` at its own path, or null: it must be absolute, hold no line break (the
- * guest reads it as one line of a file), and lie outside the guest kernel's own /proc and /sys. Anywhere
- * else is fine: under /tmp, /run or /dev (which the guest mounts afresh) it is shown from the host.
- */
-export function guestPathProblem(path: string): string | null {
-  if (!isAbsolute(path)) return 'it is not an absolute path';
-  if (/[\n\r\0]/.test(path)) return 'it holds a line break or NUL, and the guest reads it as one line';
-  const hidden = UNSHOWABLE.find((top) => path === top || path.startsWith(`${top}/`));
-  if (hidden) return `it lies under ${hidden}, which inside the guest is its own kernel's`;
-  return null;
-}
-
 function assertLines(values: readonly string[], what: string): void {
   for (const value of values) if (/[\n\r\0]/.test(value)) throw new LabError('LAB_ERR_CONFIG', `${what} may not hold a line break or NUL: ${JSON.stringify(value)}`);
-}
-
-/**
- * The folders the guest must show for `job`, parents before their children (the init mounts them in this
- * order, and one under another already shown needs no mount of its own).
- */
-function foldersToShow(job: GuestJob): string[] {
-  const program = job.argv[0] ?? '';
-  const folders = [job.root, job.cwd, ...(isAbsolute(program) ? [dirname(program)] : []), ...(job.reads ?? [])].map((folder) => resolve(folder));
-  for (const folder of folders) {
-    const problem = guestPathProblem(folder);
-    if (problem) throw new LabError('LAB_ERR_CONFIG', `the user-mode Linux guest must read ${JSON.stringify(folder)} at the same path, but ${problem}`);
-  }
-  const unique = [...new Set(folders)].sort((a, b) => a.length - b.length);
-  return unique.filter((folder, i) => !unique.slice(0, i).some((parent) => folder.startsWith(`${parent}/`)));
 }
 
 /** Can `uid` read `path`, and enter it if it is a folder (and so run the lab from it inside a guest that runs as it)? */
@@ -212,20 +166,8 @@ export function makeExchange(prefix: string): string {
   return mkdtempSync(join(EXCHANGE_BASE, prefix));
 }
 
-/** The mount options of the file system that holds `path` (the longest mount point above it in /proc/mounts). */
-function mountOptionsOf(path: string): string[] {
-  const mounts = existsSync('/proc/mounts') ? readFileSync('/proc/mounts', 'utf8') : '';
-  let best: { point: string; options: string[] } | null = null;
-  for (const line of mounts.split('\n')) {
-    const [, rawPoint, , options] = line.split(' ');
-    if (rawPoint === undefined || options === undefined) continue;
-    // /proc/mounts writes a space in a mount point as \040 (and tab, newline, backslash likewise).
-    const point = rawPoint.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-    const holds = point === '/' || path === point || path.startsWith(`${point}/`);
-    if (holds && (!best || point.length >= best.point.length)) best = { point, options: options.split(',') };
-  }
-  return best?.options ?? [];
-}
+/** The mount options of the file system that holds `path`. */
+const mountOptionsOf = (path: string) => mountOptionsIn(existsSync('/proc/mounts') ? readFileSync('/proc/mounts', 'utf8') : '', path);
 
 /**
  * How much memory the guest can have: what was asked, or less where /dev/shm has less room (it is half
@@ -299,7 +241,10 @@ export async function runInGuest(job: GuestJob): Promise<GuestRun> {
   if (mountOptionsOf(job.exchange).includes('noexec')) {
     throw new LabError('LAB_ERR_GUEST', `${job.exchange} is on a file system mounted noexec: the kernel starts its init from there, and preloads its register shim from there`);
   }
-  const folders = foldersToShow(job);
+  const program = job.argv[0] ?? '';
+  const shown = foldersToShow([job.root, job.cwd, ...(isAbsolute(program) ? [dirname(program)] : []), ...(job.reads ?? [])]);
+  if ('problem' in shown) throw new LabError('LAB_ERR_CONFIG', shown.problem);
+  const folders = shown.folders;
   const memoryMiB = guestMemoryMiB(job.memoryMiB ?? 1024);
   const { prefix, hostUser, uid } = launcher(job);
   // The job learns what it runs in: the guest's kernel release it can read itself, its host user not.

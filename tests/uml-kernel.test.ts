@@ -5,7 +5,7 @@
 // a kernel that panics is stopped at once, with its words, not left spinning.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -58,6 +58,45 @@ describe('the user-mode Linux kernel on this CPU', { timeout: 600_000 }, () => {
     const without = run({});
     assert.equal(without.status, 2, without.stdout);
     assert.match(without.stdout, /restore \(short PTRACE_SETREGSET\): Bad address/);
+  });
+
+  it('runs a job from a folder under /tmp whose path holds spaces and a comma, which its own /tmp would hide', async () => {
+    // As a checkout cloned into /tmp is: the guest shows the host's folder at the same path.
+    const folder = mkdtempSync(join(tmpdir(), 'lab uml, job '));
+    exchanges.push(folder);
+    chmodSync(folder, 0o755);
+    const script = join(folder, 'say where');
+    writeFileSync(script, '#!/bin/sh\necho "in $(pwd): $(cat data.txt)"\n', { mode: 0o755 });
+    writeFileSync(join(folder, 'data.txt'), 'the host\'s file');
+    const run = await runInGuest({ ...job([script], 120_000), cwd: folder });
+    assert.equal(run.status, 0, `${run.stderr}\n${run.console.slice(-2000)}`);
+    assert.equal(run.stdout, `in ${folder}: the host's file\n`);
+  });
+
+  it('says why a job did not start, in the guest\'s words, not with a bare exit status', async () => {
+    const missing = join(repoRoot, 'no-such-program');
+    await assert.rejects(runInGuest(job([missing], 120_000)), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'LAB_ERR_GUEST');
+      assert.match(error.message, /did not start/);
+      assert.ok(error.message.includes(`'${missing}' is not a program the guest can run`), error.message);
+      return true;
+    });
+    const gone = join(tmpdir(), 'lab-uml-no-such-folder');
+    await assert.rejects(runInGuest({ ...job(['/bin/true'], 120_000), cwd: gone }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'LAB_ERR_GUEST');
+      assert.match(error.message, /cannot show the host's folder '\/tmp\/lab-uml-no-such-folder'/);
+      return true;
+    });
+  });
+
+  it('refuses before booting a folder it cannot show at its own path', async () => {
+    const started = performance.now();
+    await assert.rejects(runInGuest({ ...job(['/bin/true'], 120_000), cwd: '/proc/self' }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'LAB_ERR_CONFIG');
+      assert.match(error.message, /"\/proc\/self".*under \/proc/);
+      return true;
+    });
+    assert.ok(performance.now() - started < 1000, 'no kernel was booted');
   });
 
   it('stops a kernel that panics at once and quotes its console', async () => {

@@ -1,11 +1,12 @@
 import { lookup } from 'node:dns/promises';
 import type { DeliveryMode, UdpAddress } from '@lab/protocol';
-import type { Logger } from '@lab/runtime';
+import { logLevels, type Logger } from '@lab/runtime';
 import { counterDelta, interfaceTowards, readInterfaceCounters, readUdpHostCounters, wireOverhead, type UdpHostCounters, type WireOverhead } from '@lab/host-counters';
 import type { LiveReporter } from './live-reporter.ts';
+import { PacedSender } from './paced-sender.ts';
 import { UdpMember } from './udp-member.ts';
 import type { UdpExperimentResult, UdpModeResult } from '@lab/results';
-import { sendStream, StreamReceiver, type StreamShape } from './udp-stream.ts';
+import { StreamReceiver, type StreamShape } from './udp-stream.ts';
 
 export interface UdpExperimentOptions extends StreamShape {
   relayHost: string;
@@ -26,7 +27,8 @@ export interface UdpExperimentOptions extends StreamShape {
 
 /**
  * For each delivery mode, sends one numbered stream through the relay to `receivers` members of a
- * room, all in this process (each with its own socket), and counts what each received.
+ * room, all in this process (each with its own socket), and counts what each received. The sender
+ * runs on a thread of its own (PacedSender): its waits and the receivers' arrivals never delay each other.
  */
 export async function runUdpExperiment(options: UdpExperimentOptions): Promise<UdpExperimentResult> {
   const { address } = await lookup(options.relayHost, { family: 4 });
@@ -37,10 +39,10 @@ export async function runUdpExperiment(options: UdpExperimentOptions): Promise<U
 
 async function runMode(options: UdpExperimentOptions, relay: UdpAddress, mode: DeliveryMode, room: number): Promise<UdpModeResult> {
   const { log } = options;
-  const common = { relay, room, mode, log, joinTimeoutMs: options.joinTimeoutMs, ...(options.receiveBufferBytes ? { receiveBufferBytes: options.receiveBufferBytes } : {}) };
-  const members: UdpMember[] = [];
+  const common = { relay, room, mode, joinTimeoutMs: options.joinTimeoutMs, ...(options.receiveBufferBytes ? { receiveBufferBytes: options.receiveBufferBytes } : {}) };
+  const members: (UdpMember | PacedSender)[] = [];
   try {
-    const sender = await UdpMember.open(common);
+    const sender = await PacedSender.open({ member: common, logLevel: logLevels.find((level) => log.enabled(level)) ?? 'error' });
     members.push(sender);
     const { live } = options;
     const receivers = Array.from(
@@ -48,7 +50,7 @@ async function runMode(options: UdpExperimentOptions, relay: UdpAddress, mode: D
       (_, i) => new StreamReceiver(sender.sender, options.lateMs, live?.on ? (seq, kind) => live.arrival(mode, i + 1, options.datagrams, seq, kind) : undefined),
     );
     const listens: string[] = [];
-    for (const receiver of receivers) members.push(await UdpMember.open({ ...common, onDatagram: receiver.onDatagram }));
+    for (const receiver of receivers) members.push(await UdpMember.open({ ...common, log, onDatagram: receiver.onDatagram }));
     const joined = await Promise.all(members.map((member) => member.join()));
     for (const [i, payload] of joined.slice(1).entries()) listens.push(mode === 'unicast' ? `:${members[i + 1]!.localPort}` : `${payload.address}:${payload.port}`);
     log.info('udp-joined', { msg: `${mode}: ${receivers.length} receivers and 1 sender joined room ${room} on ${relay.address}:${relay.port}`, mode, room });
@@ -56,7 +58,7 @@ async function runMode(options: UdpExperimentOptions, relay: UdpAddress, mode: D
     const before = await readUdpHostCounters();
     const iface = interfaceTowards(relay.address);
     const wireBefore = iface ? await readInterfaceCounters(iface) : null;
-    const sent = await sendStream(sender, options);
+    const sent = await sender.sendStream({ datagrams: options.datagrams, datagramBytes: options.datagramBytes, rate: options.rate });
     const wireAfter = iface ? await readInterfaceCounters(iface) : null;
     log.info('udp-sent', { msg: `${mode}: sent ${sent.attempted} datagrams of ${options.datagramBytes} bytes in ${Math.round(sent.sendMs)} ms`, sendErrors: sent.sendErrors });
     await Promise.all(receivers.map((r) => r.finish({ drainMs: options.drainMs, idleMs: options.drainMs, timeoutMs: options.drainMs + 5000 })));

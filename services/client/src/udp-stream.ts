@@ -1,4 +1,5 @@
 import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
+import { waitPrecisely } from './precise-wait.ts';
 import { DATAGRAM_HEADER_BYTES, decodeControl, encodeControl, endPayloadSchema, type Datagram } from '@lab/protocol';
 import type { ArrivalKind, SendLateness } from '@lab/results';
 import { StreamStats, type StreamSummary } from './stream-stats.ts';
@@ -54,14 +55,15 @@ export type DatagramSender = Pick<UdpMember, 'send'>;
 
 /**
  * Sends a numbered stream through the relay, paced: datagram i is due at start + i/rate. Each turn, every
- * datagram that has fallen due goes out back to back, then the sender sleeps until the next one is due.
- * Node's timers wake about every millisecond at best, so at rates above 1000/s datagrams leave in
- * batches of about rate/1000 per tick, as iperf3's do (it too paces per timer tick); each carries the
- * time it really left, so the receiver's transit times and jitter (RFC 3550) measure the network, and
- * the lateness of each against its due time is returned for the models that depend on the pacing.
- * Yielding to the event loop between single datagrams instead cost a full turn of the loop each and
- * capped the rate near 20,000/s. Nothing is retransmitted. Ends with END_COPIES `end` datagrams that
- * tell receivers the count.
+ * datagram that has fallen due goes out back to back, then the sender waits until the next one is due,
+ * to within the kernel's timer precision (waitPrecisely), so that the gaps between sends are the gaps
+ * asked for, as iperf3's are: netem's jitter then reorders only what the network would, not datagrams
+ * that left close together because the sender woke late. The wait blocks the thread: call this from a
+ * thread (or process) that only sends. A sender that fell behind (a stall of its host) catches up in
+ * bursts of at most MAX_BURST, as iperf3 does after a stall. Each datagram carries the time it really
+ * left, so the receiver's transit times and jitter (RFC 3550) measure the network, and the lateness of
+ * each against its due time is returned: the sender's own part. Nothing is retransmitted. Ends with
+ * END_COPIES `end` datagrams that tell receivers the count.
  */
 export async function sendStream(sender: DatagramSender, shape: StreamShape): Promise<SentStream> {
   const payload = Buffer.alloc(shape.datagramBytes - DATAGRAM_HEADER_BYTES, 0x55);
@@ -85,10 +87,10 @@ export async function sendStream(sender: DatagramSender, shape: StreamShape): Pr
     }
     if (i >= shape.datagrams) break;
     // Behind (a full burst went out): serve I/O, then go on at once. Otherwise sleep until the next one
-    // is due: a timer cannot wake in less than a millisecond, and polling the clock instead kept a whole
-    // core busy at any rate above 1000/s, taken from the relay and receivers beside it.
-    const waitMs = started + i * intervalMs - performance.now();
-    if (waitMs > 0) await sleep(waitMs);
+    // is due (polling the clock instead kept a whole core busy at any rate above 1000/s, taken from the
+    // relay and receivers beside it).
+    const due = started + i * intervalMs;
+    if (due > performance.now()) await waitPrecisely(due);
     else await yieldToIo();
   }
   while (pending > 0) await yieldToIo();
