@@ -9,7 +9,8 @@ import {
   type UdpExpectation,
 } from '@lab/impairment';
 import type { DeliveryMode } from '@lab/protocol';
-import type { ExperimentReport, SendLateness, SweepStep, TcpDirectionResult, UdpModeCheck } from '@lab/results';
+import type { ExperimentReport, SweepStep, TcpDirectionResult, UdpModeCheck } from '@lab/results';
+import { goodputVerdict, verdictOf, withOwnCount, withOwnJitter } from './figure-verdict.ts';
 import { mathisBitsPerSecond, rfc5348BitsPerSecond } from './tcp-models.ts';
 
 /**
@@ -35,6 +36,27 @@ export interface StepContext {
   lateMs: number;
   /** Datagrams per second above which the lab's own CPU distorts timing (null: none known). */
   honestUdpRate: number | null;
+  /** The lab's own part of each figure, from the sweep's calibration (labOwnFrom); null: no calibration. */
+  labOwn: LabOwn | null;
+}
+
+/** The lab's own figures, measured with nothing impaired: per mode the most any receiver showed, and TCP's goodput. */
+export interface LabOwn {
+  udp: Partial<Record<DeliveryMode, NonNullable<UdpModeCheck['labOwn']>>>;
+  tcp: { uploadMbitPerS: number; downloadMbitPerS: number } | null;
+}
+
+/** What the calibration's run says of the lab itself. */
+export function labOwnFrom(report: ExperimentReport): LabOwn {
+  const udp: LabOwn['udp'] = {};
+  if (!('error' in report.udp)) {
+    for (const mode of report.udp.modes) {
+      const most = (pick: (r: (typeof mode.receivers)[number]) => number) => Math.max(0, ...mode.receivers.map(pick));
+      udp[mode.mode] = { lost: most((r) => r.lost), duplicates: most((r) => r.duplicates), outOfOrder: most((r) => r.outOfOrder), late: most((r) => r.late), jitterMs: most((r) => r.jitterMs) };
+    }
+  }
+  const tcp = 'error' in report.tcp ? null : { uploadMbitPerS: report.tcp.uploadMbitPerS, downloadMbitPerS: report.tcp.downloadMbitPerS };
+  return { udp, tcp };
 }
 
 export interface LinkFigures {
@@ -131,15 +153,18 @@ function tcpDirection(
   };
 }
 
-/** Expectations of one UDP mode, cached: with the same inputs, the same (seeded) answer. */
+/**
+ * Expectations of one UDP mode, cached: with the same inputs, the same (seeded) answer. netem's model is
+ * given the stream the user asked for, every datagram at its nominal time: what the network does to that
+ * stream. How late the lab's sender really was is its own part, measured apart (the step's pacing, from
+ * the capture; the calibration).
+ */
 const udpCache = new Map<string, UdpExpectation>();
-function udpExpectation(profile: ImpairmentProfile, context: StepContext, mode: DeliveryMode, sent: number, late: SendLateness | undefined): UdpExpectation {
-  // Timing matters only where something moves datagrams in time; then the sender's own pacing goes in.
-  const pacing = movesInTime(profile) && late ? ([[0, late.min], [0.1, late.p10], [0.5, late.p50], [0.9, late.p90], [0.99, late.p99], [1, late.max]] as const) : undefined;
-  const key = JSON.stringify([profile, context.direction, mode, context.receivers, sent, context.rate, context.datagramBytes, context.drainMs, context.lateMs, pacing]);
+function udpExpectation(profile: ImpairmentProfile, context: StepContext, mode: DeliveryMode, sent: number): UdpExpectation {
+  const key = JSON.stringify([profile, context.direction, mode, context.receivers, sent, context.rate, context.datagramBytes, context.drainMs, context.lateMs]);
   let expectation = udpCache.get(key);
   if (!expectation) {
-    expectation = expectUdp({ profile, direction: context.direction, mode, receivers: context.receivers, datagrams: sent, rate: context.rate, datagramBytes: context.datagramBytes, drainMs: context.drainMs, lateMs: context.lateMs, ...(pacing && { sendLateness: pacing }) });
+    expectation = expectUdp({ profile, direction: context.direction, mode, receivers: context.receivers, datagrams: sent, rate: context.rate, datagramBytes: context.datagramBytes, drainMs: context.drainMs, lateMs: context.lateMs });
     udpCache.set(key, expectation);
   }
   return expectation;
@@ -147,7 +172,73 @@ function udpExpectation(profile: ImpairmentProfile, context: StepContext, mode: 
 
 const within = (value: number, [low, high]: [number, number]) => value >= low && value <= high;
 
-export function analyseStep(report: ExperimentReport, context: StepContext): Pick<SweepStep, 'tcp' | 'udp'> {
+/** The UDP part of a step: what netem expects of each mode, the lab's own part, and each figure's verdict. Needs no other step. */
+export function analyseUdp(report: ExperimentReport, context: StepContext): UdpModeCheck[] {
+  if ('error' in report.udp) return [];
+  const profile = context.profile ? effectiveProfile(context.profile) : {};
+  const impaired = context.profile !== null;
+  return report.udp.modes.map((mode): UdpModeCheck => {
+    const sent = mode.receivers[0]?.sent ?? 0;
+    const expectation = impaired ? udpExpectation(profile, context, mode.mode, sent) : null;
+    const lostBand = (key: 'band95' | 'band99'): [number, number] => expectation?.lost[key] ?? [0, 0];
+    const duplicatesBand = expectation?.duplicates.band99 ?? [0, 0];
+    const own = context.labOwn?.udp[mode.mode] ?? null;
+    const distorted = context.honestUdpRate !== null && context.rate > context.honestUdpRate;
+    const network = {
+      lost: expectation?.lost ?? null,
+      duplicates: expectation?.duplicates ?? null,
+      outOfOrder: expectation?.outOfOrder ?? null,
+      late: expectation?.late ?? null,
+      jitterMs: expectation?.jitterMs ?? null,
+    };
+    const expected = {
+      lost: withOwnCount(network.lost, own?.lost ?? null),
+      duplicates: withOwnCount(network.duplicates, own?.duplicates ?? null),
+      outOfOrder: withOwnCount(network.outOfOrder, own?.outOfOrder ?? null),
+      late: withOwnCount(network.late, own?.late ?? null),
+      jitterMs: withOwnJitter(network.jitterMs, own?.jitterMs ?? null),
+    };
+    // Loss and duplication: where nothing of the profile makes them, netem expects exactly none (a
+    // zero band), and what shows is outside it, not the lab's by definition: lost datagrams are counted,
+    // never guessed. Timing figures at a rate the lab is known not to keep are its own.
+    const count = (measured: number, key: 'lost' | 'duplicates' | 'outOfOrder' | 'late') =>
+      verdictOf(measured, network[key] ?? (key === 'lost' || key === 'duplicates' ? { mean: 0, band95: [0, 0], band99: [0, 0] } : null), own?.[key] ?? null, expected[key]);
+    return {
+      mode: mode.mode,
+      method: expectation?.method ?? 'exact',
+      trials: expectation?.trials ?? 0,
+      expectedLossPercent: expectation && sent > 0 ? (100 * expectation.lost.mean) / sent : 0,
+      expectedDuplicatePercent: expectation && sent > 0 ? (100 * expectation.duplicates.mean) / sent : 0,
+      outOfOrder: network.outOfOrder,
+      late: network.late,
+      jitterMs: network.jitterMs,
+      labOwn: own,
+      expected,
+      timingDistortedByLab: distorted,
+      receivers: mode.receivers.map((r) => ({
+        receiver: r.receiver,
+        sent: r.sent,
+        lost: r.lost,
+        lostBand95: lostBand('band95'),
+        lostBand99: lostBand('band99'),
+        withinBand: within(r.lost, lostBand('band99')),
+        duplicates: r.duplicates,
+        duplicatesBand99: duplicatesBand,
+        duplicatesWithinBand: within(r.duplicates, duplicatesBand),
+        verdicts: {
+          lost: count(r.lost, 'lost'),
+          duplicates: count(r.duplicates, 'duplicates'),
+          outOfOrder: count(r.outOfOrder, 'outOfOrder'),
+          late: distorted ? 'lab' : count(r.late, 'late'),
+          jitter: distorted ? 'lab' : verdictOf(r.jitterMs, network.jitterMs, own?.jitterMs ?? null, expected.jitterMs),
+        },
+      })),
+    };
+  });
+}
+
+/** The TCP part of a step: the models, the RTT the profile adds, and the verdicts of what has an expectation. Needs the link's figures, from every step. */
+export function analyseTcp(report: ExperimentReport, context: StepContext): SweepStep['tcp'] {
   const profile = context.profile ? effectiveProfile(context.profile) : {};
   const impaired = context.profile !== null;
   const into = impaired && context.direction !== 'out' ? 'ingress' : null;
@@ -157,49 +248,29 @@ export function analyseStep(report: ExperimentReport, context: StepContext): Pic
   const rtt = { link: context.link, addedMs: added };
   const expectedRtt = context.link && added !== null ? context.link.rttMs + added : null;
   const measuredRtt = tcp?.idleRttMs ?? tcp?.connection?.rttMs ?? null;
+  // The upload's data goes into the TCP server, its ACKs out; the download the other way round.
+  const upload = tcpDirection(profile, into, outOf, rtt, tcp ? tcp.uploadMbitPerS : null);
+  const download = tcpDirection(profile, outOf, into, rtt, tcp ? tcp.downloadMbitPerS : null);
+  // Against the delay on the path alone: the link's own RTT comes from these same steps, and a check
+  // against it could not fail (a sweep of one step would always pass).
+  const rttWithinTolerance = added !== null && measuredRtt !== null ? Math.abs(measuredRtt - added) <= Math.max(2, 0.2 * added) + jitterReach(profile, context.direction) : null;
+  const ceiling = context.labOwn?.tcp ?? null;
   return {
-    tcp: {
-      // The upload's data goes into the TCP server, its ACKs out; the download the other way round.
-      upload: tcpDirection(profile, into, outOf, rtt, tcp ? tcp.uploadMbitPerS : null),
-      download: tcpDirection(profile, outOf, into, rtt, tcp ? tcp.downloadMbitPerS : null),
-      addedRttMs: added,
-      expectedRttMs: expectedRtt,
-      // Against the delay on the path alone: the link's own RTT comes from these same steps, and a check
-      // against it could not fail (a sweep of one step would always pass).
-      rttWithinTolerance: added !== null && measuredRtt !== null ? Math.abs(measuredRtt - added) <= Math.max(2, 0.2 * added) + jitterReach(profile, context.direction) : null,
+    upload,
+    download,
+    addedRttMs: added,
+    expectedRttMs: expectedRtt,
+    rttWithinTolerance,
+    verdicts: {
+      rtt: rttWithinTolerance === null ? null : rttWithinTolerance ? 'inside' : 'outside',
+      uploadGoodput: goodputVerdict(upload.measuredMbitPerS, upload.rateLimitMbitPerS, ceiling?.uploadMbitPerS ?? null),
+      downloadGoodput: goodputVerdict(download.measuredMbitPerS, download.rateLimitMbitPerS, ceiling?.downloadMbitPerS ?? null),
     },
-    udp:
-      'error' in report.udp
-        ? []
-        : report.udp.modes.map((mode): UdpModeCheck => {
-            const sent = mode.receivers[0]?.sent ?? 0;
-            const expectation = impaired ? udpExpectation(profile, context, mode.mode, sent, mode.sendLateMs) : null;
-            const lostBand = (key: 'band95' | 'band99'): [number, number] => expectation?.lost[key] ?? [0, 0];
-            const duplicatesBand = expectation?.duplicates.band99 ?? [0, 0];
-            return {
-              mode: mode.mode,
-              method: expectation?.method ?? 'exact',
-              trials: expectation?.trials ?? 0,
-              expectedLossPercent: expectation && sent > 0 ? (100 * expectation.lost.mean) / sent : 0,
-              expectedDuplicatePercent: expectation && sent > 0 ? (100 * expectation.duplicates.mean) / sent : 0,
-              outOfOrder: expectation?.outOfOrder ?? null,
-              late: expectation?.late ?? null,
-              jitterMs: expectation?.jitterMs ?? null,
-              timingDistortedByLab: context.honestUdpRate !== null && context.rate > context.honestUdpRate,
-              receivers: mode.receivers.map((r) => ({
-                receiver: r.receiver,
-                sent: r.sent,
-                lost: r.lost,
-                lostBand95: lostBand('band95'),
-                lostBand99: lostBand('band99'),
-                withinBand: within(r.lost, lostBand('band99')),
-                duplicates: r.duplicates,
-                duplicatesBand99: duplicatesBand,
-                duplicatesWithinBand: within(r.duplicates, duplicatesBand),
-              })),
-            };
-          }),
   };
+}
+
+export function analyseStep(report: ExperimentReport, context: StepContext): Pick<SweepStep, 'tcp' | 'udp'> {
+  return { tcp: analyseTcp(report, context), udp: analyseUdp(report, context) };
 }
 
 /**

@@ -5,6 +5,7 @@ import { deliveredPercent, describeImpairment, tcpOutcome, tcpOutcomeWords } fro
 import type { SweepResult, SweepStep } from '@lab/results';
 import { escapeHtml } from './html-text.ts';
 import { packetsSection } from './capture/ladder-svg.ts';
+import { verdictsSection } from './verdict-html.ts';
 
 /**
  * The sweep as a chart: Vega-Lite (a grammar of graphics) draws axes, scales and legends; this file only
@@ -218,6 +219,12 @@ export function sweepHtml(result: SweepResult, svg: string, table: string): stri
 <style>
   body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; max-width: 90rem; }
   pre { background: #f6f6f6; padding: 1rem; overflow-x: auto; font-size: 0.8rem; }
+  table.verdicts { border-collapse: collapse; font-size: 0.85rem; }
+  table.verdicts td, table.verdicts th { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: right; }
+  table.verdicts small { color: #666; }
+  .inside { color: #2a7a36; }
+  .outside { color: #c62828; font-weight: 600; }
+  .lab { color: #6a4fb3; }
 </style>
 </head>
 <body>
@@ -226,6 +233,7 @@ export function sweepHtml(result: SweepResult, svg: string, table: string): stri
 Impairment: ${escapeHtml(describeImpairment(result))}.
 Run started ${escapeHtml(result.startedAt)}; the whole result is in the JSON file beside this page.</p>
 ${svg}
+${verdictsSection(result)}
 <h2>The numbers</h2>
 <pre>${escapeHtml(table)}</pre>
 ${packetsSection(result)}

@@ -24,7 +24,9 @@ describe('sweep outputs', () => {
     assert.match(text, /data: loss random 10% \(10\.0% lost\)/);
     assert.match(text, /models: Mathis 49\.8, RFC 5348 0\.\d+/);
     assert.match(text, /download[^\n]*\n +data: not impaired +│[^\n]*\n +ACKs: loss random 10% \(10\.0% lost\)/);
-    assert.match(text, /unicast +1 +900\/1000 +10\.0% +10\.0% \(76-125\) +0 \(0\)/);
+    // Each figure with its mark: lost inside its band, jitter the lab's own (a loss step adds no jitter).
+    assert.match(text, /unicast +1 +900\/1000 +10\.0% ✓ +10\.0% \(76-125\) +0 ✓ \(0\) +0 ✓ +0 ✓ +0\.050 ms ~/);
+    assert.match(text, /of which the lab's own \(its calibration\): reordered 0, late 0, jitter 0\.05 ms, lost 0/);
     assert.match(text, /kernel   rtt 0\.90 ms idle, 0\.90 ms loaded/);
     assert.match(text, /host drops \(receive buffers full, not the network\): 0/);
     assert.match(text, /headers  66 B\/packet on eth0: 14 Ethernet \+ 20 IPv4 \+ 32 TCP/);
@@ -58,12 +60,16 @@ describe('sweep outputs', () => {
     assert.match(summary, /delay ms +TCP up Mbit\/s +down Mbit\/s +copy +idle rtt ms +expected +unicast % +multicast % +expected % +reord unica % +reord multi % +reord exp %/);
     assert.match(summary, /\n +20 +[\d.]+ +[\d.]+ +identical +20\.9 +20\.9 +100\.0/);
     const step = formatStep(delayed.steps[1]!, 1, 2, 'delay');
-    assert.match(step, /kernel   rtt 20\.9 ms idle \(expected 20\.9\), /);
-    assert.match(step, /netem expects, per receiver: reordered \d+ \(\d+-\d+\), late 0 \(0\), jitter [\d.]+ \([\d.]+-[\d.]+\) ms/);
+    assert.match(step, /kernel   rtt 20\.9 ms idle \(expected 20\.9\) ✓, /);
+    assert.match(step, /expected per receiver: reordered \d+ \(\d+-\d+\), late 0 \(0\), jitter [\d.]+ \([\d.]+-[\d.]+\) ms/);
     assert.match(step, /reordered, late, jitter: from 200 runs of netem's own algorithm/);
+    // The fixture's 30 reordered of 1000 at delay 20ms 5ms (2000/s) and its 0.05 ms of jitter are far from netem's bands: marked, and listed.
+    assert.match(step, /unicast +1 +1000\/1000 +0\.0% ✓ .* +30 ! +0 ✓ +0\.050 ms !/);
+    assert.ok(delayed.outside.some((line) => /^step 2 \(delay 20ms 5ms\): unicast receiver 1: reordered 30, band \d+-\d+$/.test(line)), delayed.outside.join('\n'));
+    assert.match(formatSweep(delayed), /^outside their 99% band \(\d+; a correct lab puts about one count in a hundred there by chance\):\n  step 2/m);
+    assert.match(formatSweep(result), /^outside their 99% band: none$/m);
     const cpu = { ...delayed, steps: delayed.steps.map((s) => ({ ...s, udp: s.udp.map((m) => ({ ...m, timingDistortedByLab: true })) })) };
-    assert.match(formatStep(cpu.steps[1]!, 1, 2, 'delay'), /this lab's own CPU shapes jitter and lateness: not the network's/);
-    assert.match(formatStep(cpu.steps[1]!, 1, 2, 'delay'), /late and jitter: not shown/);
+    assert.match(formatStep(cpu.steps[1]!, 1, 2, 'delay'), /this lab's own CPU shapes jitter and lateness \(~\): not the network's/);
   });
 
   it('charts a delay sweep on a delay axis, with the RTT and the reordering panels', async () => {
@@ -81,6 +87,11 @@ describe('sweep outputs', () => {
     const html = sweepHtml(result, svg, formatSweep(result));
     assert.ok(html.includes(svg));
     assert.doesNotMatch(html, /<script|<link/);
+    // Every receiver's figures against their bands, coloured by verdict.
+    assert.match(html, /<h2>Every figure against its band<\/h2>/);
+    assert.match(html, /<td class="inside" title="lost: inside its band">100 ✓<br><small>76-125<\/small><\/td>/);
+    assert.match(html, /<td class="lab" title="jitter: the lab&#39;s own">0\.050 ms ~/);
+    assert.match(html, /No figure lies outside its 99% band/);
   });
 
   it('charts a sweep of one unimpaired step (the loopback lab) on readable axes, and lists the lab\'s limits', async () => {
@@ -88,6 +99,7 @@ describe('sweep outputs', () => {
       ...result,
       lab: { backend: 'loopback' as const, description: 'local processes on 127.0.0.1', limits: ['not root: no impairment'], skipped: ['the loss steps 10, 30%'], honestUdpRate: null },
       impairment: null,
+      calibration: null,
       steps: [result.steps[0]!],
     };
     const svg = await renderSweepSvg(one);

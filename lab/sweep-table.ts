@@ -1,6 +1,7 @@
 import { describeHeaders } from '@lab/host-counters';
 import { deliveredPercent, describeImpairment, tcpOutcome, tcpOutcomeWords } from './sweep-outcome.ts';
-import { chatWords, type ExpectedFigure, type SweepDimension, type SweepResult, type SweepStep, type TcpDirectionResult, type UdpModeCheck } from '@lab/results';
+import { chatWords, type ExpectedFigure, type StreamPacing, type SweepCalibration, type SweepDimension, type SweepResult, type SweepStep, type TcpDirectionResult, type UdpModeCheck, type Verdict } from '@lab/results';
+import { VERDICT_LEGEND, verdictMark } from './udp-figures.ts';
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1)} MiB`;
 const mbit = (value: number | null) => (value === null ? '-' : value >= 100 ? `${Math.round(value)}` : value >= 1 ? value.toFixed(1) : value.toFixed(3));
@@ -21,15 +22,20 @@ function sideBySide(left: string[], right: string[]): string[] {
   return Array.from({ length: Math.max(left.length, right.length) }, (_, i) => `  ${(left[i] ?? '').padEnd(width)}  │ ${right[i] ?? ''}`.trimEnd());
 }
 
+const marked = (verdict: Verdict | null) => (verdict ? ` ${verdictMark[verdict]}` : '');
+
 /** What one TCP direction met: its data's path and its ACKs' path, and what the models predict. */
-function direction(name: string, d: TcpDirectionResult, ms: number, bytes: number): string[] {
-  const lines = [`${name.padEnd(9)}${mib(bytes)} in ${seconds(ms)}, ${mbit(d.measuredMbitPerS)} Mbit/s`];
+function direction(name: string, d: TcpDirectionResult, ms: number, bytes: number, goodput: Verdict | null): string[] {
+  const lines = [`${name.padEnd(9)}${mib(bytes)} in ${seconds(ms)}, ${mbit(d.measuredMbitPerS)} Mbit/s${marked(goodput)}`];
   if (!d.dataImpairment && !d.ackImpairment) return [...lines, '  not impaired'];
   const met = (impairment: string | null, lost: number) => (impairment ? `${impairment}${lost > 0 ? ` (${pct(lost)} lost)` : ''}` : 'not impaired');
   lines.push(...wrap(`data: ${met(d.dataImpairment, d.dataLossPercent)}`, LEFT - 2).map((line) => `  ${line}`));
   lines.push(...wrap(`ACKs: ${met(d.ackImpairment, d.ackLossPercent)}`, LEFT - 2).map((line) => `  ${line}`));
   if (d.mathisMbitPerS !== null) lines.push(`  models: Mathis ${mbit(d.mathisMbitPerS)}, RFC 5348 ${mbit(d.rfc5348MbitPerS)}`);
-  if (d.rateLimitMbitPerS !== null) lines.push(`  the rate lets through at most ${mbit(d.rateLimitMbitPerS)} Mbit/s`);
+  if (d.rateLimitMbitPerS !== null) {
+    const whose = goodput === 'lab' ? ": more than the lab itself carries (its calibration), so the lab's own CPU sets the pace" : '';
+    lines.push(...wrap(`the rate lets through at most ${mbit(d.rateLimitMbitPerS)} Mbit/s${whose}`, LEFT - 2).map((line) => `  ${line}`));
+  }
   return lines;
 }
 
@@ -42,13 +48,13 @@ function tcpColumn(step: SweepStep): string[] {
   }
   const resent = tcp.segments ? `${tcp.segments.retransmitted} by the client` : 'client: no counters';
   const server = step.serverRetransmittedSegments === null ? '' : `, ${step.serverRetransmittedSegments} by the server`;
-  const { expectedRttMs, addedRttMs, rttWithinTolerance } = step.tcp;
-  const expectation = expectedRttMs !== null && addedRttMs !== null && addedRttMs > 0 ? ` (expected ${milliseconds(expectedRttMs)}${rttWithinTolerance ? '' : ' OFF'})` : '';
+  const { expectedRttMs, addedRttMs } = step.tcp;
+  const expectation = expectedRttMs !== null && addedRttMs !== null && addedRttMs > 0 ? ` (expected ${milliseconds(expectedRttMs)})${marked(step.tcp.verdicts.rtt)}` : '';
   const idle = tcp.idleRttMs === null ? '' : `${milliseconds(tcp.idleRttMs)} ms idle${expectation}, `;
   return [
     head,
-    ...direction('upload', step.tcp.upload, tcp.uploadMs, tcp.bytes),
-    ...direction('download', step.tcp.download, tcp.downloadMs, tcp.downloaded.size),
+    ...direction('upload', step.tcp.upload, tcp.uploadMs, tcp.bytes, step.tcp.verdicts.uploadGoodput),
+    ...direction('download', step.tcp.download, tcp.downloadMs, tcp.downloaded.size, step.tcp.verdicts.downloadGoodput),
     `sha256   ${tcp.identical ? 'IDENTICAL both ways' : 'MISMATCH'}`,
     `resent   ${resent}${server} (segments)`,
     ...(tcp.connection ? [`kernel   rtt ${idle}${milliseconds(tcp.connection.rttMs)} ms loaded`, `         rto ${tcp.connection.rtoMs} ms, mss ${tcp.connection.mss} B`] : ['kernel   no TCP_INFO']),
@@ -58,33 +64,44 @@ function tcpColumn(step: SweepStep): string[] {
 
 const figure = (value: ExpectedFigure | null, digits = 0) => (value ? `${value.mean.toFixed(digits)} (${range(value.band99, digits)})` : '0');
 
+/** How evenly the sender's datagrams left, from the capture: gaps between sends against the nominal one. */
+const pacingWords = (pacing: StreamPacing) =>
+  `${pacing.mode}: gaps p1 ${pacing.p1.toFixed(2)}, p50 ${pacing.p50.toFixed(2)}, p99 ${pacing.p99.toFixed(2)} ms (nominal ${pacing.nominalMs.toFixed(2)}), ${pacing.bursts} under half`;
+
 function udpColumn(step: SweepStep): string[] {
   const { udp } = step.experiment;
   if ('error' in udp) return ['UDP', `FAILED: ${udp.error.code}`, ...wrap(udp.error.message, 60)];
   const lines = [`UDP: ${udp.modes[0]?.attempted ?? 0} datagrams of ${udp.datagramBytes} B at ${udp.rate}/s, nothing resent`];
-  lines.push('mode       rcv   received    lost  expected (99% band)   dup (99% band)  reord  late  jitter');
+  lines.push('mode       rcv   received    lost    expected (99% band)   dup (99% band)   reord    late   jitter');
   for (const mode of udp.modes) {
     const check = step.udp.find((m) => m.mode === mode.mode);
-    const distorted = check?.timingDistortedByLab ?? false;
     for (const r of mode.receivers) {
       const c = check?.receivers.find((candidate) => candidate.receiver === r.receiver);
-      const lost = c ? `${pct(check!.expectedLossPercent)} (${range(c.lostBand99)})${c.withinBand ? '' : ' OUTSIDE'}` : '-';
-      const dup = c ? `${String(r.duplicates).padStart(3)} (${range(c.duplicatesBand99)})${c.duplicatesWithinBand ? '' : ' OUTSIDE'}` : String(r.duplicates).padStart(3);
+      const v = c?.verdicts;
+      const mark = (verdict: Verdict | undefined) => (verdict ? verdictMark[verdict] : ' ');
+      const lost = c ? `${pct(check!.expectedLossPercent)} (${range(check!.expected.lost.band99)})` : '-';
+      const dup = `${String(r.duplicates).padStart(3)} ${mark(v?.duplicates)} (${range(check?.expected.duplicates.band99 ?? [0, 0])})`;
       lines.push(
-        `${(r.receiver === 1 ? mode.mode : '').padEnd(10)} ${String(r.receiver).padStart(3)}  ${`${r.unique}/${r.sent}`.padStart(9)}  ${pct(r.lossPercent).padStart(6)}  ${lost.padEnd(20)} ${dup.padEnd(15)} ${String(r.outOfOrder).padStart(5)} ${distorted ? '   --' : String(r.late).padStart(5)}  ${distorted ? '--' : `${r.jitterMs.toFixed(3)} ms`}`,
+        `${(r.receiver === 1 ? mode.mode : '').padEnd(10)} ${String(r.receiver).padStart(3)}  ${`${r.unique}/${r.sent}`.padStart(9)}  ${pct(r.lossPercent).padStart(6)} ${mark(v?.lost)}  ${lost.padEnd(20)} ${dup.padEnd(15)} ${String(r.outOfOrder).padStart(5)} ${mark(v?.outOfOrder)} ${String(r.late).padStart(5)} ${mark(v?.late)}  ${r.jitterMs.toFixed(3)} ms ${mark(v?.jitter)}`,
       );
     }
-    if (check?.outOfOrder) {
-      const timing = distorted ? 'late and jitter: not shown (see below)' : `late ${figure(check.late)}, jitter ${figure(check.jitterMs, 2)} ms`;
-      lines.push(`           netem expects, per receiver: reordered ${figure(check.outOfOrder)}, ${timing}`);
+    if (check) {
+      const e = check.expected;
+      if (check.outOfOrder) lines.push(`           expected per receiver: reordered ${figure(e.outOfOrder)}, late ${figure(e.late)}, jitter ${figure(e.jitterMs, 2)} ms`);
+      if (check.labOwn) {
+        const own = check.labOwn;
+        lines.push(`           of which the lab's own (its calibration): reordered ${own.outOfOrder}, late ${own.late}, jitter ${own.jitterMs.toFixed(2)} ms, lost ${own.lost}`);
+      }
     }
   }
-  if (step.udp.some((m) => m.timingDistortedByLab)) lines.push(`-- at ${udp.rate}/s this lab's own CPU shapes jitter and lateness: not the network's`);
+  lines.push(...wrap(VERDICT_LEGEND, 64));
+  if (step.udp.some((m) => m.timingDistortedByLab)) lines.push(`at ${udp.rate}/s this lab's own CPU shapes jitter and lateness (~): not the network's`);
   const simulated = step.udp.find((m) => m.trials > 0);
   if (simulated?.method === 'simulated') lines.push(`bands: from ${simulated.trials} runs of netem's own algorithm (its memory has no closed form)`);
   else if (simulated) lines.push(`reordered, late, jitter: from ${simulated.trials} runs of netem's own algorithm`);
   const hostDrops = udp.modes.reduce((sum, m) => sum + (m.host ? m.host.rcvbufErrors : 0), 0);
   lines.push(`host drops (receive buffers full, not the network): ${hostDrops}`);
+  for (const pacing of step.pacing) lines.push(`sent     ${pacingWords(pacing)}`);
   const wire = udp.modes.find((m) => m.wire)?.wire;
   lines.push(`headers  ${wire ? describeHeaders(wire, 'UDP') : 'not measured'} (textbook: UDP 8, TCP 20-60)`);
   return lines;
@@ -199,6 +216,34 @@ export function formatSummary(result: SweepResult): string {
 }
 
 
+/**
+ * The calibration: the lab measuring itself, nothing impaired, before the first step. Its figures are the
+ * lab's own part of every step's (the `~` and the bands beside each figure).
+ */
+export function formatCalibration(calibration: SweepCalibration): string {
+  const { tcp, udp } = calibration.experiment;
+  const lines = [`calibration: the lab measuring itself, nothing impaired, the same file and streams (${seconds(calibration.durationMs)}): its own part of every figure below`];
+  if ('error' in tcp) lines.push(`  TCP  ${tcp.error.code}: ${tcp.error.message}`);
+  else lines.push(`  TCP  upload ${mbit(tcp.uploadMbitPerS)} Mbit/s, download ${mbit(tcp.downloadMbitPerS)} Mbit/s, idle rtt ${tcp.idleRttMs === null ? '-' : milliseconds(tcp.idleRttMs)} ms: the most this lab carries`);
+  if ('error' in udp) lines.push(`  UDP  ${udp.error.code}: ${udp.error.message}`);
+  else {
+    for (const mode of udp.modes) {
+      const most = (pick: (r: (typeof mode.receivers)[number]) => number) => Math.max(0, ...mode.receivers.map(pick));
+      lines.push(
+        `  UDP  ${mode.mode.padEnd(9)} at ${udp.rate}/s: jitter up to ${most((r) => r.jitterMs).toFixed(3)} ms, ${most((r) => r.outOfOrder)} reordered, ${most((r) => r.late)} late, ${most((r) => r.lost)} lost, ${most((r) => r.duplicates)} duplicated (the most of any receiver)`,
+      );
+    }
+  }
+  for (const pacing of calibration.pacing) lines.push(`  sent ${pacingWords(pacing)}`);
+  return lines.join('\n');
+}
+
+/** Every figure outside its band, or a line that says there is none. */
+function formatOutside(result: SweepResult): string[] {
+  if (result.outside.length === 0) return ['outside their 99% band: none'];
+  return [`outside their 99% band (${result.outside.length}; a correct lab puts about one count in a hundred there by chance):`, ...result.outside.map((line) => `  ${line}`)];
+}
+
 export function formatSweep(result: SweepResult): string {
   const dimension = result.settings.sweep.dimension;
   return [
@@ -207,8 +252,11 @@ export function formatSweep(result: SweepResult): string {
     ...result.lab.limits.map((line) => `limit: ${line}`),
     ...result.lab.skipped.map((line) => `SKIPPED: ${line}`),
     '',
+    ...(result.calibration ? [formatCalibration(result.calibration), ''] : []),
     ...result.steps.flatMap((step, i) => [formatStep(step, i, result.steps.length, dimension), '']),
     formatSummary(result),
+    '',
+    ...formatOutside(result),
     '',
     result.ok ? 'sweep: ok' : 'sweep: FAILED (see the steps above)',
     '',

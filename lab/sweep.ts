@@ -3,11 +3,23 @@ import { LabError, type DeliveryMode } from '@lab/protocol';
 import { parseTcpSnmp } from '@lab/host-counters';
 import { jsonLines, prefixedJson } from './json-lines.ts';
 import { impairedHosts, type Lab } from './lab.ts';
-import { addedRttMs, analyseStep, drainFor, linkFigures, stepOk } from './step-analysis.ts';
+import { addedRttMs, analyseTcp, analyseUdp, drainFor, labOwnFrom, linkFigures, stepOk, type LabOwn, type StepContext } from './step-analysis.ts';
 import { deliveredPercent } from './sweep-outcome.ts';
 import { dimensionUnits, type SweepPlan } from './sweep-plan.ts';
-import { startStepCapture } from './capture/step-capture.ts';
-import { experimentReportSchema, LIVE_SAMPLE_PREFIX, liveSampleSchema, sweepResultSchema, type ExperimentReport, type LiveSample, type SweepResult, type SweepStep } from '@lab/results';
+import { startStepCapture, type StepCaptureResult } from './capture/step-capture.ts';
+import { sweepOutside } from './sweep-outside.ts';
+import {
+  experimentReportSchema,
+  LIVE_SAMPLE_PREFIX,
+  liveSampleSchema,
+  sweepResultSchema,
+  type ExperimentReport,
+  type LiveSample,
+  type SweepCalibration,
+  type SweepResult,
+  type SweepStep,
+  type UdpModeCheck,
+} from '@lab/results';
 
 export interface SweepSettings {
   /** The steps: what is swept, what holds at every step, and each step's whole profile (lab/sweep-plan.ts). */
@@ -25,8 +37,8 @@ export interface SweepSettings {
    * step (a page may come and go); 0 or absent: not at all.
    */
   liveMs?: () => number;
-  /** Where step `index`'s packet capture goes (a pcapng beside the result); absent: no capture. */
-  captureFile?: (index: number) => string;
+  /** Where step `index`'s packet capture goes, or the calibration's (a pcapng beside the result); absent: no capture. */
+  captureFile?: (step: number | 'calibration') => string;
   /** Lines of the chat contrast per step (0: none); absent: the client's default (20). */
   chatLines?: number;
 }
@@ -36,7 +48,7 @@ export type Progress = (line: string) => void;
 /** What a watcher is told as the sweep goes (the live page): a step begins, a step's report is in. */
 export type SweepEvent =
   | { kind: 'step-start'; index: number; label: string; impairment: string; startedAt: number }
-  | { kind: 'step-end'; index: number; durationMs: number; experiment: ExperimentReport; summary: string }
+  | { kind: 'step-end'; index: number; durationMs: number; experiment: ExperimentReport; udp: UdpModeCheck[]; summary: string }
   | { kind: 'sample'; index: number; sample: LiveSample };
 
 /** The client's default lateness threshold (services/client/src/config.ts, --late-ms). */
@@ -55,8 +67,9 @@ async function serverRetransmissions(host: ImpairedHost): Promise<number | null>
  * mode from `--room`): a member of an earlier step whose leave was lost on the impaired path must not
  * be sent this step's stream.
  */
-export function clientArgs(settings: SweepSettings, index: number, drainMs: number): string[] {
-  const liveMs = settings.liveMs?.() ?? 0;
+export function clientArgs(settings: SweepSettings, index: number, drainMs: number, calibration = false): string[] {
+  const liveMs = calibration ? 0 : (settings.liveMs?.() ?? 0);
+  const chatLines = calibration ? 0 : settings.chatLines;
   return [
     'experiment',
     '--json',
@@ -73,8 +86,57 @@ export function clientArgs(settings: SweepSettings, index: number, drainMs: numb
     `--late-ms=${LATE_MS}`,
     `--settle-ms=${SETTLE_MS}`,
     ...(liveMs > 0 ? [`--live-ms=${liveMs}`] : []),
-    ...(settings.chatLines === undefined ? [] : [`--chat-lines=${settings.chatLines}`]),
+    ...(chatLines === undefined ? [] : [`--chat-lines=${chatLines}`]),
   ];
+}
+
+/** The client's report in its output, checked against the report's schema. */
+function reportOf(run: { stdout: string; output: string; code: number }): ExperimentReport {
+  const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
+  if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);
+  const parsed = experimentReportSchema.safeParse(line);
+  if (!parsed.success) throw parsed.error;
+  return parsed.data;
+}
+
+/** The rooms and rate of a report's UDP streams, for the capture to find each one's departures. */
+function streamsOf(report: ExperimentReport | undefined): { rate: number; rooms: { mode: UdpModeCheck['mode']; room: number }[] } | null {
+  if (!report || 'error' in report.udp) return null;
+  return { rate: report.udp.rate, rooms: report.udp.modes.map((mode) => ({ mode: mode.mode, room: mode.room })) };
+}
+
+/**
+ * The calibration: the step's whole experiment (file and streams, no chat), with nothing impaired, in
+ * rooms no step uses. What it measures is the lab's own part of every figure (lab/figure-verdict.ts).
+ */
+async function calibrate(lab: Lab, settings: SweepSettings, progress: Progress): Promise<SweepCalibration> {
+  const started = performance.now();
+  progress(`calibration: the lab measures itself first, nothing impaired, the same file and streams: its own part of every figure`);
+  const index = settings.plan.steps.length;
+  const capture = settings.captureFile ? await startStepCapture(lab.capture, settings.captureFile('calibration')) : null;
+  const run = await lab.runClient(clientArgs(settings, index, drainFor(null, settings.direction, settings.datagramBytes), true));
+  let experiment: ExperimentReport | undefined;
+  let failure: unknown = null;
+  try {
+    experiment = reportOf(run);
+  } catch (error) {
+    failure = error;
+  }
+  const reported = experiment?.tcp;
+  const captured: StepCaptureResult = capture
+    ? await capture.finish(reported && !('error' in reported) ? reported.localPort : null, streamsOf(experiment))
+    : { capture: { unavailable: 'no capture was asked for' }, pacing: [] };
+  if (failure || !experiment) throw failure;
+  const calibration = { durationMs: performance.now() - started, experiment, capture: captured.capture, pacing: captured.pacing };
+  progress(`calibration: done in ${(calibration.durationMs / 1000).toFixed(1)} s: ${ownWords(labOwnFrom(experiment))}`);
+  return calibration;
+}
+
+/** The lab's own figures in a line of progress. */
+function ownWords(own: LabOwn): string {
+  const udp = Object.entries(own.udp).map(([mode, f]) => `${mode} jitter ${f.jitterMs.toFixed(3)} ms, ${f.outOfOrder} reordered, ${f.late} late, ${f.lost} lost`);
+  const tcp = own.tcp ? `TCP ${own.tcp.uploadMbitPerS.toFixed(1)} Mbit/s up, ${own.tcp.downloadMbitPerS.toFixed(1)} down` : 'TCP not measured';
+  return `the lab's own: ${[...udp, tcp].join('; ')}`;
 }
 
 /**
@@ -105,7 +167,23 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
 
   const udpPathHops = impairer ? hopsThrough(settings.direction) : 0;
   const tcpServer = lab.hosts?.tcpServer ?? null;
-  const measured: (Omit<SweepStep, 'tcp' | 'udp'> & { applied: ImpairmentProfile | null })[] = [];
+  // Only where something can be impaired: elsewhere every step is itself unimpaired, and all of it the lab's.
+  const calibration = impairer ? await calibrate(lab, settings, progress) : null;
+  const labOwn = calibration ? labOwnFrom(calibration.experiment) : null;
+  const contextOf = (applied: ImpairmentProfile | null, drainMs: number, link: StepContext['link']): StepContext => ({
+    profile: applied,
+    direction: settings.direction,
+    link,
+    datagrams: settings.datagrams,
+    datagramBytes: settings.datagramBytes,
+    rate: settings.rate,
+    receivers: settings.receivers,
+    drainMs,
+    lateMs: LATE_MS,
+    honestUdpRate: lab.honestUdpRate ?? null,
+    labOwn,
+  });
+  const measured: (Omit<SweepStep, 'tcp'> & { applied: ImpairmentProfile | null })[] = [];
   const count = planned.length;
   try {
     for (const [index, planStep] of planned.entries()) {
@@ -131,14 +209,21 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
       const capture = settings.captureFile ? await startStepCapture(lab.capture, settings.captureFile(index)) : null;
       const run = await lab.runClient(clientArgs(settings, index, drainMs), onSample).finally(() => clearInterval(ticker));
       const retransmittedAfter = tcpServer && (await serverRetransmissions(tcpServer));
-      const line = jsonLines(run.stdout).find((candidate) => candidate.schema === 'tcp-udp-lab/experiment');
+      let experiment: ExperimentReport | undefined;
+      let failure: unknown = null;
+      try {
+        experiment = reportOf(run);
+      } catch (error) {
+        failure = error;
+      }
       // The capture stops whatever the client said; the ladder finds the experiment's connection by its port.
-      const parsed = experimentReportSchema.safeParse(line);
-      const reported = parsed.data?.tcp;
-      const captured = capture ? await capture.finish(reported && !('error' in reported) ? reported.localPort : null) : { unavailable: 'no capture was asked for' };
-      if (!line) throw new LabError('LAB_ERR_UNEXPECTED_MESSAGE', `the client printed no result (exit status ${run.code}): ${run.output.slice(-2000)}`);
-      if (!parsed.success) throw parsed.error;
-      const experiment = parsed.data;
+      const reported = experiment?.tcp;
+      const captured: StepCaptureResult = capture
+        ? await capture.finish(reported && !('error' in reported) ? reported.localPort : null, streamsOf(experiment))
+        : { capture: { unavailable: 'no capture was asked for' }, pacing: [] };
+      if (failure || !experiment) throw failure;
+      // The UDP verdicts need nothing of the other steps: the live page is told them as the step ends.
+      const udp = analyseUdp(experiment, contextOf(applied, drainMs, null));
       const step = {
         label: planStep.label,
         value: planStep.value,
@@ -149,39 +234,27 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
         drainMs,
         experiment,
         serverRetransmittedSegments: typeof retransmittedBefore === 'number' && typeof retransmittedAfter === 'number' ? retransmittedAfter - retransmittedBefore : null,
-        capture: captured,
+        capture: captured.capture,
+        pacing: captured.pacing,
+        udp,
         applied,
       };
       measured.push(step);
       const summary = stepSummary(experiment);
       progress(`step ${index + 1}/${count}: done in ${(step.durationMs / 1000).toFixed(1)} s: ${summary}`);
-      observe({ kind: 'step-end', index, durationMs: step.durationMs, experiment, summary });
+      observe({ kind: 'step-end', index, durationMs: step.durationMs, experiment, udp, summary });
     }
   } finally {
     await impairer?.apply({}).catch(() => {});
   }
-  // The models are put beside the measurements once every step is in: they share the link's figures.
+  // The TCP models are put beside the measurements once every step is in: they share the link's figures.
   const link = linkFigures(measured.map((step) => ({ experiment: step.experiment, addedRttMs: step.applied ? addedRttMs(step.applied, settings.direction) : 0 })));
-  const steps: SweepStep[] = measured.map(({ applied, ...step }) => ({
-    ...step,
-    ...analyseStep(step.experiment, {
-      profile: applied,
-      direction: settings.direction,
-      link,
-      datagrams: settings.datagrams,
-      datagramBytes: settings.datagramBytes,
-      rate: settings.rate,
-      receivers: settings.receivers,
-      drainMs: step.drainMs,
-      lateMs: LATE_MS,
-      honestUdpRate: lab.honestUdpRate ?? null,
-    }),
-  }));
+  const steps: SweepStep[] = measured.map(({ applied, ...step }) => ({ ...step, tcp: analyseTcp(step.experiment, contextOf(applied, step.drainMs, link)) }));
   const { plan, fileBytes, datagrams, datagramBytes, rate, receivers, modes, tcpDeadlineMs } = settings;
   // Through the schema on the way out: a field added here but not to the documented contract fails now.
   return sweepResultSchema.parse({
     schema: 'tcp-udp-lab/sweep',
-    version: 2,
+    version: 3,
     startedAt,
     lab: { backend: lab.backend, description: lab.description, limits: [...lab.limits], skipped, honestUdpRate: lab.honestUdpRate ?? null },
     models: { link },
@@ -204,7 +277,9 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
       modes,
       tcpDeadlineMs,
     },
+    calibration,
     steps,
+    outside: sweepOutside(steps, settings.plan.dimension),
     ok: steps.every(stepOk),
   } satisfies SweepResult);
 }

@@ -75,11 +75,17 @@ function removeStaleExchanges(say: (line: string) => void): void {
 }
 
 export interface UmlRun {
+  /** The program to run inside, relative to the checkout (scripts/demo.ts), given `--lab uml --out …` first. */
+  script: string;
+  /** The name its progress lines start with (`demo: …`): the host says its own lab and files, not the guest's. */
+  name: string;
+  /** The files it writes into its results folder that the host moves out (regular files only). */
+  outputs: RegExp;
   /** The checkout: anywhere, a folder under /tmp or a path with spaces included (the guest shows it at its own path). */
   root: string;
   /** The results folder, absolute, anywhere: the guest writes into its exchange folder, and the host moves what it wrote here. */
   out: string;
-  /** The guest demo's options, in full (never --lab or --out: those are the host's to give). */
+  /** The guest program's options, in full (never --lab or --out: those are the host's to give). */
   args: string[];
   timeoutMs: number;
   say: (line: string) => void;
@@ -91,7 +97,7 @@ export interface UmlRun {
   watched?: () => boolean;
 }
 
-/** Runs the demo in a user-mode Linux guest; resolves with its exit status. */
+/** Runs a lab program (the demo, the accuracy check) in a user-mode Linux guest; resolves with its exit status. */
 export async function runUmlLab(run: UmlRun): Promise<number> {
   mkdirSync(run.out, { recursive: true });
   removeStaleExchanges(run.say);
@@ -110,7 +116,7 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
     run.say(`booting a user-mode Linux kernel (linux.uml) with the namespaces lab inside; its exchange folder is ${exchange}`);
     const started = performance.now();
     const guest = await runInGuest({
-      argv: [process.execPath, join(run.root, 'scripts/demo.ts'), '--lab', 'uml', '--out', join(GUEST_EXCHANGE, 'results'), ...run.args],
+      argv: [process.execPath, join(run.root, run.script), '--lab', 'uml', '--out', join(GUEST_EXCHANGE, 'results'), ...run.args],
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', [GUEST_MARK]: '1' },
       cwd: run.root,
       exchange,
@@ -124,7 +130,7 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
           if (event) run.onLive?.(event);
           return true;
         }
-        if (!/^demo: (lab: |wrote )/.test(line)) process.stderr.write(`${line}\n`);
+        if (!line.startsWith(`${run.name}: lab: `) && !line.startsWith(`${run.name}: wrote `)) process.stderr.write(`${line}\n`);
         return false;
       },
     });
@@ -135,7 +141,7 @@ export async function runUmlLab(run: UmlRun): Promise<number> {
     process.stdout.write(guest.stdout);
     // Only the regular files the demo writes: whatever else is there (a link, a folder) came from
     // something else inside the guest and is not followed.
-    const written = existsSync(guestOut) ? readdirSync(guestOut).filter((name) => /^sweep-[\w.-]+\.(json|svg|html|pcapng)$/.test(name) && lstatSync(join(guestOut, name)).isFile()) : [];
+    const written = existsSync(guestOut) ? readdirSync(guestOut).filter((name) => run.outputs.test(name) && lstatSync(join(guestOut, name)).isFile()) : [];
     for (const name of written) {
       const target = join(run.out, name);
       // Copied, not renamed: the exchange folder and the results folder may be on different file systems.

@@ -16,7 +16,8 @@
 # `bootstrap.sh --tests` is for `npm test`: all of the above, and Chromium for the live page's tests.
 # `bootstrap.sh --uml` is for the lab in a user-mode Linux kernel (lab/uml-lab.ts): Node.js, ip, tc and
 # setpriv (the guest runs the host's own programs, read-only), the kernel with its modules
-# (user-mode-linux) and modprobe (kmod).
+# (user-mode-linux) and modprobe (kmod). `--local --iperf3` and `--uml --iperf3` add iperf3, which the
+# accuracy check (scripts/check-accuracy.ts) runs beside the lab's stream; `--tests` installs it too.
 #
 # Environment:
 #   LAB_IMAGE_SOURCE=auto|local|registry  how to get the base image (default auto: local when the official
@@ -121,6 +122,13 @@ ensure_capture_tools() {
     return
   fi
   apt_install tshark
+}
+
+# --- iperf3, the reference the accuracy check puts beside the lab's stream (--iperf3, --tests) -----
+ensure_iperf3() {
+  command -v iperf3 >/dev/null 2>&1 && return
+  is_debian_root || die "the accuracy check runs iperf3 beside the lab's stream (Debian: apt-get install iperf3)"
+  apt_install iperf3
 }
 
 # --- Chromium, for the tests of the live page (bootstrap.sh --tests) ------------------------------
@@ -278,6 +286,8 @@ build_app_image() {
 }
 
 ensure_node
+# A second flag, --iperf3, adds iperf3 to --local or --uml (the accuracy check).
+if [ "${2:-}" = --iperf3 ]; then ensure_iperf3; fi
 if [ "${1:-}" = --local ]; then
   ensure_local_tools
   ensure_capture_tools
@@ -292,6 +302,7 @@ if [ "${1:-}" = --uml ]; then
 fi
 if [ "${1:-}" = --tests ]; then
   ensure_browser
+  ensure_iperf3
   ensure_capture_tools required
 else
   ensure_capture_tools

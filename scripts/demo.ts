@@ -111,7 +111,7 @@ async function runInUml(options: DemoOptions & { rate: number }, plan: SweepPlan
     live.publish({ kind: 'stopped', reason: `${signal}: the user-mode Linux guest was stopped` });
     controller.abort();
   });
-  const exit = await runUmlLab({ root, out: resolve(root, options.out), args, timeoutMs, say, signal: controller.signal, onLive: (event) => live.publish(event), watched: () => live.watched() });
+  const exit = await runUmlLab({ script: 'scripts/demo.ts', name: 'demo', outputs: /^sweep-[\w.-]+\.(json|svg|html|pcapng)$/, root, out: resolve(root, options.out), args, timeoutMs, say, signal: controller.signal, onLive: (event) => live.publish(event), watched: () => live.watched() });
   return status ?? exit;
 }
 
@@ -169,7 +169,7 @@ async function runDemo(options: DemoOptions, plan: SweepPlan, backend: LabBacken
     const dir = resolve(root, options.out);
     mkdirSync(dir, { recursive: true });
     const base = join(dir, `sweep-${stamp}`);
-    const captureFile = (index: number) => `${base}-step-${index + 1}.pcapng`;
+    const captureFile = (step: number | 'calibration') => (step === 'calibration' ? `${base}-calibration.pcapng` : `${base}-step-${step + 1}.pcapng`);
     const result = await runSweep(lab, { ...options, rate, plan, liveMs, captureFile }, say, (event) => live.publish(liveEventOf(event)));
     const table = formatSweep(result);
     const svg = await renderSweepSvg(result);

@@ -83,11 +83,25 @@ describe('the live page, fed event by event', { timeout: 120_000 }, () => {
       durationMs: 4200,
       tcp: { outcome: 'identical', text: 'identical', uploadMbitPerS: 812.5, downloadMbitPerS: 97.25 },
       udp: [{ mode: 'unicast', deliveredPercent: 100 }, { mode: 'broadcast', deliveredPercent: 99.5 }],
+      figures: [
+        { mode: 'unicast', receiver: 1, name: 'lost', text: '0', band: '0', verdict: 'inside' },
+        { mode: 'unicast', receiver: 1, name: 'jitter', text: '0.120 ms', band: '0.000-0.150 ms', verdict: 'lab' },
+        { mode: 'broadcast', receiver: 1, name: 'lost', text: '5', band: '0-2', verdict: 'outside' },
+      ],
       summary: 'TCP identical; UDP delivered unicast 100.0%',
     });
     const row = page.locator('#steps tbody tr').first();
     await page.locator('#steps tbody tr[data-status="done"]').waitFor();
-    assert.deepEqual(await row.locator('td').allInnerTexts(), ['loss 0%', 'done', 'identical', '813', '97.3', 'unicast 100.0%, broadcast 99.5%', '4.2 s']);
+    assert.deepEqual(await row.locator('td').allInnerTexts(), [
+      'loss 0%',
+      'done',
+      'identical',
+      '813',
+      '97.3',
+      'unicast 100.0%, broadcast 99.5%',
+      "1 of 3 inside\noutside: broadcast 1 lost 5 (band 0-2)\nthe lab's own: jitter (unicast 1)",
+      '4.2 s',
+    ]);
     assert.match(await page.locator('#log').innerText(), /demo: step 1\/2: done/);
 
     // A page opened now sees the sweep so far, replayed.
@@ -105,6 +119,7 @@ describe('the live page, fed event by event', { timeout: 120_000 }, () => {
       durationMs: 9000,
       tcp: { outcome: 'cut', text: 'did not complete in time', uploadMbitPerS: null, downloadMbitPerS: null },
       udp: [{ mode: 'unicast', deliveredPercent: 90.1 }],
+      figures: [],
       summary: 'TCP LAB_ERR_DEADLINE',
     });
     // Text from the lab is text: markup in it is shown, never run.

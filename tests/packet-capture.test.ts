@@ -53,7 +53,7 @@ describe('packet capture with dumpcap, read with tshark', { skip: isRoot ? false
   it('says a capture it could not write is unavailable, and the step goes on', async () => {
     const step = await startStepCapture({ start: (file) => startDumpcap([], 'lo', file) }, join(dir, 'no-such-folder', 'x.pcapng'));
     await oneConnection(1000);
-    const capture = await step.finish(null);
+    const { capture } = await step.finish(null);
     assert.ok('unavailable' in capture && /LAB_ERR_STORAGE|cannot write the capture/.test(capture.unavailable), JSON.stringify(capture));
   });
 });

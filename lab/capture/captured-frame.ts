@@ -36,6 +36,9 @@ export const TSHARK_FIELDS = [
   'udp.srcport',
   'udp.dstport',
   'udp.length',
+  // The first bytes of a datagram's payload (the capture keeps 54 of them): the lab's header, whose room
+  // tells one stream from another (docs/udp-datagram.md).
+  'udp.payload',
 ] as const;
 
 /** Only what the ladder reads: the step's TCP and UDP, not ARP or IPv6 neighbour discovery. */
@@ -93,8 +96,10 @@ export const capturedFrameSchema = z
     optionalInteger,
     optionalInteger,
     optionalInteger,
+    // Absent from captures read before the field was asked for (the ladder's test fixture).
+    z.string().optional(),
   ])
-  .transform(([frame, time, src, dst, stream, srcPort, dstPort, flags, seq, ack, len, headerBytes, mss, windowScale, sackPermitted, timestamps, retransmission, fastRetransmission, spuriousRetransmission, outOfOrder, duplicateAck, sack, rtoSeconds, udpSrcPort, udpDstPort, udpLength]) => ({
+  .transform(([frame, time, src, dst, stream, srcPort, dstPort, flags, seq, ack, len, headerBytes, mss, windowScale, sackPermitted, timestamps, retransmission, fastRetransmission, spuriousRetransmission, outOfOrder, duplicateAck, sack, rtoSeconds, udpSrcPort, udpDstPort, udpLength, udpPayload]) => ({
     frame,
     ms: time * 1000,
     src,
@@ -124,8 +129,17 @@ export const capturedFrameSchema = z
             sack,
             sinceOriginalMs: rtoSeconds === null ? null : rtoSeconds * 1000,
           },
-    udp: udpSrcPort === null || udpDstPort === null ? null : { srcPort: udpSrcPort, dstPort: udpDstPort, bytes: Math.max(0, (udpLength ?? 8) - 8) },
+    udp: udpSrcPort === null || udpDstPort === null ? null : { srcPort: udpSrcPort, dstPort: udpDstPort, bytes: Math.max(0, (udpLength ?? 8) - 8), lab: labHeader(udpPayload ?? '') },
   }));
+
+/**
+ * The type and room of a lab datagram from the first bytes of its payload in hex (docs/udp-datagram.md:
+ * magic 0x4C55, version 1, type at byte 3, room at bytes 8-11, big-endian); null for anything else.
+ */
+export function labHeader(hex: string): { type: number; room: number } | null {
+  if (!/^4c5501[0-9a-f]{18}/i.test(hex)) return null;
+  return { type: parseInt(hex.slice(6, 8), 16), room: parseInt(hex.slice(16, 24), 16) };
+}
 
 export type CapturedFrame = z.output<typeof capturedFrameSchema>;
 export type CapturedTcp = NonNullable<CapturedFrame['tcp']>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { liveSampleSchema } from '@lab/results';
+import { liveSampleSchema, verdicts } from '@lab/results';
 import { prefixedJson } from '../json-lines.ts';
 
 /**
@@ -38,6 +38,19 @@ export const liveEventSchema = z.discriminatedUnion('kind', [
       downloadMbitPerS: z.number().nonnegative().nullable(),
     }),
     udp: z.array(z.strictObject({ mode: z.string().max(20), deliveredPercent: z.number().min(0).max(100).nullable() })).max(3),
+    /** Each UDP receiver's figures that have an expectation, with their band and verdict (lab/udp-figures.ts). */
+    figures: z
+      .array(
+        z.strictObject({
+          mode: z.string().max(20),
+          receiver: z.number().int().positive(),
+          name: z.string().max(20),
+          text: z.string().max(40),
+          band: z.string().max(60),
+          verdict: z.enum(verdicts),
+        }),
+      )
+      .max(3 * 32 * 5),
     summary: z.string().max(2000),
   }),
   /** How the step's TCP connection or one of its UDP receivers is doing, as the client told it. */

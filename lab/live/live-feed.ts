@@ -2,6 +2,7 @@ import type { SweepResult } from '@lab/results';
 import type { LiveEvent } from './live-events.ts';
 import type { SweepEvent } from '../sweep.ts';
 import { deliveredPercent, tcpOutcome, tcpOutcomeWords } from '../sweep-outcome.ts';
+import { udpFigures } from '../udp-figures.ts';
 
 /** The live page's first event: what the sweep sweeps, on which lab, and its steps' labels. */
 export function sweepStarted(title: string, lab: string, steps: readonly string[]): LiveEvent {
@@ -20,6 +21,13 @@ export function liveEventOf(event: SweepEvent): LiveEvent {
     durationMs: event.durationMs,
     tcp: { outcome, text: tcpOutcomeWords[outcome].long, uploadMbitPerS: tcp?.uploadMbitPerS ?? null, downloadMbitPerS: tcp?.downloadMbitPerS ?? null },
     udp: 'error' in experiment.udp ? [] : experiment.udp.modes.map((mode) => ({ mode: mode.mode, deliveredPercent: finiteOrNull(deliveredPercent(mode.receivers)) })),
+    figures: 'error' in experiment.udp ? [] : experiment.udp.modes.flatMap((mode) => {
+      const check = event.udp.find((candidate) => candidate.mode === mode.mode);
+      return mode.receivers.flatMap((result) => {
+        const verdicts = check?.receivers.find((r) => r.receiver === result.receiver)?.verdicts;
+        return check && verdicts ? udpFigures(check, verdicts, result).map(({ name, text, band, verdict }) => ({ mode: mode.mode, receiver: result.receiver, name, text, band, verdict })) : [];
+      });
+    }),
     summary: event.summary,
   };
 }

@@ -15,6 +15,32 @@ function cell(row, text, className) {
   return td;
 }
 
+// Each UDP receiver's figures against their 99% bands: how many lie inside, and each one that lies
+// outside or is the lab's own (its calibration shows more of it than the network adds), by name.
+function showVerdicts(td, figures) {
+  td.replaceChildren();
+  if (figures.length === 0) {
+    td.textContent = '-';
+    return;
+  }
+  const inside = figures.filter((f) => f.verdict === 'inside').length;
+  const part = (text, className) => {
+    const span = document.createElement('span');
+    span.textContent = text;
+    span.className = className;
+    return span;
+  };
+  const parts = [part(`${inside} of ${figures.length} inside`, 'inside')];
+  for (const f of figures.filter((f) => f.verdict === 'outside')) parts.push(part(`outside: ${f.mode} ${f.receiver} ${f.name} ${f.text} (band ${f.band})`, 'outside'));
+  const labs = new Map();
+  for (const f of figures.filter((f) => f.verdict === 'lab')) labs.set(f.name, [...(labs.get(f.name) ?? []), `${f.mode} ${f.receiver}`]);
+  for (const [name, where] of labs) parts.push(part(`the lab's own: ${name} (${where.join(', ')})`, 'lab'));
+  parts.forEach((span, i) => {
+    if (i > 0) td.append(document.createElement('br'));
+    td.append(span);
+  });
+}
+
 function setState(state, text) {
   $('state').dataset.state = state;
   $('state').textContent = text;
@@ -278,9 +304,10 @@ const handlers = {
       const up = cell(tr, '', 'num');
       const down = cell(tr, '', 'num');
       const udp = cell(tr, '');
+      const figures = cell(tr, '', 'verdicts');
       const time = cell(tr, '', 'num');
       body.append(tr);
-      rows.push({ tr, status, tcp, up, down, udp, time });
+      rows.push({ tr, status, tcp, up, down, udp, figures, time });
     }
     setState('running', 'running');
   },
@@ -332,6 +359,7 @@ const handlers = {
     row.up.textContent = mbit(event.tcp.uploadMbitPerS);
     row.down.textContent = mbit(event.tcp.downloadMbitPerS);
     row.udp.textContent = event.udp.map((mode) => `${mode.mode} ${mode.deliveredPercent === null ? '-' : `${mode.deliveredPercent.toFixed(1)}%`}`).join(', ');
+    showVerdicts(row.figures, event.figures);
     row.time.textContent = seconds(event.durationMs);
     row.tr.title = event.summary;
   },

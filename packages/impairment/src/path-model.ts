@@ -36,6 +36,12 @@ export interface UdpPath {
    * or two others depends on it. Absent: a perfectly even pace.
    */
   sendLateness?: readonly (readonly [number, number])[];
+  /**
+   * Whose counting the receiver does: the lab's (StreamStats: duplicates apart, lost = sent - unique), or
+   * iperf3's (iperf_udp_recv: a late or repeated datagram is out of order and takes one back from the
+   * lost gaps; nothing after the last one heard is counted). Absent: the lab's.
+   */
+  counting?: 'lab' | 'iperf3';
 }
 
 /** A value drawn from quantile points [probability, value], linear between them (0 and 1 included). */
@@ -115,7 +121,8 @@ export function simulateUdpStream(path: UdpPath, random: Random): ReceiverCounts
     forward(time, arrived);
   }
   const end = (path.datagrams > 0 ? sentAt(path.datagrams - 1) : 0) + path.drainMs;
-  return arrivals.map((list) => count(list.sort((a, b) => a[0] - b[0]), path.datagrams, end, sentAt, path.lateMs));
+  const counter = path.counting === 'iperf3' ? countAsIperf3 : count;
+  return arrivals.map((list) => counter(list.sort((a, b) => a[0] - b[0]), path.datagrams, end, sentAt, path.lateMs));
 }
 
 /** A binary min-heap of [time, seq], earliest first; equal times in the order they were pushed. */
@@ -194,6 +201,38 @@ function count(arrivals: [number, number][], sent: number, end: number, sentAt: 
     lastTransit = transit;
   }
   return { lost: sent - unique, duplicates, outOfOrder, late, jitterMs: jitter };
+}
+
+/**
+ * iperf3's counting (3.12, src/iperf_udp.c, iperf_udp_recv) over simulated arrivals: a number above the
+ * next expected adds the gap to the errors; one below it (late, or a second copy) is out of order and
+ * takes one error back; jitter over every arrival. `lost` is iperf3's net count, `duplicates` 0 (they are
+ * in outOfOrder); late is not iperf3's and is counted as the lab counts it.
+ */
+function countAsIperf3(arrivals: [number, number][], _sent: number, end: number, sentAt: (seq: number) => number, lateMs: number): ReceiverCounts {
+  let next = 0;
+  let errors = 0;
+  let outOfOrder = 0;
+  let late = 0;
+  let minTransit = Infinity;
+  let lastTransit: number | null = null;
+  let jitter = 0;
+  for (const [time, seq] of arrivals) {
+    if (time > end) break;
+    if (seq >= next) {
+      errors += seq - next;
+      next = seq + 1;
+    } else {
+      outOfOrder++;
+      if (errors > 0) errors--;
+    }
+    const transit = time - sentAt(seq);
+    minTransit = Math.min(minTransit, transit);
+    if (transit - minTransit > lateMs) late++;
+    if (lastTransit !== null) jitter += (Math.abs(transit - lastTransit) - jitter) / 16;
+    lastTransit = transit;
+  }
+  return { lost: errors, duplicates: 0, outOfOrder, late, jitterMs: jitter };
 }
 
 /** A figure a correct lab shows: its expected value, and the counts it falls in 95% and 99% of the time. */
@@ -318,7 +357,8 @@ function expectedFromSamples(values: number[]): Expected {
  */
 export function expectUdp(path: UdpPath, options: { trials?: number; seed?: number } = {}): UdpExpectation {
   const timing = movesInTime(path.profile);
-  const memory = hasMemory(path.profile);
+  // iperf3's counts are not the per-datagram ones the exact bands are made of: they are simulated.
+  const memory = hasMemory(path.profile) || path.counting === 'iperf3';
   const trials = options.trials ?? (memory ? 1000 : 200);
   let lost: Expected;
   let duplicates: Expected;

@@ -26,6 +26,30 @@ const band = z.tuple([z.number().nonnegative(), z.number().nonnegative()]);
 /** A figure a correct lab shows: its expected value, and the values it falls in 95% and 99% of the time. */
 const expected = z.strictObject({ mean: z.number().nonnegative(), band95: band, band99: band });
 
+/**
+ * Whose a figure is (lab/figure-verdict.ts): `inside` its 99% band (the network's part, from netem's model
+ * of the stream as asked for, plus the lab's own part, from the calibration), `outside` it, or `lab`: the
+ * lab's own part is larger than the network's, so the figure is the lab's and not the network's.
+ */
+export const verdicts = ['inside', 'outside', 'lab'] as const;
+const verdict = z.enum(verdicts);
+
+/** The figures of one UDP receiver that have an expectation, by name. */
+const udpFigures = <T extends z.ZodType>(value: T) => z.strictObject({ lost: value, duplicates: value, outOfOrder: value, late: value, jitterMs: value });
+
+/** What the sender's interface saw of one stream's departures (the step's capture): gaps between data datagrams. */
+const pacing = z.strictObject({
+  mode: z.enum(deliveryModes),
+  datagrams: count,
+  nominalMs: z.number().nonnegative(),
+  /** Quantiles of the gaps, ms. */
+  p1: z.number().nonnegative(),
+  p50: z.number().nonnegative(),
+  p99: z.number().nonnegative(),
+  /** Gaps under half the nominal one: datagrams that left as a burst. */
+  bursts: count,
+});
+
 const tcpDirection = z.strictObject({
   /** What of the profile this direction's data segments meet on their way ("loss 10% delay 20ms"), null: nothing. */
   dataImpairment: z.string().nullable(),
@@ -55,6 +79,8 @@ const receiverCheck = z.strictObject({
   duplicates: count,
   duplicatesBand99: band,
   duplicatesWithinBand: z.boolean(),
+  /** Each figure's verdict, against the mode's `expected` (its 99% band) and the lab's own part (`labOwn`). */
+  verdicts: z.strictObject({ lost: verdict, duplicates: verdict, outOfOrder: verdict, late: verdict, jitter: verdict }),
 });
 
 const udpModeCheck = z.strictObject({
@@ -66,10 +92,21 @@ const udpModeCheck = z.strictObject({
   expectedLossPercent: z.number().min(0).max(100),
   /** Extra copies per datagram sent, in percent. */
   expectedDuplicatePercent: z.number().nonnegative(),
-  /** Expected reordered, late and jitter (ms) per receiver; null where the profile moves nothing in time (then 0 is expected). */
+  /**
+   * The network's part: reordered, late and jitter (ms) per receiver that netem's model expects of the
+   * stream as asked for (every datagram at its nominal time); null where the profile moves nothing in
+   * time (then the network adds none).
+   */
   outOfOrder: expected.nullable(),
   late: expected.nullable(),
   jitterMs: expected.nullable(),
+  /**
+   * The lab's own part of each figure, as its calibration measured it (the most any receiver of this mode
+   * showed, with nothing impaired); null where the sweep had no calibration.
+   */
+  labOwn: udpFigures(z.number().nonnegative()).nullable(),
+  /** What each receiver's figures are judged against: the network's part and the lab's own together. */
+  expected: udpFigures(expected),
   /** True when the stream's rate is above what this lab's own CPU keeps honest: its jitter and late are then not the network's. */
   timingDistortedByLab: z.boolean(),
   receivers: z.array(receiverCheck),
@@ -93,6 +130,8 @@ const step = z.strictObject({
   serverRetransmittedSegments: count.nullable(),
   /** The client's lab interface during the step, captured (pcapng), and its TCP connection's ladder. */
   capture: packetCaptureSchema,
+  /** How evenly each mode's stream left, from the capture's timestamps (the sender's own timing, apart from the network's); empty without a capture. */
+  pacing: z.array(pacing),
   tcp: z.strictObject({
     upload: tcpDirection,
     download: tcpDirection,
@@ -101,13 +140,30 @@ const step = z.strictObject({
     /** The RTT expected (the link's own plus addedRttMs), and whether the kernel's before the transfer (idleRttMs) is within 20% or 2 ms of the delay on the path. */
     expectedRttMs: z.number().nonnegative().nullable(),
     rttWithinTolerance: z.boolean().nullable(),
+    /**
+     * The verdicts of the TCP figures that have an expectation: the RTT (within its tolerance, above), and
+     * under a `rate` the goodput of the direction whose data meets it (the rate's limit, or the lab's
+     * own ceiling where the calibration carried less); null: no expectation.
+     */
+    verdicts: z.strictObject({ rtt: verdict.nullable(), uploadGoodput: verdict.nullable(), downloadGoodput: verdict.nullable() }),
   }),
   udp: z.array(udpModeCheck),
 });
 
+/**
+ * The lab measuring itself before the first step: the same file and stream, in the same lab, with nothing
+ * impaired (no chat part). Its figures are the lab's own part of every step's (lab/figure-verdict.ts).
+ */
+const calibration = z.strictObject({
+  durationMs: z.number().nonnegative(),
+  experiment: experimentReportSchema,
+  capture: packetCaptureSchema,
+  pacing: z.array(pacing),
+});
+
 export const sweepResultSchema = z.strictObject({
   schema: z.literal('tcp-udp-lab/sweep'),
-  version: z.literal(2),
+  version: z.literal(3),
   startedAt: z.string(),
   /** Which lab ran it, and what it could not do (`limits`) and so left out of the request (`skipped`). */
   lab: z.strictObject({
@@ -146,7 +202,11 @@ export const sweepResultSchema = z.strictObject({
     modes: z.array(z.enum(deliveryModes)),
     tcpDeadlineMs: count,
   }),
+  /** Null where the lab cannot impair its network (then every step is unimpaired, and itself the lab's own). */
+  calibration: calibration.nullable(),
   steps: z.array(step),
+  /** Every figure outside its 99% band, in words ("step 3 (loss 10%): unicast receiver 2: lost 130, band 76-125"). */
+  outside: z.array(z.string()),
   /** Every step's TCP copy identical (or cut at its time limit) and its UDP streams measured. */
   ok: z.boolean(),
 });
@@ -156,7 +216,10 @@ export type SweepStep = z.infer<typeof step>;
 export type TcpDirectionResult = z.infer<typeof tcpDirection>;
 export type UdpModeCheck = z.infer<typeof udpModeCheck>;
 export type ExpectedFigure = z.infer<typeof expected>;
+export type Verdict = z.infer<typeof verdict>;
+export type StreamPacing = z.infer<typeof pacing>;
+export type SweepCalibration = z.infer<typeof calibration>;
 
 export function sweepResultJsonSchema(): object {
-  return { title: 'tcp-udp-lab sweep result, version 2', ...z.toJSONSchema(sweepResultSchema) };
+  return { title: 'tcp-udp-lab sweep result, version 3', ...z.toJSONSchema(sweepResultSchema) };
 }

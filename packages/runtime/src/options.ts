@@ -65,6 +65,31 @@ export function parseOptions<S extends OptionSpecs>(
   return { help: false, values: result.data as OptionValues<S>, positionals: parsed.positionals };
 }
 
+/**
+ * The options the user set, by flag or environment variable, written back as flags (`--key value`, a
+ * switch alone), in the user's own words: for a process that takes the same options but sees neither
+ * this one's command line nor its environment (a program in a user-mode Linux guest). What was not set
+ * is left out, so the other side takes the same defaults from the same table. `skip`: options this
+ * process gives the other itself.
+ */
+export function optionArgs(specs: OptionSpecs, argv: readonly string[], env: Readonly<Record<string, string | undefined>>, skip: readonly string[] = []): string[] {
+  const flagOptions: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const [key, spec] of Object.entries(specs)) flagOptions[kebab(key)] = { type: spec.boolean ? 'boolean' : 'string' };
+  const { values } = parseArgs({ args: [...argv], options: flagOptions, strict: false, allowPositionals: true });
+  const args: string[] = [];
+  for (const [key, spec] of Object.entries(specs)) {
+    if (skip.includes(key)) continue;
+    const flag = values[kebab(key)];
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    const raw = flag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined);
+    if (raw === undefined || raw === false) continue;
+    if (spec.boolean) {
+      if (raw === true || ['1', 'true', 'yes'].includes(String(raw).toLowerCase())) args.push(`--${kebab(key)}`);
+    } else args.push(`--${kebab(key)}`, String(raw));
+  }
+  return args;
+}
+
 /** The `--help` text: usage, a description, then every option with its variable and default. */
 export function formatHelp(usage: string, description: string, specs: OptionSpecs): string {
   const rows = Object.entries(specs).map(([key, spec]) => {

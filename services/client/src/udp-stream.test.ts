@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sendStream, type DatagramSender } from './udp-stream.ts';
+import { MIN_GAP_SHARE, sendStream, type DatagramSender } from './udp-stream.ts';
 
 interface Sent {
   type: string;
@@ -35,9 +35,48 @@ describe('sendStream', () => {
     assert.equal(sent.bytes, 2_000 * 512 + 3 * (32 + Buffer.byteLength(JSON.stringify({ sent: 2_000 }))));
   });
 
+  it('paces evenly: after a stall of its thread, no two datagrams leave closer than three quarters of the nominal gap', async () => {
+    const log: Sent[] = [];
+    const member: DatagramSender = {
+      send(type, seq, _payload, sent) {
+        log.push({ type, seq: Number(seq), atMs: performance.now() });
+        // The host stalls for 12 ms while datagram 20 is sent: two more fall due meanwhile.
+        if (type === 'data' && seq === 20n) for (const until = performance.now() + 12; performance.now() < until; );
+        queueMicrotask(() => sent?.(null));
+      },
+    };
+    const rate = 200;
+    const sent = await sendStream(member, { datagrams: 60, datagramBytes: 512, rate });
+    const data = log.filter((d) => d.type === 'data');
+    const gaps = data.slice(1).map((d, i) => d.atMs - data[i]!.atMs);
+    const shortest = Math.min(...gaps);
+    assert.ok(shortest >= MIN_GAP_SHARE * (1000 / rate) - 0.05, `two datagrams left ${shortest.toFixed(3)} ms apart`);
+    // It caught up gently: the datagrams after the stall came at the shortest gap until back in place.
+    assert.ok(gaps.filter((gap) => gap < 0.9 * (1000 / rate)).length >= 2, gaps.map((gap) => gap.toFixed(2)).join(' '));
+    assert.ok(sent.sendMs < (59 * 1000) / rate + 3, `${sent.sendMs.toFixed(1)} ms: back on its schedule by the end`);
+    // Waiting is precise to well under a millisecond here (a timer's whole milliseconds were not).
+    assert.ok(sent.lateness.p50 < 0.3, `median lateness ${sent.lateness.p50} ms`);
+  });
+
+  it('with average pacing, catches up after a stall as iperf3 does', async () => {
+    const log: Sent[] = [];
+    const member: DatagramSender = {
+      send(type, seq, _payload, sent) {
+        log.push({ type, seq: Number(seq), atMs: performance.now() });
+        if (type === 'data' && seq === 20n) for (const until = performance.now() + 12; performance.now() < until; );
+        queueMicrotask(() => sent?.(null));
+      },
+    };
+    const sent = await sendStream(member, { datagrams: 60, datagramBytes: 512, rate: 200 }, 'average');
+    const data = log.filter((d) => d.type === 'data');
+    const gaps = data.slice(1).map((d, i) => d.atMs - data[i]!.atMs);
+    assert.ok(Math.min(...gaps) < 1, 'the datagrams that fell due during the stall left back to back');
+    assert.ok(sent.sendMs < (59 * 1000) / 200 + 5, `${sent.sendMs.toFixed(1)} ms`);
+  });
+
   it('keeps up with 100,000 datagrams a second: batches per timer tick, not one turn of the event loop per datagram', async () => {
     const member = recorder();
-    const sent = await sendStream(member, { datagrams: 20_000, datagramBytes: 512, rate: 100_000 });
+    const sent = await sendStream(member, { datagrams: 20_000, datagramBytes: 512, rate: 100_000 }, 'average');
     // 200 ms of stream; one event-loop turn per datagram (the old pacing) took about a second here.
     assert.ok(sent.sendMs < 400, `20,000 datagrams at 100,000/s took ${sent.sendMs.toFixed(0)} ms`);
     assert.ok(sent.lateness.p50 < 2, `median lateness ${sent.lateness.p50} ms`);
@@ -60,7 +99,7 @@ describe('sendStream', () => {
       },
     };
     // Far above what any host sends: the sender is always behind, so every turn is a full burst.
-    await sendStream(member, { datagrams: 5_000, datagramBytes: 64, rate: 1e9 });
+    await sendStream(member, { datagrams: 5_000, datagramBytes: 64, rate: 1e9 }, 'average');
     ticking = false;
     assert.equal(Math.max(...perTurn.values()), 256);
     assert.ok(perTurn.size >= Math.ceil(5_000 / 256), `${perTurn.size} turns`);

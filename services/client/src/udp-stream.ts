@@ -13,6 +13,20 @@ export interface StreamShape {
   rate: number;
 }
 
+/**
+ * How a sender keeps its rate (see sendStream):
+ *   even:    datagram i is due at start + i/rate, but never less than MIN_GAP_SHARE of a gap after the
+ *            one before: after a stall of its host the sender catches up gently, not in a burst. A
+ *            measurement stream: what the network does to it is what netem's model of an even stream
+ *            says, whatever the host's timers did. (Never closer than a whole gap would be evener still,
+ *            but each wake-up's own lateness then adds to every gap: 5.3 ms instead of 5 in the
+ *            user-mode Linux lab, a rate 6% below the one asked for.)
+ *   average: datagram i leaves at start + i/rate or as soon after as it can; behind, the sender catches
+ *            up in bursts of at most MAX_BURST, as iperf3 does. For the most datagrams a second a host can
+ *            send (the benchmarks), where a gap of its own for each datagram cannot be kept.
+ */
+export type Pacing = 'even' | 'average';
+
 export interface SentStream {
   /** Datagrams the sender tried to send. */
   attempted: number;
@@ -23,7 +37,10 @@ export interface SentStream {
   sendMs: number;
   /** UDP payload bytes (lab header included) of every datagram the kernel took, `end` ones too. */
   bytes: number;
-  /** How late each datagram went out against its due time (start + i / rate): the pacing the network saw. */
+  /**
+   * How late each datagram went out against the moment it was due (its place in the stream; with even
+   * pacing, at least a whole gap after the one before): the sender's own timing error.
+   */
   lateness: SendLateness;
 }
 
@@ -50,22 +67,27 @@ const END_SPACING_MS = 20;
  */
 const MAX_BURST = 256;
 
+/**
+ * With even pacing, the shortest gap between two datagrams, as a share of the nominal one. Under netem's
+ * jitter two datagrams a whole gap apart are reordered only if their delays differ by more than the gap;
+ * at three quarters of it, hardly more often, where back-to-back datagrams are reordered half the time.
+ */
+export const MIN_GAP_SHARE = 0.75;
+
 /** What sendStream needs of a member: a way to send one numbered datagram. */
 export type DatagramSender = Pick<UdpMember, 'send'>;
 
 /**
- * Sends a numbered stream through the relay, paced: datagram i is due at start + i/rate. Each turn, every
- * datagram that has fallen due goes out back to back, then the sender waits until the next one is due,
- * to within the kernel's timer precision (waitPrecisely), so that the gaps between sends are the gaps
- * asked for, as iperf3's are: netem's jitter then reorders only what the network would, not datagrams
- * that left close together because the sender woke late. The wait blocks the thread: call this from a
- * thread (or process) that only sends. A sender that fell behind (a stall of its host) catches up in
- * bursts of at most MAX_BURST, as iperf3 does after a stall. Each datagram carries the time it really
- * left, so the receiver's transit times and jitter (RFC 3550) measure the network, and the lateness of
- * each against its due time is returned: the sender's own part. Nothing is retransmitted. Ends with
- * END_COPIES `end` datagrams that tell receivers the count.
+ * Sends a numbered stream through the relay, paced (see Pacing): the sender waits until the next datagram
+ * is due to within the kernel's timer precision (waitPrecisely), so that the gaps between sends are the
+ * gaps asked for: netem's jitter then reorders only what it would reorder of an even stream, not
+ * datagrams that left close together because the sender woke late. The wait blocks the thread: call this
+ * from a thread (or process) that only sends. Each datagram carries the time it really left, so the
+ * receiver's transit times and jitter (RFC 3550) measure the network; how late each left against the
+ * moment it was due is returned: the sender's own part. Nothing is retransmitted. Ends with END_COPIES
+ * `end` datagrams that tell receivers the count.
  */
-export async function sendStream(sender: DatagramSender, shape: StreamShape): Promise<SentStream> {
+export async function sendStream(sender: DatagramSender, shape: StreamShape, pacing: Pacing = 'even'): Promise<SentStream> {
   const payload = Buffer.alloc(shape.datagramBytes - DATAGRAM_HEADER_BYTES, 0x55);
   const intervalMs = 1000 / shape.rate;
   let sendErrors = 0;
@@ -77,6 +99,19 @@ export async function sendStream(sender: DatagramSender, shape: StreamShape): Pr
   const late = new Array<number>(shape.datagrams);
   const started = performance.now();
   let i = 0;
+  if (pacing === 'even') {
+    // Due at its place in the stream, or MIN_GAP_SHARE of a gap after the one before, whichever is later.
+    let due = started;
+    for (; i < shape.datagrams; i++) {
+      // One turn of the event loop per datagram (the one before leaves, I/O is served), then the wait.
+      await waitPrecisely(due);
+      const now = performance.now();
+      late[i] = now - due;
+      pending++;
+      sender.send('data', BigInt(i), payload, done);
+      due = Math.max(started + (i + 1) * intervalMs, now + MIN_GAP_SHARE * intervalMs);
+    }
+  }
   while (i < shape.datagrams) {
     const dueNow = Math.floor((performance.now() - started) / intervalMs) + 1;
     const last = Math.min(shape.datagrams, dueNow, i + MAX_BURST);

@@ -1,0 +1,143 @@
+import { expectUdp, formatProfile, Impairer, type Exec, type ImpairmentProfile, type UdpExpectation } from '@lab/impairment';
+import { LabError } from '@lab/protocol';
+import { experimentReportSchema, type UdpReceiverResult } from '@lab/results';
+import { readCapture } from '../capture/tshark.ts';
+import { jsonLines } from '../json-lines.ts';
+import type { Lab } from '../lab.ts';
+import { drainFor } from '../step-analysis.ts';
+import { iperf3UdpFigures, type Iperf3UdpFigures } from './iperf3-udp.ts';
+import { sendGaps, type SendGaps } from '../capture/send-gaps.ts';
+
+/**
+ * The lab's UDP stream beside iperf3's, under one netem profile in one lab: the same path (client host,
+ * the relay host's way in, where the profile is), the same datagram size and rate, one after the other,
+ * both captured on the client's interface. What netem's own algorithm predicts for each is put beside
+ * it, each counted as that tool counts (path-model.ts, `counting`), and how evenly each sender paced its
+ * datagrams is read from the capture.
+ */
+export interface AccuracyShape {
+  datagrams: number;
+  /** UDP payload bytes per datagram (the lab's 32-byte header included; iperf3's -l). */
+  datagramBytes: number;
+  rate: number;
+}
+
+export interface AccuracyOutcome {
+  profile: string;
+  /** What the relay host's kernel holds (tc qdisc show), read back. */
+  installed: string;
+  iperf3: { figures: Iperf3UdpFigures; expected: UdpExpectation; gaps: SendGaps | null } | { problem: string };
+  lab: { figures: UdpReceiverResult; expected: UdpExpectation; gaps: SendGaps | null } | { problem: string };
+  captureFile: string | null;
+}
+
+const IPERF3_PORT = 5201;
+const RELAY_PORT = 9001;
+/** The lab's lateness threshold (the client's --late-ms default, as the sweep uses). */
+const LATE_MS = 50;
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The IPv4 address of a host's lab interface (eth0), asked of the host itself. */
+async function addressOf(exec: Exec): Promise<string> {
+  const run = await exec(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  const address = /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(run.output)?.[1];
+  if (!address) throw new LabError('LAB_ERR_CONFIG', `cannot read the host's address on eth0: ${run.output.slice(0, 300)}`);
+  return address;
+}
+
+/** iperf3 -u from the client host to a one-off server on the relay host, at the stream's rate and size. */
+async function runIperf3(lab: Lab, relay: string, shape: AccuracyShape): Promise<Iperf3UdpFigures | { problem: string }> {
+  const hosts = lab.hosts!;
+  const server = hosts.udpRelay.exec(['iperf3', '-s', '-1', '-p', String(IPERF3_PORT)]);
+  // The server says nothing machine-readable when it is ready: wait until its port listens.
+  for (let i = 0; ; i++) {
+    const listening = await hosts.udpRelay.exec(['ss', '-Hltn', `sport = :${IPERF3_PORT}`]);
+    if (listening.output.trim() !== '') break;
+    if (i === 100) return { problem: `iperf3 -s did not listen on the relay host within 10 s: ${(await Promise.race([server, Promise.resolve({ output: '' })])).output}` };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // -b is iperf3's payload bits per second: rate × bytes × 8; -k the number of datagrams.
+  const bits = Math.round(shape.rate * shape.datagramBytes * 8);
+  const client = await hosts.client.exec(['iperf3', '-c', relay, '-p', String(IPERF3_PORT), '-u', '-b', String(bits), '-l', String(shape.datagramBytes), '-k', String(shape.datagrams), '-J']);
+  await server;
+  let json: unknown;
+  try {
+    json = JSON.parse(client.output.slice(client.output.indexOf('{')));
+  } catch {
+    return { problem: `iperf3 -c printed no JSON (status ${client.code}): ${client.output.slice(-500)}` };
+  }
+  return iperf3UdpFigures(json);
+}
+
+/** The lab's own stream: `client experiment` with one receiver in unicast mode, a small file, no chat. */
+async function runLabStream(lab: Lab, shape: AccuracyShape, room: number, drainMs: number): Promise<UdpReceiverResult | { problem: string }> {
+  const run = await lab.runClient([
+    'experiment',
+    '--json',
+    `--room=${room}`,
+    '--file-bytes=65536',
+    `--datagrams=${shape.datagrams}`,
+    `--datagram-bytes=${shape.datagramBytes}`,
+    `--rate=${shape.rate}`,
+    '--receivers=1',
+    '--modes=unicast',
+    `--drain-ms=${drainMs}`,
+    `--late-ms=${LATE_MS}`,
+    '--settle-ms=500',
+    '--chat-lines=0',
+  ]);
+  const parsed = experimentReportSchema.safeParse(jsonLines(run.stdout).find((line) => line.schema === 'tcp-udp-lab/experiment'));
+  if (!parsed.success) return { problem: `the client printed no result (status ${run.code}): ${run.output.slice(-500)}` };
+  const { udp } = parsed.data;
+  if ('error' in udp) return { problem: `${udp.error.code}: ${udp.error.message}` };
+  const receiver = udp.modes[0]?.receivers[0];
+  return receiver ?? { problem: 'the client measured no receiver' };
+}
+
+/** Runs every profile in turn on `lab` (its relay host impaired on the way in), each captured into `captureFile(i)`. */
+export async function checkAccuracy(
+  lab: Lab,
+  profiles: readonly ImpairmentProfile[],
+  shape: AccuracyShape,
+  captureFile: (index: number) => string,
+  progress: (line: string) => void,
+): Promise<AccuracyOutcome[]> {
+  if (!lab.hosts) throw new LabError('LAB_ERR_IMPAIRMENT_UNSUPPORTED', `the ${lab.backend} lab cannot impair its network`);
+  const impairer = await Impairer.create([lab.hosts.udpRelay], { direction: 'in' });
+  if (impairer.backend !== 'netem') throw new LabError('LAB_ERR_IMPAIRMENT_UNSUPPORTED', `the accuracy check needs tc netem, which this kernel does not have (${impairer.reason})`);
+  for (const profile of profiles) impairer.check(profile);
+  const relay = await addressOf(lab.hosts.udpRelay.exec);
+  // One connection before the first profile: ARP is learnt now, not inside the first measurement.
+  await impairer.apply({});
+  await lab.runClient(['list']).catch(() => {});
+  const outcomes: AccuracyOutcome[] = [];
+  try {
+    for (const [index, profile] of profiles.entries()) {
+      const text = formatProfile(profile);
+      progress(`profile ${index + 1}/${profiles.length}: ${text}: iperf3 -u, then the lab's stream, ${shape.datagrams} datagrams of ${shape.datagramBytes} B at ${shape.rate}/s each`);
+      await impairer.apply(profile);
+      const installed = Object.values(await impairer.readBack()).join('\n');
+      const drainMs = drainFor(profile, 'in', shape.datagramBytes);
+      const file = captureFile(index);
+      const capture = 'unavailable' in lab.capture ? null : await lab.capture.start(file).catch((error: unknown) => (progress(`no capture: ${message(error)}`), null));
+      const iperf3 = await runIperf3(lab, relay, shape).catch((error: unknown) => ({ problem: message(error) }));
+      const labStream = await runLabStream(lab, shape, 1 + index, drainMs).catch((error: unknown) => ({ problem: message(error) }));
+      const captured = capture ? await capture.stop().catch(() => null) : null;
+      const departures = captured ? await readCapture(captured.file).catch(() => []) : [];
+      // Data datagrams leaving the client for the relay: iperf3's to its port, the lab's to the relay's.
+      const leaving = (port: number) => departures.filter((frame) => frame.dst === relay && frame.udp?.dstPort === port && frame.udp.bytes === shape.datagramBytes).map((frame) => frame.ms / 1000);
+      const path = { profile, direction: 'in' as const, mode: 'unicast' as const, receivers: 1, rate: shape.rate, datagramBytes: shape.datagramBytes, drainMs, lateMs: LATE_MS };
+      outcomes.push({
+        profile: text,
+        installed,
+        iperf3: 'problem' in iperf3 ? iperf3 : { figures: iperf3, expected: expectUdp({ ...path, datagrams: iperf3.sent, counting: 'iperf3' }), gaps: sendGaps(leaving(IPERF3_PORT), shape.rate) },
+        lab: 'problem' in labStream ? labStream : { figures: labStream, expected: expectUdp({ ...path, datagrams: labStream.sent }), gaps: sendGaps(leaving(RELAY_PORT), shape.rate) },
+        captureFile: captured?.file ?? null,
+      });
+    }
+  } finally {
+    await impairer.apply({}).catch(() => {});
+  }
+  return outcomes;
+}
