@@ -104,6 +104,43 @@ describe('step analysis', () => {
     assert.deepEqual(none.udp[0]!.receivers[0]!.lostBand99, [0, 0]);
   });
 
+  it('gives netem\'s model the stream as asked for: how late the sender was changes nothing of the network\'s part', () => {
+    const profile = parseProfile('delay 10ms 2ms');
+    const even = experimentAt(300, 0);
+    const bursty = experimentAt(300, 0);
+    if (!('error' in bursty.udp)) for (const mode of bursty.udp.modes) mode.sendLateMs = { min: 0, p10: 0.1, p50: 1, p90: 4, p99: 9, max: 12 };
+    const at200 = { ...contextAt(profile), rate: 200 };
+    const [a, b] = [analyseStep(even, at200).udp[0]!, analyseStep(bursty, at200).udp[0]!];
+    assert.deepEqual(a.outOfOrder, b.outOfOrder);
+    // Two datagrams 5 ms apart cannot swap under ±2 ms: the network reorders none of an even stream.
+    assert.deepEqual(a.outOfOrder!.band99, [0, 0]);
+  });
+
+  it('counts the sender\'s bursts at this step (from the capture) as the lab\'s own reordering, where the profile can reorder', () => {
+    const report = experimentAt(300, 0);
+    if (!('error' in report.udp)) for (const mode of report.udp.modes) for (const r of mode.receivers) r.outOfOrder = 2;
+    const context = { ...contextAt(parseProfile('delay 10ms 2ms')), rate: 200 };
+    const pacing = [{ mode: 'unicast' as const, datagrams: 1000, nominalMs: 5, p1: 0.1, p50: 5, p99: 9, bursts: 3 }];
+    const withBursts = analyseStep(report, { ...context, pacing }).udp[0]!;
+    assert.equal(withBursts.labOwn!.outOfOrder, 3);
+    assert.equal(withBursts.receivers[0]!.verdicts.outOfOrder, 'lab');
+    const without = analyseStep(report, context).udp[0]!;
+    assert.equal(without.receivers[0]!.verdicts.outOfOrder, 'outside', 'two reordered where an even stream gives none, and no burst to explain them');
+    // Under a loss alone nothing moves in time: bursts reorder nothing there.
+    assert.equal(analyseStep(experimentAt(300, 0), { ...contextAt(loss10), pacing }).udp[0]!.labOwn!.outOfOrder, 0);
+  });
+
+  it('marks jitter the lab\'s own where its calibration shows more than netem adds, and judges it by its band where less', () => {
+    const profile = parseProfile('delay 10ms 1ms');
+    const report = experimentAt(300, 0);
+    if (!('error' in report.udp)) for (const mode of report.udp.modes) for (const r of mode.receivers) r.jitterMs = 2.8;
+    const own = (jitterMs: number) => ({ udp: { unicast: { lost: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs }, multicast: { lost: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs } }, tcp: null });
+    const stalled = analyseStep(report, { ...contextAt(profile), rate: 200, labOwn: own(2.5) }).udp[0]!;
+    assert.equal(stalled.receivers[0]!.verdicts.jitter, 'lab');
+    const quiet = analyseStep(report, { ...contextAt(profile), rate: 200, labOwn: own(0.1) }).udp[0]!;
+    assert.equal(quiet.receivers[0]!.verdicts.jitter, 'outside', '2.8 ms where netem gives about 0.67 and the lab 0.1');
+  });
+
   it('marks timing figures the lab\'s own CPU distorts', () => {
     const context = { ...contextAt(parseProfile('delay 10ms 5ms')), rate: 2000, honestUdpRate: 500 };
     assert.equal(analyseStep(experimentAt(300, 0), context).udp[0]!.timingDistortedByLab, true);

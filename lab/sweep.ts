@@ -223,7 +223,7 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
         : { capture: { unavailable: 'no capture was asked for' }, pacing: [] };
       if (failure || !experiment) throw failure;
       // The UDP verdicts need nothing of the other steps: the live page is told them as the step ends.
-      const udp = analyseUdp(experiment, contextOf(applied, drainMs, null));
+      const udp = analyseUdp(experiment, { ...contextOf(applied, drainMs, null), pacing: captured.pacing });
       const step = {
         label: planStep.label,
         value: planStep.value,

@@ -79,9 +79,9 @@ runMain(
       say(`lab: ${lab.backend}: ${lab.description}`);
       mkdirSync(out, { recursive: true });
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-      const outcomes = await checkAccuracy(lab, options.profiles, shape, (index) => join(out, `accuracy-${stamp}-${index + 1}.pcapng`), say);
-      const { text, outside } = formatAccuracy(outcomes, shape);
-      process.stdout.write(options.json ? `${JSON.stringify({ shape, outcomes })}\n` : text);
+      const report = await checkAccuracy(lab, options.profiles, shape, (index) => join(out, index === 0 ? `accuracy-${stamp}-calibration.pcapng` : `accuracy-${stamp}-${index}.pcapng`), say);
+      const { text, outside } = formatAccuracy(report, shape);
+      process.stdout.write(options.json ? `${JSON.stringify({ shape, ...report, outside })}\n` : text);
       return outside.length === 0 ? 0 : 1;
     } finally {
       await lab.close();

@@ -1,4 +1,4 @@
-import { expectUdp, formatProfile, Impairer, type Exec, type ImpairmentProfile, type UdpExpectation } from '@lab/impairment';
+import { expectUdp, formatProfile, Impairer, movesInTime, type Exec, type ImpairmentProfile, type UdpExpectation } from '@lab/impairment';
 import { LabError } from '@lab/protocol';
 import { experimentReportSchema, type UdpReceiverResult } from '@lab/results';
 import { readCapture } from '../capture/tshark.ts';
@@ -24,6 +24,8 @@ export interface AccuracyShape {
 
 export interface AccuracyOutcome {
   profile: string;
+  /** Does the profile move datagrams in time (delay with jitter, reorder, rate)? Then a sender's bursts can be reordered. */
+  movesInTime: boolean;
   /** What the relay host's kernel holds (tc qdisc show), read back. */
   installed: string;
   iperf3: { figures: Iperf3UdpFigures; expected: UdpExpectation; gaps: SendGaps | null } | { problem: string };
@@ -95,14 +97,24 @@ async function runLabStream(lab: Lab, shape: AccuracyShape, room: number, drainM
   return receiver ?? { problem: 'the client measured no receiver' };
 }
 
-/** Runs every profile in turn on `lab` (its relay host impaired on the way in), each captured into `captureFile(i)`. */
+/** The calibration (both tools with nothing impaired: each one's own part) and each profile's outcome. */
+export interface AccuracyReport {
+  calibration: AccuracyOutcome;
+  outcomes: AccuracyOutcome[];
+}
+
+/**
+ * Runs both tools with nothing impaired first (each one's own jitter, reordering and loss on this lab:
+ * the calibration), then every profile in turn on `lab` (its relay host impaired on the way in), each
+ * captured into `captureFile(i)` (0: the calibration).
+ */
 export async function checkAccuracy(
   lab: Lab,
   profiles: readonly ImpairmentProfile[],
   shape: AccuracyShape,
   captureFile: (index: number) => string,
   progress: (line: string) => void,
-): Promise<AccuracyOutcome[]> {
+): Promise<AccuracyReport> {
   if (!lab.hosts) throw new LabError('LAB_ERR_IMPAIRMENT_UNSUPPORTED', `the ${lab.backend} lab cannot impair its network`);
   const impairer = await Impairer.create([lab.hosts.udpRelay], { direction: 'in' });
   if (impairer.backend !== 'netem') throw new LabError('LAB_ERR_IMPAIRMENT_UNSUPPORTED', `the accuracy check needs tc netem, which this kernel does not have (${impairer.reason})`);
@@ -113,9 +125,10 @@ export async function checkAccuracy(
   await lab.runClient(['list']).catch(() => {});
   const outcomes: AccuracyOutcome[] = [];
   try {
-    for (const [index, profile] of profiles.entries()) {
+    for (const [index, profile] of [{}, ...profiles].entries()) {
       const text = formatProfile(profile);
-      progress(`profile ${index + 1}/${profiles.length}: ${text}: iperf3 -u, then the lab's stream, ${shape.datagrams} datagrams of ${shape.datagramBytes} B at ${shape.rate}/s each`);
+      const what = index === 0 ? 'calibration, nothing impaired' : `profile ${index}/${profiles.length}: ${text}`;
+      progress(`${what}: iperf3 -u, then the lab's stream, ${shape.datagrams} datagrams of ${shape.datagramBytes} B at ${shape.rate}/s each`);
       await impairer.apply(profile);
       const installed = Object.values(await impairer.readBack()).join('\n');
       const drainMs = drainFor(profile, 'in', shape.datagramBytes);
@@ -130,6 +143,7 @@ export async function checkAccuracy(
       const path = { profile, direction: 'in' as const, mode: 'unicast' as const, receivers: 1, rate: shape.rate, datagramBytes: shape.datagramBytes, drainMs, lateMs: LATE_MS };
       outcomes.push({
         profile: text,
+        movesInTime: movesInTime(profile),
         installed,
         iperf3: 'problem' in iperf3 ? iperf3 : { figures: iperf3, expected: expectUdp({ ...path, datagrams: iperf3.sent, counting: 'iperf3' }), gaps: sendGaps(leaving(IPERF3_PORT), shape.rate) },
         lab: 'problem' in labStream ? labStream : { figures: labStream, expected: expectUdp({ ...path, datagrams: labStream.sent }), gaps: sendGaps(leaving(RELAY_PORT), shape.rate) },
@@ -139,5 +153,5 @@ export async function checkAccuracy(
   } finally {
     await impairer.apply({}).catch(() => {});
   }
-  return outcomes;
+  return { calibration: outcomes[0]!, outcomes: outcomes.slice(1) };
 }

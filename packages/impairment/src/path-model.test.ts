@@ -100,4 +100,23 @@ describe('what the lab\'s paths should show, from netem\'s algorithm', () => {
     assert.ok(Math.abs(pointRates(parseProfile('delay 20ms reorder 25%'), 66, 'ingress').delayMs - 15) < 0.3, 'a reordered segment is not delayed');
     assert.ok(Math.abs(pointRates(effectiveProfile(parseProfile('loss 10% 25%')), 66, 'ingress').loss - 0.017) < 0.002);
   });
+
+  it('counts as iperf3 does where asked: a second copy is out of order and takes one back from the lost gaps', () => {
+    const lab = expectUdp({ ...path('duplicate 10%'), receivers: 1 });
+    const iperf3 = expectUdp({ ...path('duplicate 10%'), receivers: 1, counting: 'iperf3' });
+    assert.equal(lab.outOfOrder, null, 'the lab counts duplicates apart: nothing moves in time');
+    assert.ok(Math.abs(lab.duplicates.mean - 100) < 1e-9);
+    assert.equal(iperf3.method, 'simulated');
+    assert.equal(iperf3.duplicates.mean, 0, 'iperf3 has no count of duplicates');
+    // iperf3's out of order holds the copies, which nothing else moves.
+    assert.ok(Math.abs(iperf3.outOfOrder!.mean - 100) < 3, JSON.stringify(iperf3.outOfOrder));
+    assert.equal(iperf3.lost.mean, 0);
+    // With loss as well, iperf3's lost is net of the copies that came after a gap: less than the lab's.
+    const both = expectUdp({ ...path('loss 10% duplicate 10%'), receivers: 1, counting: 'iperf3' });
+    const labBoth = expectUdp({ ...path('loss 10% duplicate 10%'), receivers: 1 });
+    assert.ok(both.lost.mean < labBoth.lost.mean, `${both.lost.mean} against ${labBoth.lost.mean}`);
+    const random = new Random(5);
+    const [counts] = simulateUdpStream({ ...path('delay 10ms reorder 25%'), receivers: 1, counting: 'iperf3' }, random);
+    assert.ok(counts!.outOfOrder > 100 && counts!.lost === 0, JSON.stringify(counts));
+  });
 });

@@ -70,7 +70,10 @@ const receiver = z.strictObject({
   duplicates: count,
   outOfOrder: count,
   late: count,
+  /** RFC 3550's interarrival jitter when the stream ended, as iperf3 reports it. */
   jitterMs: z.number().nonnegative(),
+  /** How high that jitter went over the stream: its 99th percentile after each arrival (10 µs bins). */
+  jitterP99Ms: z.number().nonnegative(),
 });
 
 const udpResult = z.strictObject({

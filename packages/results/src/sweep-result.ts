@@ -102,7 +102,8 @@ const udpModeCheck = z.strictObject({
   jitterMs: expected.nullable(),
   /**
    * The lab's own part of each figure, as its calibration measured it (the most any receiver of this mode
-   * showed, with nothing impaired); null where the sweep had no calibration.
+   * showed, with nothing impaired), and for reordered also the bursts its sender let out at this step
+   * (`pacing`), where the profile moves datagrams in time; null where the sweep had no calibration.
    */
   labOwn: udpFigures(z.number().nonnegative()).nullable(),
   /** What each receiver's figures are judged against: the network's part and the lab's own together. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { formatHelp, parseOptions, portSchema, type OptionSpecs } from './options.ts';
+import { formatHelp, optionArgs, parseOptions, portSchema, type OptionSpecs } from './options.ts';
 
 const specs = {
   port: { description: 'port', env: 'X_PORT', default: '9000', schema: portSchema },
@@ -41,5 +41,20 @@ describe('parseOptions', () => {
     assert.match(help, /--port <value> +port \(env X_PORT, default 9000\)/);
     assert.match(help, /--json +json output \(env X_JSON\)/);
     assert.match(help, /--help +show this help and exit/);
+  });
+});
+
+describe('optionArgs', () => {
+  it('writes back as flags what the user set, by flag or environment, in the user\'s own words, and nothing else', () => {
+    assert.deepEqual(optionArgs(specs, ['--port', '9100', '--json'], {}), ['--port', '9100', '--json']);
+    assert.deepEqual(optionArgs(specs, ['--name=a b'], { X_PORT: '7' }), ['--port', '7', '--name', 'a b']);
+    assert.deepEqual(optionArgs(specs, [], { X_JSON: 'yes' }), ['--json']);
+    assert.deepEqual(optionArgs(specs, [], { X_JSON: '0', X_NAME: '' }), [], 'a switch set off, an empty variable: not set');
+    assert.deepEqual(optionArgs(specs, ['--port', '1', '--name', 'x'], {}, ['port']), ['--name', 'x'], 'what the caller gives itself is left out');
+    // What the other side parses is what this side would: the same values.
+    const argv = optionArgs(specs, ['--name', 'lab'], { X_PORT: '8080', X_JSON: 'true' });
+    const here = parseOptions(specs, ['--name', 'lab'], { X_PORT: '8080', X_JSON: 'true' });
+    const there = parseOptions(specs, argv, {});
+    assert.deepEqual(there, here);
   });
 });

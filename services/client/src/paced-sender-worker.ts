@@ -14,7 +14,8 @@ const reply = (message: PacedSenderReply) => port.postMessage(message);
 const log = new Logger({ service: 'client', level: setup.logLevel, format: 'json', stream: process.stderr });
 
 try {
-  const member = await UdpMember.open({ ...setup.member, log });
+  // Connected to the relay: each datagram leaves inside send(), when its time is stamped.
+  const member = await UdpMember.open({ ...setup.member, log, connect: true });
   reply({ kind: 'opened', sender: member.sender, localPort: member.localPort });
   port.on('message', (command: PacedSenderCommand) => {
     const answer = async (): Promise<PacedSenderReply> => {

@@ -11,7 +11,7 @@ function feed(seqs: number[], sendTimes?: number[], arrivals?: number[]): Stream
 describe('StreamStats', () => {
   it('counts a perfect stream as complete, in order, without jitter', () => {
     assert.deepEqual(feed([0, 1, 2, 3, 4]).summary(5), {
-      sent: 5, received: 5, unique: 5, lost: 0, lossPercent: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs: 0,
+      sent: 5, received: 5, unique: 5, lost: 0, lossPercent: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs: 0, jitterP99Ms: 0.01,
     });
   });
 
@@ -61,5 +61,15 @@ describe('StreamStats', () => {
     // transit times 500, 1500, 500 µs: D = 1000 then 1000; J = 62.5, then 62.5 + (1000 - 62.5)/16
     const s = feed([0, 1, 2], [0, 1000, 2000], [500, 2500, 2500]).summary(3);
     assert.equal(s.jitterMs, (62.5 + (1000 - 62.5) / 16) / 1000);
+  });
+
+  it('says how high the jitter went, where its last value says only how the stream ended', () => {
+    const stats = new StreamStats();
+    // 1000 datagrams 5 ms apart with a transit of 1 ms, but one stall of 10 ms at datagram 300.
+    for (let i = 0; i < 1000; i++) stats.record(BigInt(i), BigInt(i * 5000), BigInt(i * 5000 + 1000 + (i === 300 ? 10_000 : 0)));
+    const s = stats.summary(1000);
+    assert.ok(s.jitterMs < 0.001, 'the stream ended calmly');
+    // The stall lifted J to 625 µs, then 1211 µs (its way back), and it took 12 arrivals to fall below 0.5 ms.
+    assert.ok(s.jitterP99Ms >= 0.5 && s.jitterP99Ms <= 1.22, String(s.jitterP99Ms));
   });
 });

@@ -14,7 +14,9 @@ import type { ArrivalKind } from '@lab/results';
  * - lost (in `summary`): sent minus unique, known only once the sender says how many it sent;
  * - jitter: RFC 3550 §6.4.1 / A.8 interarrival jitter, J += (|D| - J) / 16, where D is the change in
  *   transit time (arrival - send time) between consecutive arrivals. Sender and receiver clocks need not
- *   agree: a constant offset cancels out in D.
+ *   agree: a constant offset cancels out in D. Its last value is the one reported (as iperf3 does);
+ * - jitterP99: how high J went over the stream (its 99th percentile after each arrival): one stall of
+ *   the host near the stream's end moves the last value, this one says how often such stalls came.
  */
 export class StreamStats {
   readonly #lateUs: number;
@@ -27,6 +29,9 @@ export class StreamStats {
   #highest: bigint | null = null;
   #lastTransitUs: number | null = null;
   #jitterUs = 0;
+  /** J after each arrival, in bins of JITTER_BIN_US (the last bin holds everything above). */
+  readonly #jitterBins = new Uint32Array(JITTER_BINS);
+  #jitterSamples = 0;
 
   /** `lateMs`: how much longer than the fastest datagram's transit a datagram may take (a playout buffer). */
   constructor(lateMs = 50) {
@@ -51,7 +56,11 @@ export class StreamStats {
     this.#minTransitUs = Math.min(this.#minTransitUs, transitUs);
     const late = transitUs - this.#minTransitUs > this.#lateUs;
     if (late) this.#late++;
-    if (this.#lastTransitUs !== null) this.#jitterUs += (Math.abs(transitUs - this.#lastTransitUs) - this.#jitterUs) / 16;
+    if (this.#lastTransitUs !== null) {
+      this.#jitterUs += (Math.abs(transitUs - this.#lastTransitUs) - this.#jitterUs) / 16;
+      this.#jitterBins[Math.min(JITTER_BINS - 1, Math.floor(this.#jitterUs / JITTER_BIN_US))]!++;
+      this.#jitterSamples++;
+    }
     this.#lastTransitUs = transitUs;
     return reordered ? 'reordered' : late ? 'late' : 'received';
   }
@@ -63,6 +72,17 @@ export class StreamStats {
   /** How many were sent at least, judging by the highest number seen (streams count from 0). */
   get atLeastSent(): number {
     return this.#highest === null ? 0 : Number(this.#highest) + 1;
+  }
+
+  /** The 99th percentile of J over the stream, in ms (the upper edge of its bin). */
+  #jitterP99Ms(): number {
+    const rank = Math.ceil(0.99 * this.#jitterSamples);
+    let seen = 0;
+    for (let bin = 0; bin < JITTER_BINS; bin++) {
+      seen += this.#jitterBins[bin]!;
+      if (seen >= rank && rank > 0) return ((bin + 1) * JITTER_BIN_US) / 1000;
+    }
+    return 0;
   }
 
   summary(sent: number): StreamSummary {
@@ -78,9 +98,14 @@ export class StreamStats {
       outOfOrder: this.#outOfOrder,
       late: this.#late,
       jitterMs: this.#jitterUs / 1000,
+      jitterP99Ms: this.#jitterP99Ms(),
     };
   }
 }
+
+/** J's histogram: bins of 10 µs up to 1 s. */
+const JITTER_BIN_US = 10;
+const JITTER_BINS = 100_000;
 
 export interface StreamSummary {
   sent: number;
@@ -92,4 +117,5 @@ export interface StreamSummary {
   outOfOrder: number;
   late: number;
   jitterMs: number;
+  jitterP99Ms: number;
 }

@@ -22,7 +22,8 @@ function print(json: boolean, value: object, text: string): void {
 /** `client stream`: one paced, numbered stream into a room, then `end`. */
 export async function stream(config: OptionValues<typeof streamOptions>): Promise<number> {
   const log = createLogger('client', config, process.stderr);
-  const member = await UdpMember.open(await memberOptions(config, log));
+  // Connected to the relay: each datagram leaves inside send(), when its time is stamped.
+  const member = await UdpMember.open({ ...(await memberOptions(config, log)), connect: true });
   try {
     await member.join();
     const sent = await sendStream(member, config);

@@ -32,6 +32,12 @@ export interface UdpMemberOptions {
   receiveBufferBytes?: number;
   /** The local address to send from (bind(2)); all of them when absent. A host with several addresses picks its source this way. */
   localAddress?: string;
+  /**
+   * Talk to the relay only: connect(2) the socket to it (udp(7)). Node then sends each datagram at once,
+   * inside send(), where an unconnected socket looks the address up first and sends on the next tick: a
+   * paced sender's datagram leaves when its send time is stamped, not after whatever ran in between.
+   */
+  connect?: boolean;
 }
 
 const roomTypes = new Set<DatagramTypeName>(['data', 'chat', 'end']);
@@ -70,6 +76,7 @@ export class UdpMember {
   static async open(options: UdpMemberOptions): Promise<UdpMember> {
     const socket = await bound(0, false, options.localAddress);
     if (options.receiveBufferBytes) socket.setRecvBufferSize(options.receiveBufferBytes);
+    if (options.connect) await new Promise<void>((resolve) => socket.connect(options.relay.port, options.relay.address, () => resolve()));
     const member = new UdpMember(options, socket);
     options.log.debug('udp-bind', { localPort: socket.address().port, sender: member.sender, mode: options.mode });
     return member;
@@ -142,7 +149,8 @@ export class UdpMember {
   /** `sent` is called once the kernel took the datagram, or with the error (udp(7): ENOBUFS, ECONNREFUSED…). */
   #send(type: DatagramTypeName, seq: bigint, payload: Buffer, sent?: (error: Error | null) => void): void {
     const bytes = encodeDatagram({ type, flags: 0, room: this.#options.room, sender: this.sender, seq, sendTimeUs: nowMicros(), payload });
-    this.#socket.send(bytes, this.#options.relay.port, this.#options.relay.address, (error) => sent?.(error ?? null));
+    if (this.#options.connect) this.#socket.send(bytes, (error) => sent?.(error ?? null));
+    else this.#socket.send(bytes, this.#options.relay.port, this.#options.relay.address, (error) => sent?.(error ?? null));
   }
 
   /** Takes what the relay sent for this room; anything else (another source, another room, malformed) is ignored. */
