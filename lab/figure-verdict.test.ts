@@ -15,18 +15,22 @@ describe('whose a figure is', () => {
 
   it('calls a figure the lab\'s where the lab\'s own part is larger than the network\'s', () => {
     // netem's jitter of 1.3 ms, the lab's own 0.2 ms: the figure is the network's, judged by its band.
-    assert.equal(verdictOf(1.5, band(1.3, 0.9, 1.8), 0.2, withOwnJitter(band(1.3, 0.9, 1.8), 0.2)), 'inside');
-    assert.equal(verdictOf(2.5, band(1.3, 0.9, 1.8), 0.2, withOwnJitter(band(1.3, 0.9, 1.8), 0.2)), 'outside');
+    const jitter = (measured: number, own: number) => verdictOf(measured, band(1.3, 0.9, 1.8), own, withOwnJitter(band(1.3, 0.9, 1.8), own), 'jitter');
+    assert.equal(jitter(1.5, 0.2), 'inside');
+    assert.equal(jitter(2.5, 0.2), 'outside');
     // The lab's own 3 ms (an overloaded guest, a stalled receiver) against netem's 1.3: the lab's, whatever it reads.
-    assert.equal(verdictOf(3.1, band(1.3, 0.9, 1.8), 3, withOwnJitter(band(1.3, 0.9, 1.8), 3)), 'lab');
-    assert.equal(verdictOf(1.4, band(1.3, 0.9, 1.8), 3, withOwnJitter(band(1.3, 0.9, 1.8), 3)), 'lab');
+    assert.equal(jitter(3.1, 3), 'lab');
+    assert.equal(jitter(1.4, 3), 'lab');
     // A profile that moves nothing in time adds no jitter and reorders nothing: what shows is the lab's.
-    assert.equal(verdictOf(0.05, null, 0.05, withOwnJitter(null, 0.05)), 'lab');
-    assert.equal(verdictOf(0.05, null, null, withOwnJitter(null, null)), 'lab', 'even without a calibration');
+    assert.equal(verdictOf(0.05, null, 0.05, withOwnJitter(null, 0.05), 'jitter'), 'lab');
+    assert.equal(verdictOf(0.05, null, null, withOwnJitter(null, null), 'jitter'), 'lab', 'even without a calibration');
     assert.equal(verdictOf(0, null, 0, withOwnCount(null, 0)), 'inside');
     // Reordered: an even stream under delay 10ms 2ms at 5 ms gaps is never reordered; a burst of the sender's is.
-    assert.equal(verdictOf(1, band(0, 0, 0), 0, withOwnCount(band(0, 0, 0), 0)), 'outside');
-    assert.equal(verdictOf(1, band(0, 0, 0), 3, withOwnCount(band(0, 0, 0), 3)), 'lab');
+    const reordered = (measured: number, own: number) => verdictOf(measured, band(0, 0, 0), own, withOwnCount(band(0, 0, 0), own));
+    assert.equal(reordered(1, 0), 'outside');
+    assert.equal(reordered(1, 3), 'lab');
+    assert.equal(reordered(0, 76), 'inside', 'none reordered is what the network gives, whatever the lab could have added');
+    assert.equal(reordered(80, 76), 'outside', 'more than both together');
   });
 
   it('judges TCP\'s goodput under a rate against the rate, unless the lab itself carries less', () => {

@@ -8,7 +8,8 @@ import type { ExpectedFigure, Verdict } from '@lab/results';
  * apart, by the sweep's calibration: the same stream, in the same lab, with nothing impaired. Then:
  *
  *   lab:     the lab's own part is larger than the network's, so the figure is the lab's and is not
- *            shown as the network's (jitter at a step whose profile moves nothing in time: all of it);
+ *            shown as the network's (jitter at a step whose profile moves nothing in time: all of it; a
+ *            count above what the network alone gives, that the lab's own part explains);
  *   inside:  the figure lies in the 99% band of the network's part plus the lab's own;
  *   outside: it does not: something neither explains (reported, never hidden).
  */
@@ -45,12 +46,20 @@ export function withOwnJitter(network: ExpectedFigure | null, own: number | null
  * The verdict of a measured figure. `network`: what netem's model expects (null: the profile cannot make
  * this figure at all, and it expects exactly none); `own`: the lab's own part, measured by the calibration
  * (null: not measured). With nothing of the network's to show, any of it is the lab's.
+ *
+ * Jitter is noise the lab adds to every reading: where the lab's own is larger than netem's, no reading is
+ * the network's. A count is events: what lies in the network's own band is the network's even where the
+ * lab could have added more (a sender's bursts that netem happened not to reorder); what lies above it,
+ * within the lab's own part, is the lab's.
  */
-export function verdictOf(measured: number, network: ExpectedFigure | null, own: number | null, combined: ExpectedFigure): Verdict {
-  const networkMean = network?.mean ?? 0;
-  if (network === null && measured > 0) return 'lab';
-  if (own !== null && own > 0 && own > networkMean) return 'lab';
-  return measured >= combined.band99[0] && measured <= combined.band99[1] ? 'inside' : 'outside';
+export function verdictOf(measured: number, network: ExpectedFigure | null, own: number | null, combined: ExpectedFigure, kind: 'count' | 'jitter' = 'count'): Verdict {
+  const within = ([low, high]: [number, number]) => measured >= low && measured <= high;
+  if (network === null) return measured > 0 ? 'lab' : 'inside';
+  const ownPart = own ?? 0;
+  if (kind === 'jitter') {
+    if (ownPart > 0 && ownPart > network.mean) return 'lab';
+  } else if (!within(network.band99) && ownPart > 0 && ownPart > network.mean && within(combined.band99)) return 'lab';
+  return within(combined.band99) ? 'inside' : 'outside';
 }
 
 /**

@@ -240,7 +240,7 @@ export function analyseUdp(report: ExperimentReport, context: StepContext): UdpM
           duplicates: count(r.duplicates, 'duplicates'),
           outOfOrder: count(r.outOfOrder, 'outOfOrder'),
           late: count(r.late, 'late'),
-          jitter: verdictOf(r.jitterMs, network.jitterMs, own?.jitterMs ?? null, expected.jitterMs),
+          jitter: verdictOf(r.jitterMs, network.jitterMs, own?.jitterMs ?? null, expected.jitterMs, 'jitter'),
         },
       })),
     };

@@ -51,7 +51,10 @@ async function addressOf(exec: Exec): Promise<string> {
 /** iperf3 -u from the client host to a one-off server on the relay host, at the stream's rate and size. */
 async function runIperf3(lab: Lab, relay: string, shape: AccuracyShape): Promise<Iperf3UdpFigures | { problem: string }> {
   const hosts = lab.hosts!;
-  const server = hosts.udpRelay.exec(['iperf3', '-s', '-1', '-p', String(IPERF3_PORT)]);
+  // Each side under a time limit (timeout(1)): iperf3 has been seen to wait forever at the end of a test
+  // in the user-mode Linux guest, and a check that hangs says nothing.
+  const limit = String(Math.ceil(shape.datagrams / shape.rate) + 60);
+  const server = hosts.udpRelay.exec(['timeout', '-k', '5', limit, 'iperf3', '-s', '-1', '-J', '-p', String(IPERF3_PORT)]);
   // The server says nothing machine-readable when it is ready: wait until its port listens.
   for (let i = 0; ; i++) {
     const listening = await hosts.udpRelay.exec(['ss', '-Hltn', `sport = :${IPERF3_PORT}`]);
@@ -61,8 +64,9 @@ async function runIperf3(lab: Lab, relay: string, shape: AccuracyShape): Promise
   }
   // -b is iperf3's payload bits per second: rate × bytes × 8; -k the number of datagrams.
   const bits = Math.round(shape.rate * shape.datagramBytes * 8);
-  const client = await hosts.client.exec(['iperf3', '-c', relay, '-p', String(IPERF3_PORT), '-u', '-b', String(bits), '-l', String(shape.datagramBytes), '-k', String(shape.datagrams), '-J']);
-  await server;
+  const client = await hosts.client.exec(['timeout', '-k', '5', limit, 'iperf3', '-c', relay, '-p', String(IPERF3_PORT), '-u', '-b', String(bits), '-l', String(shape.datagramBytes), '-k', String(shape.datagrams), '-J', '--get-server-output']);
+  const served = await server;
+  if (client.code === 124 || served.code === 124) return { problem: `iperf3 did not finish within ${limit} s (the ${client.code === 124 ? 'client' : 'server'} was stopped)` };
   let json: unknown;
   try {
     json = JSON.parse(client.output.slice(client.output.indexOf('{')));

@@ -23,7 +23,7 @@ interface Own {
 function ownOf(tool: 'iperf3' | 'lab', calibration: AccuracyOutcome): Own | null {
   if (tool === 'iperf3') {
     const run = calibration.iperf3;
-    return 'problem' in run ? null : { lost: run.figures.lost, duplicates: 0, outOfOrder: run.figures.outOfOrder, late: 0, jitterMs: run.figures.jitterMs };
+    return 'problem' in run ? null : { lost: run.figures.lost, duplicates: 0, outOfOrder: run.figures.outOfOrder, late: 0, jitterMs: run.figures.jitterMaxMs };
   }
   const run = calibration.lab;
   if ('problem' in run) return null;
@@ -38,7 +38,7 @@ interface Cell {
 
 function cell(value: number, network: Expected | null, own: number | null, kind: 'count' | 'jitter', digits = 0): Cell {
   const combined = kind === 'jitter' ? withOwnJitter(network, own) : withOwnCount(network, own);
-  const verdict = verdictOf(value, network, own, combined);
+  const verdict = verdictOf(value, network, own, combined, kind);
   const fixed = (n: number) => n.toFixed(digits);
   const band = combined.band99[0] === combined.band99[1] ? fixed(combined.band99[0]) : `${fixed(combined.band99[0])}-${fixed(combined.band99[1])}`;
   return { text: `${fixed(value)}  (${fixed(combined.mean)}; ${band})  ${verdict === 'outside' ? 'OUTSIDE' : verdict === 'lab' ? 'its own' : 'inside'}`, verdict };
@@ -56,7 +56,7 @@ export function formatAccuracy(report: AccuracyReport, shape: { datagrams: numbe
   const own = { iperf3: ownOf('iperf3', report.calibration), lab: ownOf('lab', report.calibration) };
   const c = report.calibration;
   lines.push(`calibration, nothing impaired: each tool's own part on this lab (${shape.datagrams} datagrams of ${shape.datagramBytes} B at ${shape.rate}/s)`);
-  lines.push(`  iperf3 -u: ${'problem' in c.iperf3 ? c.iperf3.problem : `jitter ${c.iperf3.figures.jitterMs.toFixed(3)} ms, ${c.iperf3.figures.outOfOrder} out of order, ${c.iperf3.figures.lost} lost; sent ${gapsText(c.iperf3.gaps)}`}`);
+  lines.push(`  iperf3 -u: ${'problem' in c.iperf3 ? c.iperf3.problem : `jitter ${c.iperf3.figures.jitterMs.toFixed(3)} ms (up to ${c.iperf3.figures.jitterMaxMs.toFixed(3)}), ${c.iperf3.figures.outOfOrder} out of order, ${c.iperf3.figures.lost} lost; sent ${gapsText(c.iperf3.gaps)}`}`);
   lines.push(`  the lab:   ${'problem' in c.lab ? c.lab.problem : `jitter ${c.lab.figures.jitterMs.toFixed(3)} ms (up to ${c.lab.figures.jitterP99Ms.toFixed(3)}), ${c.lab.figures.outOfOrder} reordered, ${c.lab.figures.lost} lost; sent ${gapsText(c.lab.gaps)}`}`);
   lines.push('');
   for (const outcome of report.outcomes) {

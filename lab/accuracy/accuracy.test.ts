@@ -11,13 +11,14 @@ import { formatAccuracy } from './accuracy-table.ts';
 import type { AccuracyOutcome } from './accuracy-run.ts';
 import { iperf3UdpFigures } from './iperf3-udp.ts';
 
-// What iperf3 3.12 (Debian 12) wrote for `iperf3 -c … -u -b 819200 -l 512 -k 200 -J`, cut to its start and end.
+// What iperf3 3.12 (Debian 12) wrote for `iperf3 -c … -u -b 819200 -l 512 -k 600 -J --get-server-output` (the server with -J), cut to
+// its start, its end and the server's seconds.
 const iperf3Report = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/iperf3-udp.json'), 'utf8')) as unknown;
 
 describe('the accuracy check', () => {
   it('reads what iperf3 counted at the receiving end from its JSON report, and says why when it cannot', () => {
-    assert.deepEqual(iperf3UdpFigures(iperf3Report), { sent: 200, counted: 199, lost: 0, outOfOrder: 0, jitterMs: 0.017872341396162537 });
-    const broken = iperf3UdpFigures({ end: { sum_sent: { packets: 5 } } });
+    assert.deepEqual(iperf3UdpFigures(iperf3Report), { sent: 600, counted: 599, lost: 0, outOfOrder: 0, jitterMs: 0.01456820514168493, jitterMaxMs: 0.018502357234219644 });
+    const broken = iperf3UdpFigures({ end: { sum_sent: { packets: 5 } }, server_output_json: { intervals: [] } });
     assert.ok('problem' in broken && /end\.sum_received/.test(broken.problem), JSON.stringify(broken));
     assert.ok('problem' in iperf3UdpFigures('not json at all'));
   });
@@ -68,7 +69,7 @@ describe('the accuracy check', () => {
       profile: 'none',
       movesInTime: false,
       installed: 'qdisc noqueue 0: root refcnt 2',
-      iperf3: { figures: { sent: 1000, counted: 1000, lost: 0, outOfOrder: 0, jitterMs: 0.04 }, expected: expectUdp({ ...path, profile: {}, counting: 'iperf3' }), gaps: null },
+      iperf3: { figures: { sent: 1000, counted: 1000, lost: 0, outOfOrder: 0, jitterMs: 0.04, jitterMaxMs: 0.06 }, expected: expectUdp({ ...path, profile: {}, counting: 'iperf3' }), gaps: null },
       lab: {
         figures: { receiver: 1, listen: ':5000', sent: 1000, received: 1000, unique: 1000, lost: 0, lossPercent: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs: 0.05, jitterP99Ms: 0.08 },
         expected: expectUdp({ ...path, profile: {} }),
@@ -80,7 +81,7 @@ describe('the accuracy check', () => {
       profile: 'duplicate 10%',
       movesInTime: false,
       installed: 'qdisc netem 8001: root refcnt 2 limit 1000 duplicate 10%',
-      iperf3: { figures: { sent: 1000, counted: 1000, lost: 0, outOfOrder: 97, jitterMs: 0.05 }, expected: expectUdp({ ...path, counting: 'iperf3' }), gaps: sendGaps([0, 0.005, 0.01], 200) },
+      iperf3: { figures: { sent: 1000, counted: 1000, lost: 0, outOfOrder: 97, jitterMs: 0.05, jitterMaxMs: 0.07 }, expected: expectUdp({ ...path, counting: 'iperf3' }), gaps: sendGaps([0, 0.005, 0.01], 200) },
       lab: {
         figures: { receiver: 1, listen: ':5000', sent: 1000, received: 1240, unique: 1000, lost: 0, lossPercent: 0, duplicates: 240, outOfOrder: 0, late: 0, jitterMs: 0.05, jitterP99Ms: 0.08 },
         expected: expectUdp(path),

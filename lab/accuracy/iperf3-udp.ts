@@ -18,6 +18,8 @@ export const iperf3UdpReportSchema = z.object({
     sum_received: udpSum,
     streams: z.array(z.object({ udp: z.object({ out_of_order: z.number().int().nonnegative() }) })).min(1),
   }),
+  /** The server's own report (`-s -J`, asked for with `--get-server-output`): its jitter each second. */
+  server_output_json: z.object({ intervals: z.array(z.object({ sum: z.object({ jitter_ms: z.number().nonnegative() }) })) }),
 });
 
 export interface Iperf3UdpFigures {
@@ -30,18 +32,21 @@ export interface Iperf3UdpFigures {
   /** iperf3's out of order: late arrivals and second copies together. */
   outOfOrder: number;
   jitterMs: number;
+  /** How high the jitter went: the most of its values at the end of each second (the server's intervals). */
+  jitterMaxMs: number;
 }
 
 /** The figures of one iperf3 -u -J report, or the reason it cannot be read. */
 export function iperf3UdpFigures(json: unknown): Iperf3UdpFigures | { problem: string } {
   const parsed = iperf3UdpReportSchema.safeParse(json);
   if (!parsed.success) return { problem: `iperf3's report is not what iperf3 3.12 writes for UDP: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}` };
-  const { end } = parsed.data;
+  const { end, server_output_json: server } = parsed.data;
   return {
     sent: end.sum_sent.packets,
     counted: end.sum_received.packets,
     lost: end.sum_received.lost_packets,
     outOfOrder: end.streams[0]!.udp.out_of_order,
     jitterMs: end.sum_received.jitter_ms,
+    jitterMaxMs: Math.max(end.sum_received.jitter_ms, ...server.intervals.map((interval) => interval.sum.jitter_ms)),
   };
 }
