@@ -41,6 +41,11 @@ export interface SweepSettings {
   captureFile?: (step: number | 'calibration') => string;
   /** Lines of the chat contrast per step (0: none); absent: the client's default (20). */
   chatLines?: number;
+  /**
+   * Measure the lab itself before the first step (the calibration, see calibrate); absent: yes. Only
+   * tests that check netem's figures against the network's part alone leave it out, to save the time.
+   */
+  calibrate?: boolean;
 }
 
 export type Progress = (line: string) => void;
@@ -168,7 +173,7 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
   const udpPathHops = impairer ? hopsThrough(settings.direction) : 0;
   const tcpServer = lab.hosts?.tcpServer ?? null;
   // Only where something can be impaired: elsewhere every step is itself unimpaired, and all of it the lab's.
-  const calibration = impairer ? await calibrate(lab, settings, progress) : null;
+  const calibration = impairer && settings.calibrate !== false ? await calibrate(lab, settings, progress) : null;
   const labOwn = calibration ? labOwnFrom(calibration.experiment) : null;
   const contextOf = (applied: ImpairmentProfile | null, drainMs: number, link: StepContext['link']): StepContext => ({
     profile: applied,

@@ -35,7 +35,7 @@ export function umlLabTraits(): GuestTraits {
     kernel: `a user-mode Linux ${release()} kernel (linux.uml, run on the host as ${process.env.LAB_UML_HOST_USER ?? 'this user'})`,
     limits: [
       'one CPU, and every packet costs the guest kernel many host system calls: a stream above a few hundred datagrams per second measures the guest, not the network, and TCP reaches a fraction of the host\'s speed',
-      `jitter and late are shown only up to ${UML_HONEST_UDP_RATE} datagrams/s (the default here is 200/s); above that they are the lab's own; even below it, the guest now and then stalls for tens of milliseconds, and a few datagrams then show as late where netem delays every one alike`,
+      `above ${UML_HONEST_UDP_RATE} datagrams/s (the default here is 200/s) jitter and late are mostly the guest's own; even below it, the guest now and then stalls for some milliseconds: the calibration before the first step measures how much, and each figure says whether it is the network's or the lab's own`,
       'its network is the guest\'s only: nothing of it reaches the host or the outside',
     ],
     honestUdpRate: UML_HONEST_UDP_RATE,

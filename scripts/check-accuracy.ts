@@ -55,7 +55,7 @@ runMain(
         const exit = await runUmlLab({
           script: 'scripts/check-accuracy.ts',
           name: 'accuracy',
-          outputs: /^accuracy-[\w.-]+\.pcapng$/,
+          outputs: /^accuracy-[\w.-]+\.(pcapng|json)$/,
           root,
           out,
           args: optionArgs(accuracyOptions, process.argv.slice(2), process.env, ['lab', 'out']),

@@ -73,6 +73,19 @@ describe('the local lab in network namespaces (root)', { timeout: 600_000, skip:
     for (const mode of cleanUdp.modes) for (const r of mode.receivers) assert.equal(r.unique, 2000, `${mode.mode} receiver ${r.receiver} at 0%`);
     for (const mode of lossy.udp) for (const r of mode.receivers) assert.ok(insideTestBand(r.lost, r.lostBand99), `${mode.mode} receiver ${r.receiver}: lost ${r.lost}, band ${r.lostBand99.join('-')}`);
     assert.match(Object.values(lossy.installed).join('\n'), /probability 0\.1|loss 10%/);
+    // The lab measured itself first, nothing impaired, and every figure says whose it is: iptables adds
+    // no jitter, so each receiver's is the lab's own; its loss at 10% is the network's.
+    assert.ok(result.calibration && !('error' in result.calibration.experiment.udp), JSON.stringify(result.calibration?.experiment.udp).slice(0, 300));
+    for (const mode of lossy.udp) {
+      assert.ok(mode.labOwn, `${mode.mode}: the calibration's figures`);
+      for (const r of mode.receivers) {
+        assert.equal(r.verdicts.jitter, 'lab', `${mode.mode} receiver ${r.receiver}`);
+        assert.notEqual(r.verdicts.lost, 'lab', `${mode.mode} receiver ${r.receiver}`);
+      }
+    }
+    // The capture says how evenly each stream left: about the nominal 0.5 ms apart at 2000/s.
+    for (const pacing of lossy.pacing) assert.ok(Math.abs(pacing.p50 - 0.5) < 0.1, JSON.stringify(pacing));
+    assert.deepEqual(lossy.pacing.map((p) => p.mode), ['unicast', 'broadcast', 'multicast']);
   });
 
   it('left nothing behind after the run', () => assertNothingLeft());

@@ -1,4 +1,5 @@
 import { expectUdp, formatProfile, Impairer, movesInTime, type Exec, type ImpairmentProfile, type UdpExpectation } from '@lab/impairment';
+import { writeFileSync } from 'node:fs';
 import { LabError } from '@lab/protocol';
 import { experimentReportSchema, type UdpReceiverResult } from '@lab/results';
 import { readCapture } from '../capture/tshark.ts';
@@ -48,8 +49,11 @@ async function addressOf(exec: Exec): Promise<string> {
   return address;
 }
 
-/** iperf3 -u from the client host to a one-off server on the relay host, at the stream's rate and size. */
-async function runIperf3(lab: Lab, relay: string, shape: AccuracyShape): Promise<Iperf3UdpFigures | { problem: string }> {
+/**
+ * iperf3 -u from the client host to a one-off server on the relay host, at the stream's rate and size.
+ * Its whole report is kept in `reportFile` (what iperf3 said, for anyone who doubts the reading of it).
+ */
+async function runIperf3(lab: Lab, relay: string, shape: AccuracyShape, reportFile: string): Promise<Iperf3UdpFigures | { problem: string }> {
   const hosts = lab.hosts!;
   // Each side under a time limit (timeout(1)): iperf3 has been seen to wait forever at the end of a test
   // in the user-mode Linux guest, and a check that hangs says nothing.
@@ -68,11 +72,13 @@ async function runIperf3(lab: Lab, relay: string, shape: AccuracyShape): Promise
   const served = await server;
   if (client.code === 124 || served.code === 124) return { problem: `iperf3 did not finish within ${limit} s (the ${client.code === 124 ? 'client' : 'server'} was stopped)` };
   let json: unknown;
+  const report = client.output.slice(client.output.indexOf('{'));
   try {
-    json = JSON.parse(client.output.slice(client.output.indexOf('{')));
+    json = JSON.parse(report);
   } catch {
     return { problem: `iperf3 -c printed no JSON (status ${client.code}): ${client.output.slice(-500)}` };
   }
+  writeFileSync(reportFile, report);
   return iperf3UdpFigures(json);
 }
 
@@ -138,7 +144,7 @@ export async function checkAccuracy(
       const drainMs = drainFor(profile, 'in', shape.datagramBytes);
       const file = captureFile(index);
       const capture = 'unavailable' in lab.capture ? null : await lab.capture.start(file).catch((error: unknown) => (progress(`no capture: ${message(error)}`), null));
-      const iperf3 = await runIperf3(lab, relay, shape).catch((error: unknown) => ({ problem: message(error) }));
+      const iperf3 = await runIperf3(lab, relay, shape, file.replace(/\.pcapng$/, '-iperf3.json')).catch((error: unknown) => ({ problem: message(error) }));
       const labStream = await runLabStream(lab, shape, 1 + index, drainMs).catch((error: unknown) => ({ problem: message(error) }));
       const captured = capture ? await capture.stop().catch(() => null) : null;
       const departures = captured ? await readCapture(captured.file).catch(() => []) : [];

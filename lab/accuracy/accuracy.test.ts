@@ -19,7 +19,12 @@ describe('the accuracy check', () => {
   it('reads what iperf3 counted at the receiving end from its JSON report, and says why when it cannot', () => {
     assert.deepEqual(iperf3UdpFigures(iperf3Report), { sent: 600, counted: 599, lost: 0, outOfOrder: 0, jitterMs: 0.01456820514168493, jitterMaxMs: 0.018502357234219644 });
     const broken = iperf3UdpFigures({ end: { sum_sent: { packets: 5 } }, server_output_json: { intervals: [] } });
-    assert.ok('problem' in broken && /end\.sum_received/.test(broken.problem), JSON.stringify(broken));
+    assert.ok('problem' in broken && /server_output_json\.end/.test(broken.problem), JSON.stringify(broken));
+    // A count iperf3 let go below zero, printed as an unsigned 64-bit number.
+    const report = structuredClone(iperf3Report) as { server_output_json: { end: { streams: { udp: { packets: number } }[] } } };
+    report.server_output_json.end.streams[0]!.udp.packets = 18446744073709551615;
+    const wrapped = iperf3UdpFigures(report);
+    assert.ok('problem' in wrapped && /iperf3 reported 18446744073709552000 for packets: not a count/.test(wrapped.problem), JSON.stringify(wrapped));
     assert.ok('problem' in iperf3UdpFigures('not json at all'));
   });
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * What iperf3 -u -J (3.12, Debian 12) says the receiving end counted, read through a schema: the client's
- * report carries the server's figures after the test (end.sum_received, end.streams[0].udp).
+ * What iperf3 -u -J (3.12, Debian 12) says each end counted, read through a schema: the client's report
+ * (`--get-server-output`) carries the server's own report (`-s -J`), whose stream is the receiving end's
+ * count. (The client's `end.streams[].udp.out_of_order` is its own, the sender's: always 0.)
  *
  * How iperf3 counts (src/iperf_udp.c, iperf_udp_recv): a datagram numbered above the next one expected
  * adds the gap to the lost count; one numbered below it (late, or a second copy) is counted out of order
@@ -10,16 +11,20 @@ import { z } from 'zod';
  * is net of the datagrams that came late; datagrams after the last one heard are not counted at all
  * (`packets` is the highest number heard). Jitter is RFC 3550's, over every arrival.
  */
-const udpSum = z.object({ packets: z.number().int().nonnegative(), lost_packets: z.number().int().nonnegative(), jitter_ms: z.number().nonnegative() });
+const received = z.object({
+  packets: z.number().nonnegative(),
+  lost_packets: z.number(),
+  out_of_order: z.number().nonnegative(),
+  jitter_ms: z.number().nonnegative(),
+});
 
 export const iperf3UdpReportSchema = z.object({
-  end: z.object({
-    sum_sent: z.object({ packets: z.number().int().nonnegative() }),
-    sum_received: udpSum,
-    streams: z.array(z.object({ udp: z.object({ out_of_order: z.number().int().nonnegative() }) })).min(1),
+  end: z.object({ sum_sent: z.object({ packets: z.number().nonnegative() }) }),
+  /** The server's own report: its stream's counts at the end, and its jitter each second. */
+  server_output_json: z.object({
+    end: z.object({ streams: z.array(z.object({ udp: received })).min(1) }),
+    intervals: z.array(z.object({ sum: z.object({ jitter_ms: z.number().nonnegative() }) })),
   }),
-  /** The server's own report (`-s -J`, asked for with `--get-server-output`): its jitter each second. */
-  server_output_json: z.object({ intervals: z.array(z.object({ sum: z.object({ jitter_ms: z.number().nonnegative() }) })) }),
 });
 
 export interface Iperf3UdpFigures {
@@ -41,12 +46,18 @@ export function iperf3UdpFigures(json: unknown): Iperf3UdpFigures | { problem: s
   const parsed = iperf3UdpReportSchema.safeParse(json);
   if (!parsed.success) return { problem: `iperf3's report is not what iperf3 3.12 writes for UDP: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}` };
   const { end, server_output_json: server } = parsed.data;
-  return {
+  const stream = server.end.streams[0]!.udp;
+  const figures = {
     sent: end.sum_sent.packets,
-    counted: end.sum_received.packets,
-    lost: end.sum_received.lost_packets,
-    outOfOrder: end.streams[0]!.udp.out_of_order,
-    jitterMs: end.sum_received.jitter_ms,
-    jitterMaxMs: Math.max(end.sum_received.jitter_ms, ...server.intervals.map((interval) => interval.sum.jitter_ms)),
+    counted: stream.packets,
+    lost: stream.lost_packets,
+    outOfOrder: stream.out_of_order,
+    jitterMs: stream.jitter_ms,
+    jitterMaxMs: Math.max(stream.jitter_ms, ...server.intervals.map((interval) => interval.sum.jitter_ms)),
   };
+  // A count that is no count: iperf3 keeps some in unsigned integers, and one taken below zero wraps.
+  for (const [name, value] of Object.entries({ sent: figures.sent, packets: figures.counted, lost_packets: figures.lost, out_of_order: figures.outOfOrder })) {
+    if (!Number.isSafeInteger(value) || value < 0) return { problem: `iperf3 reported ${value} for ${name}: not a count (a counter of its own went below zero and wrapped)` };
+  }
+  return figures;
 }
