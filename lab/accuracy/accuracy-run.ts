@@ -144,7 +144,14 @@ export async function checkAccuracy(
       const drainMs = drainFor(profile, 'in', shape.datagramBytes);
       const file = captureFile(index);
       const capture = 'unavailable' in lab.capture ? null : await lab.capture.start(file).catch((error: unknown) => (progress(`no capture: ${message(error)}`), null));
-      const iperf3 = await runIperf3(lab, relay, shape, file.replace(/\.pcapng$/, '-iperf3.json')).catch((error: unknown) => ({ problem: message(error) }));
+      const tryIperf3 = (attempt: string) => runIperf3(lab, relay, shape, file.replace(/\.pcapng$/, `-iperf3${attempt}.json`)).catch((error: unknown) => ({ problem: message(error) }));
+      // iperf3 itself fails now and then (its control connection crosses the impaired path too): once more.
+      let iperf3 = await tryIperf3('');
+      if ('problem' in iperf3) {
+        progress(`iperf3 failed (${iperf3.problem}); once more`);
+        const again = await tryIperf3('-2');
+        iperf3 = 'problem' in again ? { problem: `${iperf3.problem}; and again: ${again.problem}` } : again;
+      }
       const labStream = await runLabStream(lab, shape, 1 + index, drainMs).catch((error: unknown) => ({ problem: message(error) }));
       const captured = capture ? await capture.stop().catch(() => null) : null;
       const departures = captured ? await readCapture(captured.file).catch(() => []) : [];

@@ -26,6 +26,9 @@ describe('the accuracy check', () => {
     const wrapped = iperf3UdpFigures(report);
     assert.ok('problem' in wrapped && /iperf3 reported 18446744073709552000 for packets: not a count/.test(wrapped.problem), JSON.stringify(wrapped));
     assert.ok('problem' in iperf3UdpFigures('not json at all'));
+    assert.deepEqual(iperf3UdpFigures({ start: {}, intervals: [], end: {}, error: 'unable to read from stream socket: Resource temporarily unavailable' }), {
+      problem: 'iperf3 stopped: unable to read from stream socket: Resource temporarily unavailable',
+    });
   });
 
   it('reads profiles separated by semicolons, each in tc-netem words', () => {

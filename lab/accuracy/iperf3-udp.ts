@@ -43,6 +43,10 @@ export interface Iperf3UdpFigures {
 
 /** The figures of one iperf3 -u -J report, or the reason it cannot be read. */
 export function iperf3UdpFigures(json: unknown): Iperf3UdpFigures | { problem: string } {
+  // iperf3 says why it stopped in its report's `error` (seen here: "unable to read from stream socket:
+  // Resource temporarily unavailable", its control connection under loss).
+  const failed = z.object({ error: z.string() }).safeParse(json);
+  if (failed.success) return { problem: `iperf3 stopped: ${failed.data.error}` };
   const parsed = iperf3UdpReportSchema.safeParse(json);
   if (!parsed.success) return { problem: `iperf3's report is not what iperf3 3.12 writes for UDP: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}` };
   const { end, server_output_json: server } = parsed.data;
