@@ -28,18 +28,23 @@ export function withOwnCount(network: ExpectedFigure | null, own: number | null)
   return { mean: base.mean + extra, band95: up(base.band95), band99: up(base.band99) };
 }
 
+/** The lab's own jitter, as its calibration measured it: most of the time (the median), and how high it went. */
+export interface OwnJitter {
+  typical: number;
+  high: number;
+}
+
 /**
  * RFC 3550's jitter (a mean of |D|, the change in transit between arrivals) of the network's delays and
  * the lab's own together. With the two independent and the lab's symmetric, E|D_net + D_lab| lies between
  * the larger of the two and their sum (Jensen's inequality for the lower end, the triangle inequality for
- * the upper): the band's upper end moves up by the lab's own jitter, its mean is taken as the root of the
- * sum of squares (both normal).
+ * the upper): the band's upper end moves up by how high the lab's own went, its mean is taken as the root
+ * of the sum of squares of the two typical values (both normal).
  */
-export function withOwnJitter(network: ExpectedFigure | null, own: number | null): ExpectedFigure {
+export function withOwnJitter(network: ExpectedFigure | null, own: OwnJitter | null): ExpectedFigure {
   const base = network ?? NONE;
-  const extra = own ?? 0;
-  const up = ([low, high]: [number, number]): [number, number] => [low, high + extra];
-  return { mean: Math.hypot(base.mean, extra), band95: up(base.band95), band99: up(base.band99) };
+  const up = ([low, high]: [number, number]): [number, number] => [low, high + (own?.high ?? 0)];
+  return { mean: Math.hypot(base.mean, own?.typical ?? 0), band95: up(base.band95), band99: up(base.band99) };
 }
 
 /**
@@ -47,8 +52,8 @@ export function withOwnJitter(network: ExpectedFigure | null, own: number | null
  * this figure at all, and it expects exactly none); `own`: the lab's own part, measured by the calibration
  * (null: not measured). With nothing of the network's to show, any of it is the lab's.
  *
- * Jitter is noise the lab adds to every reading: where the lab's own is larger than netem's, no reading is
- * the network's. A count is events: what lies in the network's own band is the network's even where the
+ * Jitter is noise the lab adds to every reading: where the lab's own (most of the time: `own` is its
+ * median) is larger than netem's, no reading is the network's. A count is events: what lies in the network's own band is the network's even where the
  * lab could have added more (a sender's bursts that netem happened not to reorder); what lies above it,
  * within the lab's own part, is the lab's.
  */

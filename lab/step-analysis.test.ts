@@ -134,7 +134,8 @@ describe('step analysis', () => {
     const profile = parseProfile('delay 10ms 1ms');
     const report = experimentAt(300, 0);
     if (!('error' in report.udp)) for (const mode of report.udp.modes) for (const r of mode.receivers) r.jitterMs = 2.8;
-    const own = (jitterMs: number) => ({ udp: { unicast: { lost: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs }, multicast: { lost: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs } }, tcp: null });
+    const figures = (jitterMs: number) => ({ lost: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs, jitterHighMs: 2 * jitterMs });
+    const own = (jitterMs: number) => ({ udp: { unicast: figures(jitterMs), multicast: figures(jitterMs) }, tcp: null });
     const stalled = analyseStep(report, { ...contextAt(profile), rate: 200, labOwn: own(2.5) }).udp[0]!;
     assert.equal(stalled.receivers[0]!.verdicts.jitter, 'lab');
     const quiet = analyseStep(report, { ...contextAt(profile), rate: 200, labOwn: own(0.1) }).udp[0]!;

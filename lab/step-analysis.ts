@@ -54,9 +54,16 @@ export function labOwnFrom(report: ExperimentReport): LabOwn {
   if (!('error' in report.udp)) {
     for (const mode of report.udp.modes) {
       const most = (pick: (r: (typeof mode.receivers)[number]) => number) => Math.max(0, ...mode.receivers.map(pick));
-      // Jitter: how high it went over the calibration's stream, not where it happened to end: a stall
-      // of the lab's own near a step's end is as likely as anywhere in the calibration.
-      udp[mode.mode] = { lost: most((r) => r.lost), duplicates: most((r) => r.duplicates), outOfOrder: most((r) => r.outOfOrder), late: most((r) => r.late), jitterMs: most((r) => r.jitterP99Ms) };
+      // Jitter: what it was most of the time and how high it went over the calibration's stream, not
+      // where it happened to end: a stall of the lab's own near a step's end is as likely as anywhere.
+      udp[mode.mode] = {
+        lost: most((r) => r.lost),
+        duplicates: most((r) => r.duplicates),
+        outOfOrder: most((r) => r.outOfOrder),
+        late: most((r) => r.late),
+        jitterMs: most((r) => r.jitterP50Ms),
+        jitterHighMs: most((r) => r.jitterP99Ms),
+      };
     }
   }
   const tcp = 'error' in report.tcp ? null : { uploadMbitPerS: report.tcp.uploadMbitPerS, downloadMbitPerS: report.tcp.downloadMbitPerS };
@@ -205,7 +212,7 @@ export function analyseUdp(report: ExperimentReport, context: StepContext): UdpM
       duplicates: withOwnCount(network.duplicates, own?.duplicates ?? null),
       outOfOrder: withOwnCount(network.outOfOrder, own?.outOfOrder ?? null),
       late: withOwnCount(network.late, own?.late ?? null),
-      jitterMs: withOwnJitter(network.jitterMs, own?.jitterMs ?? null),
+      jitterMs: withOwnJitter(network.jitterMs, own ? { typical: own.jitterMs, high: own.jitterHighMs } : null),
     };
     // Loss and duplication: where nothing of the profile makes them, netem expects exactly none (a
     // zero band), and what shows is outside it, not the lab's by definition: lost datagrams are counted,

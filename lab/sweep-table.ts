@@ -90,7 +90,7 @@ function udpColumn(step: SweepStep): string[] {
       if (check.outOfOrder) lines.push(`           expected per receiver: reordered ${figure(e.outOfOrder)}, late ${figure(e.late)}, jitter ${figure(e.jitterMs, 2)} ms`);
       if (check.labOwn) {
         const own = check.labOwn;
-        lines.push(`           of which the lab's own (calibration; sender's bursts): reordered ${own.outOfOrder}, late ${own.late}, jitter ${own.jitterMs.toFixed(2)} ms, lost ${own.lost}`);
+        lines.push(`           of which the lab's own (calibration; sender's bursts): reordered ${own.outOfOrder}, late ${own.late}, jitter ${own.jitterMs.toFixed(2)} ms (up to ${own.jitterHighMs.toFixed(2)}), lost ${own.lost}`);
       }
     }
   }
@@ -230,7 +230,7 @@ export function formatCalibration(calibration: SweepCalibration): string {
     for (const mode of udp.modes) {
       const most = (pick: (r: (typeof mode.receivers)[number]) => number) => Math.max(0, ...mode.receivers.map(pick));
       lines.push(
-        `  UDP  ${mode.mode.padEnd(9)} at ${udp.rate}/s: jitter up to ${most((r) => r.jitterMs).toFixed(3)} ms, ${most((r) => r.outOfOrder)} reordered, ${most((r) => r.late)} late, ${most((r) => r.lost)} lost, ${most((r) => r.duplicates)} duplicated (the most of any receiver)`,
+        `  UDP  ${mode.mode.padEnd(9)} at ${udp.rate}/s: jitter ${most((r) => r.jitterP50Ms).toFixed(3)} ms most of the time, up to ${most((r) => r.jitterP99Ms).toFixed(3)}; ${most((r) => r.outOfOrder)} reordered, ${most((r) => r.late)} late, ${most((r) => r.lost)} lost, ${most((r) => r.duplicates)} duplicated (the most of any receiver)`,
       );
     }
   }

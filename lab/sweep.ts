@@ -139,7 +139,7 @@ async function calibrate(lab: Lab, settings: SweepSettings, progress: Progress):
 
 /** The lab's own figures in a line of progress. */
 function ownWords(own: LabOwn): string {
-  const udp = Object.entries(own.udp).map(([mode, f]) => `${mode} jitter ${f.jitterMs.toFixed(3)} ms, ${f.outOfOrder} reordered, ${f.late} late, ${f.lost} lost`);
+  const udp = Object.entries(own.udp).map(([mode, f]) => `${mode} jitter ${f.jitterMs.toFixed(3)} ms (up to ${f.jitterHighMs.toFixed(3)}), ${f.outOfOrder} reordered, ${f.late} late, ${f.lost} lost`);
   const tcp = own.tcp ? `TCP ${own.tcp.uploadMbitPerS.toFixed(1)} Mbit/s up, ${own.tcp.downloadMbitPerS.toFixed(1)} down` : 'TCP not measured';
   return `the lab's own: ${[...udp, tcp].join('; ')}`;
 }

@@ -17,7 +17,7 @@ const iperf3Report = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtu
 
 describe('the accuracy check', () => {
   it('reads what iperf3 counted at the receiving end from its JSON report, and says why when it cannot', () => {
-    assert.deepEqual(iperf3UdpFigures(iperf3Report), { sent: 600, counted: 599, lost: 0, outOfOrder: 0, jitterMs: 0.01456820514168493, jitterMaxMs: 0.018502357234219644 });
+    assert.deepEqual(iperf3UdpFigures(iperf3Report), { sent: 600, counted: 599, lost: 0, outOfOrder: 0, jitterMs: 0.01456820514168493, jitterMedianMs: 0.0165754486204619, jitterMaxMs: 0.018502357234219644 });
     const broken = iperf3UdpFigures({ end: { sum_sent: { packets: 5 } }, server_output_json: { intervals: [] } });
     assert.ok('problem' in broken && /server_output_json\.end/.test(broken.problem), JSON.stringify(broken));
     // A count iperf3 let go below zero, printed as an unsigned 64-bit number.
@@ -77,9 +77,9 @@ describe('the accuracy check', () => {
       profile: 'none',
       movesInTime: false,
       installed: 'qdisc noqueue 0: root refcnt 2',
-      iperf3: { figures: { sent: 1000, counted: 1000, lost: 0, outOfOrder: 0, jitterMs: 0.04, jitterMaxMs: 0.06 }, expected: expectUdp({ ...path, profile: {}, counting: 'iperf3' }), gaps: null },
+      iperf3: { figures: { sent: 1000, counted: 1000, lost: 0, outOfOrder: 0, jitterMs: 0.04, jitterMedianMs: 0.04, jitterMaxMs: 0.06 }, expected: expectUdp({ ...path, profile: {}, counting: 'iperf3' }), gaps: null },
       lab: {
-        figures: { receiver: 1, listen: ':5000', sent: 1000, received: 1000, unique: 1000, lost: 0, lossPercent: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs: 0.05, jitterP99Ms: 0.08 },
+        figures: { receiver: 1, listen: ':5000', sent: 1000, received: 1000, unique: 1000, lost: 0, lossPercent: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs: 0.05, jitterP50Ms: 0.05, jitterP99Ms: 0.08 },
         expected: expectUdp({ ...path, profile: {} }),
         gaps: null,
       },
@@ -89,16 +89,16 @@ describe('the accuracy check', () => {
       profile: 'duplicate 10%',
       movesInTime: false,
       installed: 'qdisc netem 8001: root refcnt 2 limit 1000 duplicate 10%',
-      iperf3: { figures: { sent: 1000, counted: 1000, lost: 0, outOfOrder: 97, jitterMs: 0.05, jitterMaxMs: 0.07 }, expected: expectUdp({ ...path, counting: 'iperf3' }), gaps: sendGaps([0, 0.005, 0.01], 200) },
+      iperf3: { figures: { sent: 1000, counted: 1000, lost: 0, outOfOrder: 97, jitterMs: 0.05, jitterMedianMs: 0.05, jitterMaxMs: 0.07 }, expected: expectUdp({ ...path, counting: 'iperf3' }), gaps: sendGaps([0, 0.005, 0.01], 200) },
       lab: {
-        figures: { receiver: 1, listen: ':5000', sent: 1000, received: 1240, unique: 1000, lost: 0, lossPercent: 0, duplicates: 240, outOfOrder: 0, late: 0, jitterMs: 0.05, jitterP99Ms: 0.08 },
+        figures: { receiver: 1, listen: ':5000', sent: 1000, received: 1240, unique: 1000, lost: 0, lossPercent: 0, duplicates: 240, outOfOrder: 0, late: 0, jitterMs: 0.05, jitterP50Ms: 0.05, jitterP99Ms: 0.08 },
         expected: expectUdp(path),
         gaps: null,
       },
       captureFile: 'accuracy-1.pcapng',
     };
     const { text, outside } = formatAccuracy({ calibration, outcomes: [outcome] }, { datagrams: 1000, datagramBytes: 512, rate: 200 });
-    assert.match(text, /^  the lab: +jitter 0\.050 ms \(up to 0\.080\), 0 reordered, 0 lost; sent not captured$/m);
+    assert.match(text, /^  the lab: +jitter 0\.050 ms \(over the stream: median 0\.050, up to 0\.080\), 0 reordered, 0 lost; sent not captured$/m);
     // iperf3's second copies are its out of order, and inside what netem expects of its counting.
     assert.match(text, /out of order +9\d +\(\d+; \d+-\d+\) +inside/);
     assert.match(text, /^duplicate 10%: 1000 datagrams of 512 B at 200\/s/m);

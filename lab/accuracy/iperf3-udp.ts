@@ -37,7 +37,8 @@ export interface Iperf3UdpFigures {
   /** iperf3's out of order: late arrivals and second copies together. */
   outOfOrder: number;
   jitterMs: number;
-  /** How high the jitter went: the most of its values at the end of each second (the server's intervals). */
+  /** The jitter most of the time, and how high it went: the median and the most of its values at the end of each second (the server's intervals). */
+  jitterMedianMs: number;
   jitterMaxMs: number;
 }
 
@@ -57,6 +58,7 @@ export function iperf3UdpFigures(json: unknown): Iperf3UdpFigures | { problem: s
     lost: stream.lost_packets,
     outOfOrder: stream.out_of_order,
     jitterMs: stream.jitter_ms,
+    jitterMedianMs: median(server.intervals.map((interval) => interval.sum.jitter_ms)) ?? stream.jitter_ms,
     jitterMaxMs: Math.max(stream.jitter_ms, ...server.intervals.map((interval) => interval.sum.jitter_ms)),
   };
   // A count that is no count: iperf3 keeps some in unsigned integers, and one taken below zero wraps.
@@ -64,4 +66,11 @@ export function iperf3UdpFigures(json: unknown): Iperf3UdpFigures | { problem: s
     if (!Number.isSafeInteger(value) || value < 0) return { problem: `iperf3 reported ${value} for ${name}: not a count (a counter of its own went below zero and wrapped)` };
   }
   return figures;
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

@@ -72,7 +72,8 @@ const receiver = z.strictObject({
   late: count,
   /** RFC 3550's interarrival jitter when the stream ended, as iperf3 reports it. */
   jitterMs: z.number().nonnegative(),
-  /** How high that jitter went over the stream: its 99th percentile after each arrival (10 µs bins). */
+  /** That jitter over the stream, its value after each arrival: its median and how high it went (its 99th percentile; 10 µs bins). */
+  jitterP50Ms: z.number().nonnegative(),
   jitterP99Ms: z.number().nonnegative(),
 });
 

@@ -102,10 +102,12 @@ const udpModeCheck = z.strictObject({
   jitterMs: expected.nullable(),
   /**
    * The lab's own part of each figure, as its calibration measured it (the most any receiver of this mode
-   * showed, with nothing impaired), and for reordered also the bursts its sender let out at this step
-   * (`pacing`), where the profile moves datagrams in time; null where the sweep had no calibration.
+   * showed, with nothing impaired): its jitter most of the time (`jitterMs`, the median of the running
+   * value) and how high it went (`jitterHighMs`, its 99th percentile), and for reordered also the bursts
+   * its sender let out at this step (`pacing`), where the profile moves datagrams in time; null where the
+   * sweep had no calibration.
    */
-  labOwn: udpFigures(z.number().nonnegative()).nullable(),
+  labOwn: udpFigures(z.number().nonnegative()).extend({ jitterHighMs: z.number().nonnegative() }).nullable(),
   /** What each receiver's figures are judged against: the network's part and the lab's own together. */
   expected: udpFigures(expected),
   /** True when the stream's rate is above what this lab's own CPU keeps honest: its jitter and late are then not the network's. */

@@ -11,7 +11,7 @@ function feed(seqs: number[], sendTimes?: number[], arrivals?: number[]): Stream
 describe('StreamStats', () => {
   it('counts a perfect stream as complete, in order, without jitter', () => {
     assert.deepEqual(feed([0, 1, 2, 3, 4]).summary(5), {
-      sent: 5, received: 5, unique: 5, lost: 0, lossPercent: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs: 0, jitterP99Ms: 0.01,
+      sent: 5, received: 5, unique: 5, lost: 0, lossPercent: 0, duplicates: 0, outOfOrder: 0, late: 0, jitterMs: 0, jitterP50Ms: 0.01, jitterP99Ms: 0.01,
     });
   });
 
@@ -71,5 +71,6 @@ describe('StreamStats', () => {
     assert.ok(s.jitterMs < 0.001, 'the stream ended calmly');
     // The stall lifted J to 625 µs, then 1211 µs (its way back), and it took 12 arrivals to fall below 0.5 ms.
     assert.ok(s.jitterP99Ms >= 0.5 && s.jitterP99Ms <= 1.22, String(s.jitterP99Ms));
+    assert.equal(s.jitterP50Ms, 0.01, 'most of the time, none: the first 10 µs bin');
   });
 });

@@ -15,8 +15,9 @@ import type { ArrivalKind } from '@lab/results';
  * - jitter: RFC 3550 §6.4.1 / A.8 interarrival jitter, J += (|D| - J) / 16, where D is the change in
  *   transit time (arrival - send time) between consecutive arrivals. Sender and receiver clocks need not
  *   agree: a constant offset cancels out in D. Its last value is the one reported (as iperf3 does);
- * - jitterP99: how high J went over the stream (its 99th percentile after each arrival): one stall of
- *   the host near the stream's end moves the last value, this one says how often such stalls came.
+ * - jitterP50, jitterP99: J's median over the stream (its value after each arrival) and how high it went
+ *   (its 99th percentile): one stall of the host near the stream's end moves the last value; these say
+ *   what J is most of the time, and how high the host's stalls lift it.
  */
 export class StreamStats {
   readonly #lateUs: number;
@@ -74,9 +75,9 @@ export class StreamStats {
     return this.#highest === null ? 0 : Number(this.#highest) + 1;
   }
 
-  /** The 99th percentile of J over the stream, in ms (the upper edge of its bin). */
-  #jitterP99Ms(): number {
-    const rank = Math.ceil(0.99 * this.#jitterSamples);
+  /** A quantile of J over the stream, in ms (the upper edge of its bin). */
+  #jitterQuantileMs(q: number): number {
+    const rank = Math.ceil(q * this.#jitterSamples);
     let seen = 0;
     for (let bin = 0; bin < JITTER_BINS; bin++) {
       seen += this.#jitterBins[bin]!;
@@ -98,7 +99,8 @@ export class StreamStats {
       outOfOrder: this.#outOfOrder,
       late: this.#late,
       jitterMs: this.#jitterUs / 1000,
-      jitterP99Ms: this.#jitterP99Ms(),
+      jitterP50Ms: this.#jitterQuantileMs(0.5),
+      jitterP99Ms: this.#jitterQuantileMs(0.99),
     };
   }
 }
@@ -117,5 +119,6 @@ export interface StreamSummary {
   outOfOrder: number;
   late: number;
   jitterMs: number;
+  jitterP50Ms: number;
   jitterP99Ms: number;
 }
