@@ -6,7 +6,7 @@ import { impairedHosts, type Lab } from './lab.ts';
 import { addedRttMs, analyseTcp, analyseUdp, drainFor, labOwnFrom, linkFigures, stepOk, type LabOwn, type StepContext } from './step-analysis.ts';
 import { deliveredPercent } from './sweep-outcome.ts';
 import { dimensionUnits, type SweepPlan } from './sweep-plan.ts';
-import { startStepCapture, type StepCaptureResult } from './capture/step-capture.ts';
+import { startStepCapture, type StepCapture, type StepCaptureResult } from './capture/step-capture.ts';
 import { sweepOutside } from './sweep-outside.ts';
 import {
   experimentReportSchema,
@@ -104,6 +104,27 @@ function reportOf(run: { stdout: string; output: string; code: number }): Experi
   return parsed.data;
 }
 
+/**
+ * The client's report of a run, and the capture around it: the capture stops whatever the client said
+ * (the ladder finds the experiment's connection by its port, each stream's departures by its room); a
+ * run without a report fails after that.
+ */
+async function reportAndCapture(run: { stdout: string; output: string; code: number }, capture: StepCapture | null): Promise<{ experiment: ExperimentReport; captured: StepCaptureResult }> {
+  let experiment: ExperimentReport | undefined;
+  let failure: unknown = null;
+  try {
+    experiment = reportOf(run);
+  } catch (error) {
+    failure = error;
+  }
+  const reported = experiment?.tcp;
+  const captured: StepCaptureResult = capture
+    ? await capture.finish(reported && !('error' in reported) ? reported.localPort : null, streamsOf(experiment))
+    : { capture: { unavailable: 'no capture was asked for' }, pacing: [] };
+  if (failure || !experiment) throw failure;
+  return { experiment, captured };
+}
+
 /** The rooms and rate of a report's UDP streams, for the capture to find each one's departures. */
 function streamsOf(report: ExperimentReport | undefined): { rate: number; rooms: { mode: UdpModeCheck['mode']; room: number }[] } | null {
   if (!report || 'error' in report.udp) return null;
@@ -120,18 +141,7 @@ async function calibrate(lab: Lab, settings: SweepSettings, progress: Progress):
   const index = settings.plan.steps.length;
   const capture = settings.captureFile ? await startStepCapture(lab.capture, settings.captureFile('calibration')) : null;
   const run = await lab.runClient(clientArgs(settings, index, drainFor(null, settings.direction, settings.datagramBytes), true));
-  let experiment: ExperimentReport | undefined;
-  let failure: unknown = null;
-  try {
-    experiment = reportOf(run);
-  } catch (error) {
-    failure = error;
-  }
-  const reported = experiment?.tcp;
-  const captured: StepCaptureResult = capture
-    ? await capture.finish(reported && !('error' in reported) ? reported.localPort : null, streamsOf(experiment))
-    : { capture: { unavailable: 'no capture was asked for' }, pacing: [] };
-  if (failure || !experiment) throw failure;
+  const { experiment, captured } = await reportAndCapture(run, capture);
   const calibration = { durationMs: performance.now() - started, experiment, capture: captured.capture, pacing: captured.pacing };
   progress(`calibration: done in ${(calibration.durationMs / 1000).toFixed(1)} s: ${ownWords(labOwnFrom(experiment))}`);
   return calibration;
@@ -214,19 +224,7 @@ export async function runSweep(lab: Lab, requested: SweepSettings, progress: Pro
       const capture = settings.captureFile ? await startStepCapture(lab.capture, settings.captureFile(index)) : null;
       const run = await lab.runClient(clientArgs(settings, index, drainMs), onSample).finally(() => clearInterval(ticker));
       const retransmittedAfter = tcpServer && (await serverRetransmissions(tcpServer));
-      let experiment: ExperimentReport | undefined;
-      let failure: unknown = null;
-      try {
-        experiment = reportOf(run);
-      } catch (error) {
-        failure = error;
-      }
-      // The capture stops whatever the client said; the ladder finds the experiment's connection by its port.
-      const reported = experiment?.tcp;
-      const captured: StepCaptureResult = capture
-        ? await capture.finish(reported && !('error' in reported) ? reported.localPort : null, streamsOf(experiment))
-        : { capture: { unavailable: 'no capture was asked for' }, pacing: [] };
-      if (failure || !experiment) throw failure;
+      const { experiment, captured } = await reportAndCapture(run, capture);
       // The UDP verdicts need nothing of the other steps: the live page is told them as the step ends.
       const udp = analyseUdp(experiment, { ...contextOf(applied, drainMs, null), pacing: captured.pacing });
       const step = {

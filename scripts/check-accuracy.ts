@@ -30,11 +30,12 @@ runMain(
     const parsed = parseCommandLine(accuracyOptions, {
       usage: 'npm run check:accuracy -- [options]',
       description:
-        'For each netem profile, on the relay host\'s way in: iperf3 -u from the client host to the relay host, then the lab\'s own stream\n' +
-        '(`client experiment`, one receiver, unicast) through the relay, at the same rate and datagram size, both captured on the client\'s\n' +
-        'interface. Prints each tool\'s lost, duplicated, out of order and jitter beside what netem\'s algorithm expects for that tool\'s\n' +
-        'counting (iperf3 counts a second copy as out of order), and the gaps between sends from the capture. Exit status: 0 every figure\n' +
-        'in its 99% band, 1 one outside, 2 bad options, 3 no netem to be had.',
+        'First with nothing impaired (each tool\'s own part on this lab: the calibration), then for each netem profile on the relay host\'s\n' +
+        'way in: iperf3 -u from the client host to the relay host, then the lab\'s own stream (`client experiment`, one receiver, unicast)\n' +
+        'through the relay, at the same rate and datagram size, both captured on the client\'s interface. Prints each tool\'s lost,\n' +
+        'duplicated, out of order and jitter beside what netem\'s algorithm expects for that tool\'s counting (iperf3 counts a second copy as\n' +
+        'out of order) with the tool\'s own part added, a verdict for each (inside its 99% band, outside it, or the tool\'s own), and the\n' +
+        'gaps between sends from the capture. Exit status: 0 no figure outside its band, 1 one outside, 2 bad options, 3 no netem to be had.',
     });
     if (!parsed) return 0;
     const options = parsed.values;

@@ -38,6 +38,16 @@ describe('command lines', () => {
     });
   }
 
+  it('check:accuracy --help says what it compares and lists its options; a profile it cannot read is LAB_ERR_CONFIG, exit 2', () => {
+    const help = run('scripts/check-accuracy.ts', ['--help']);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: npm run check:accuracy -- \[options\]/);
+    assert.match(help.stdout, /--profiles <value> +tc-netem\(8\) profiles, separated by semicolons, .* \(env LAB_ACCURACY_PROFILES, default delay 10ms 2ms loss 5%; delay 12ms reorder 25%; duplicate 10%\)/);
+    const bad = run('scripts/check-accuracy.ts', ['--profiles', 'delay 10ms; bogus 5%']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^accuracy: LAB_ERR_CONFIG: invalid --profiles \/ LAB_ACCURACY_PROFILES: .*unknown word "bogus"/);
+  });
+
   it('client --help lists every command', () => {
     const result = run(mains.client, ['--help']);
     assert.equal(result.status, 0);

@@ -27,7 +27,7 @@ export const accuracyOptions = {
     schema: z.enum(['auto', 'namespaces', 'uml']),
   },
   profiles: {
-    description: `tc-netem(8) profiles, separated by semicolons, each applied in turn to the relay host's way in (default: ${DEFAULT_ACCURACY_PROFILES})`,
+    description: "tc-netem(8) profiles, separated by semicolons, each applied in turn to the relay host's way in",
     env: 'LAB_ACCURACY_PROFILES',
     default: DEFAULT_ACCURACY_PROFILES,
     schema: parsedText(parseProfiles),

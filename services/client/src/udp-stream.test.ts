@@ -20,6 +20,19 @@ function recorder(failing: Set<number> = new Set()): DatagramSender & { log: Sen
   };
 }
 
+/** A member whose host stalls for 12 ms while datagram 20 is sent: two more fall due meanwhile. */
+function stalling(): { log: Sent[]; member: DatagramSender } {
+  const log: Sent[] = [];
+  const member: DatagramSender = {
+    send(type, seq, _payload, sent) {
+      log.push({ type, seq: Number(seq), atMs: performance.now() });
+      if (type === 'data' && seq === 20n) for (const until = performance.now() + 12; performance.now() < until; );
+      queueMicrotask(() => sent?.(null));
+    },
+  };
+  return { log, member };
+}
+
 describe('sendStream', () => {
   it('sends every datagram once, in order, never before it is due, and ends with three end datagrams', async () => {
     const member = recorder();
@@ -36,15 +49,7 @@ describe('sendStream', () => {
   });
 
   it('paces evenly: after a stall of its thread, no two datagrams leave closer than three quarters of the nominal gap', async () => {
-    const log: Sent[] = [];
-    const member: DatagramSender = {
-      send(type, seq, _payload, sent) {
-        log.push({ type, seq: Number(seq), atMs: performance.now() });
-        // The host stalls for 12 ms while datagram 20 is sent: two more fall due meanwhile.
-        if (type === 'data' && seq === 20n) for (const until = performance.now() + 12; performance.now() < until; );
-        queueMicrotask(() => sent?.(null));
-      },
-    };
+    const { log, member } = stalling();
     const rate = 200;
     const sent = await sendStream(member, { datagrams: 60, datagramBytes: 512, rate });
     const data = log.filter((d) => d.type === 'data');
@@ -59,14 +64,7 @@ describe('sendStream', () => {
   });
 
   it('with average pacing, catches up after a stall as iperf3 does', async () => {
-    const log: Sent[] = [];
-    const member: DatagramSender = {
-      send(type, seq, _payload, sent) {
-        log.push({ type, seq: Number(seq), atMs: performance.now() });
-        if (type === 'data' && seq === 20n) for (const until = performance.now() + 12; performance.now() < until; );
-        queueMicrotask(() => sent?.(null));
-      },
-    };
+    const { log, member } = stalling();
     const sent = await sendStream(member, { datagrams: 60, datagramBytes: 512, rate: 200 }, 'average');
     const data = log.filter((d) => d.type === 'data');
     const gaps = data.slice(1).map((d, i) => d.atMs - data[i]!.atMs);
