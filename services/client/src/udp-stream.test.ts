@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MIN_GAP_SHARE, sendStream, type DatagramSender } from './udp-stream.ts';
+import { minGapMs, sendStream, type DatagramSender } from './udp-stream.ts';
 
 interface Sent {
   type: string;
@@ -55,12 +55,19 @@ describe('sendStream', () => {
     const data = log.filter((d) => d.type === 'data');
     const gaps = data.slice(1).map((d, i) => d.atMs - data[i]!.atMs);
     const shortest = Math.min(...gaps);
-    assert.ok(shortest >= MIN_GAP_SHARE * (1000 / rate) - 0.05, `two datagrams left ${shortest.toFixed(3)} ms apart`);
+    assert.ok(shortest >= minGapMs(1000 / rate) - 0.05, `two datagrams left ${shortest.toFixed(3)} ms apart`);
     // It caught up gently: the datagrams after the stall came at the shortest gap until back in place.
     assert.ok(gaps.filter((gap) => gap < 0.9 * (1000 / rate)).length >= 2, gaps.map((gap) => gap.toFixed(2)).join(' '));
     assert.ok(sent.sendMs < (59 * 1000) / rate + 3, `${sent.sendMs.toFixed(1)} ms: back on its schedule by the end`);
     // Waiting is precise to well under a millisecond here (a timer's whole milliseconds were not).
     assert.ok(sent.lateness.p50 < 0.3, `median lateness ${sent.lateness.p50} ms`);
+  });
+
+  it('keeps a quarter of the gap to catch up in, and at 2000/s a quarter of a millisecond, at most half the gap', () => {
+    assert.equal(minGapMs(5), 3.75);
+    assert.equal(minGapMs(1), 0.75);
+    assert.equal(minGapMs(0.5), 0.25);
+    assert.equal(minGapMs(0.2), 0.1);
   });
 
   it('with average pacing, catches up after a stall as iperf3 does', async () => {

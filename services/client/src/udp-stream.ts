@@ -15,12 +15,12 @@ export interface StreamShape {
 
 /**
  * How a sender keeps its rate (see sendStream):
- *   even:    datagram i is due at start + i/rate, but never less than MIN_GAP_SHARE of a gap after the
- *            one before: after a stall of its host the sender catches up gently, not in a burst. A
- *            measurement stream: what the network does to it is what netem's model of an even stream
- *            says, whatever the host's timers did. (Never closer than a whole gap would be evener still,
- *            but each wake-up's own lateness then adds to every gap: 5.3 ms instead of 5 in the
- *            user-mode Linux lab, a rate 6% below the one asked for.)
+ *   even:    datagram i is due at start + i/rate, but never less than minGapMs after the one before:
+ *            after a stall of its host the sender catches up gently, not in a burst. A measurement
+ *            stream: what the network does to it is what netem's model of an even stream says, whatever
+ *            the host's timers did. (Never closer than a whole gap would be evener still, but each
+ *            wake-up's own lateness then adds to every gap: 5.3 ms instead of 5 in the user-mode Linux
+ *            lab, a rate 6% below the one asked for.)
  *   average: datagram i leaves at start + i/rate or as soon after as it can; behind, the sender catches
  *            up in bursts of at most MAX_BURST, as iperf3 does. For the most datagrams a second a host can
  *            send (the benchmarks), where a gap of its own for each datagram cannot be kept.
@@ -68,11 +68,18 @@ const END_SPACING_MS = 20;
 const MAX_BURST = 256;
 
 /**
- * With even pacing, the shortest gap between two datagrams, as a share of the nominal one. Under netem's
- * jitter two datagrams a whole gap apart are reordered only if their delays differ by more than the gap;
- * at three quarters of it, hardly more often, where back-to-back datagrams are reordered half the time.
+ * With even pacing, the shortest gap between two datagrams (ms), for a nominal gap of `intervalMs`: the
+ * gap less a slack to catch up in, a quarter of it, but at least a quarter of a millisecond and at most
+ * half the gap. Under netem's jitter two datagrams a whole gap apart are reordered only if their delays
+ * differ by more than the gap; three quarters of it apart, hardly more often, where back-to-back
+ * datagrams are reordered half the time. The slack must also outlast each wake-up's own lateness (about
+ * 0.1 ms on these hosts: timer slack and the scheduler), or the stream never gets back on its schedule:
+ * at 2000/s, three quarters of a gap left 0.125 ms, and the stream ran at 1700-1800/s.
  */
-export const MIN_GAP_SHARE = 0.75;
+export function minGapMs(intervalMs: number): number {
+  const slack = Math.max(intervalMs / 4, Math.min(intervalMs / 2, 0.25));
+  return intervalMs - slack;
+}
 
 /** What sendStream needs of a member: a way to send one numbered datagram. */
 export type DatagramSender = Pick<UdpMember, 'send'>;
@@ -100,7 +107,8 @@ export async function sendStream(sender: DatagramSender, shape: StreamShape, pac
   const started = performance.now();
   let i = 0;
   if (pacing === 'even') {
-    // Due at its place in the stream, or MIN_GAP_SHARE of a gap after the one before, whichever is later.
+    // Due at its place in the stream, or the shortest gap after the one before, whichever is later.
+    const shortest = minGapMs(intervalMs);
     let due = started;
     for (; i < shape.datagrams; i++) {
       // One turn of the event loop per datagram (the one before leaves, I/O is served), then the wait.
@@ -112,7 +120,7 @@ export async function sendStream(sender: DatagramSender, shape: StreamShape, pac
       // put off the CPU in between (seen in the user-mode Linux lab: up to 12 ms between a datagram's
       // stamp and its departure) sent the one after it as if it had left on time, two in a burst. On a
       // connected socket the datagram has passed the interface by now (udp-member.ts, `connect`).
-      due = Math.max(started + (i + 1) * intervalMs, performance.now() + MIN_GAP_SHARE * intervalMs);
+      due = Math.max(started + (i + 1) * intervalMs, performance.now() + shortest);
     }
   }
   while (i < shape.datagrams) {
