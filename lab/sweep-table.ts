@@ -90,7 +90,7 @@ function udpColumn(step: SweepStep): string[] {
       if (check.outOfOrder) lines.push(`           expected per receiver: reordered ${figure(e.outOfOrder)}, late ${figure(e.late)}, jitter ${figure(e.jitterMs, 2)} ms`);
       if (check.labOwn) {
         const own = check.labOwn;
-        lines.push(`           of which the lab's own (calibration; sender's bursts): reordered ${own.outOfOrder}, late ${own.late}, jitter ${own.jitterMs.toFixed(2)} ms (up to ${own.jitterHighMs.toFixed(2)}), lost ${own.lost}`);
+        lines.push(`           the lab's own: reordered ${own.outOfOrder}, late ${own.late}, jitter ${own.jitterMs.toFixed(2)} ms (up to ${own.jitterHighMs.toFixed(2)}), lost ${own.lost}`);
       }
     }
   }
