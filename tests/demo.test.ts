@@ -50,9 +50,14 @@ describe('npm run demo', { timeout: 600_000 }, () => {
     assert.match(result.output, /udp-relay stats/);
 
     const files = readdirSync(out).sort();
-    assert.deepEqual(files.map((name) => name.replace(/^sweep-\d{8}T\d{6}Z/, 'sweep')), ['sweep-step-1.pcapng', 'sweep-step-2.pcapng', 'sweep.html', 'sweep.json', 'sweep.svg']);
-    const [html, json, svg] = files.slice(2).map((name) => readFileSync(join(out, name), 'utf8'));
+    assert.deepEqual(files.map((name) => name.replace(/^sweep-\d{8}T\d{6}Z/, 'sweep')), ['sweep-calibration.pcapng', 'sweep-step-1.pcapng', 'sweep-step-2.pcapng', 'sweep.html', 'sweep.json', 'sweep.svg']);
+    const [html, json, svg] = files.slice(3).map((name) => readFileSync(join(out, name), 'utf8'));
     const parsed = sweepResultSchema.parse(JSON.parse(json!));
+    // The lab measured itself first, and each receiver's figures have their verdicts in the table.
+    assert.ok(parsed.calibration && 'file' in parsed.calibration.capture, JSON.stringify(parsed.calibration?.capture).slice(0, 300));
+    assert.match(result.stdout, /^calibration: the lab measuring itself, nothing impaired/m);
+    assert.match(result.stdout, /│ unicast +1 +\d+\/500 +[\d.]+% [✓!] /);
+    assert.match(result.stdout, /^outside their 99% band: /m);
     assert.deepEqual(parsed.steps.map((s) => s.value), [0, 5]);
     assert.equal(parsed.lab.backend, 'containers');
     // Each step's packets, captured from the host in the client container's network namespace.

@@ -41,7 +41,10 @@ function demoUntil(args: string[], line: RegExp) {
 describe('the local lab in network namespaces (root)', { timeout: 600_000, skip: isRoot ? false : 'needs root: network namespaces' }, () => {
   let result: SweepResult;
 
-  it('sweeps 0% and 10% loss: every mode delivers across the bridge, TCP copies are identical, UDP loss is in its band', async () => {
+  it('sweeps 0% and 10% loss: every mode delivers across the bridge, TCP copies are identical, UDP loss is in its band', async (t) => {
+    // Each step's capture (and the calibration's): how evenly each stream left is read from it.
+    const captures = mkdtempSync(join(tmpdir(), 'lab-local-captures-'));
+    t.after(() => rmSync(captures, { recursive: true, force: true }));
     const lab = await startNetnsLab(repoRoot);
     try {
       assert.deepEqual(labNamespaces().sort(), ['tcpudplab-client', 'tcpudplab-switch', 'tcpudplab-tcp-server', 'tcpudplab-udp-relay']);
@@ -50,7 +53,18 @@ describe('the local lab in network namespaces (root)', { timeout: 600_000, skip:
       assert.equal(labNamespaces().length, 4);
       result = await runSweep(
         lab,
-        { plan: lossPlan([0, 10]), direction: 'in', fileBytes: 1024 * 1024, tcpDeadlineMs: 0, datagrams: 2000, datagramBytes: 512, rate: 2000, receivers: 2, modes: ['unicast', 'broadcast', 'multicast'] },
+        {
+          plan: lossPlan([0, 10]),
+          direction: 'in',
+          fileBytes: 1024 * 1024,
+          tcpDeadlineMs: 0,
+          datagrams: 2000,
+          datagramBytes: 512,
+          rate: 2000,
+          receivers: 2,
+          modes: ['unicast', 'broadcast', 'multicast'],
+          captureFile: (step) => join(captures, `sweep-${step}.pcapng`),
+        },
         (line) => process.stderr.write(`${line}\n`),
       );
     } finally {
