@@ -113,8 +113,9 @@ describe('the lab in a user-mode Linux kernel', { timeout: 1_200_000, skip: isRo
   });
 
   for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    it(`takes the guest down at once when the demo gets ${signal} mid-step, and leaves nothing`, async () => {
-      const demo = demoUntil([...small, '--sweep', 'delay 0ms,20ms', '--out', out], /step 1\/2: delay 0ms/);
+    it(`takes the guest down at once when the demo gets ${signal} mid-measurement, and leaves nothing`, async () => {
+      // The calibration is the sweep's first measurement: the lab is up and the client is at work.
+      const demo = demoUntil([...small, '--sweep', 'delay 0ms,20ms', '--out', out], /calibration: the lab measures itself/);
       await demo.seen;
       assert.ok(umlProcesses().length > 0, 'the guest runs');
       demo.child.kill(signal);
@@ -124,7 +125,7 @@ describe('the lab in a user-mode Linux kernel', { timeout: 1_200_000, skip: isRo
   }
 
   it('leaves no kernel process when the demo is SIGKILLed; its exchange folder goes at the next start', async () => {
-    const demo = demoUntil([...small, '--sweep', 'delay 0ms,20ms', '--out', out], /step 1\/2: delay 0ms/);
+    const demo = demoUntil([...small, '--sweep', 'delay 0ms,20ms', '--out', out], /calibration: the lab measures itself/);
     await demo.seen;
     demo.child.kill('SIGKILL');
     await demo.exited;

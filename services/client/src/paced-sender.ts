@@ -4,13 +4,17 @@ import type { LogLevel } from '@lab/runtime';
 import type { SentStream, StreamShape } from './udp-stream.ts';
 import type { UdpMemberOptions } from './udp-member.ts';
 
-/** What the sender's thread is given: its member's options (the logger is its own) and how much it logs. */
-export interface PacedSenderSetup {
-  member: Omit<UdpMemberOptions, 'log' | 'onDatagram'>;
-  logLevel: LogLevel;
-}
+/** A member's options as the sender's thread takes them (its logger is the thread's own). */
+export type PacedMemberOptions = Omit<UdpMemberOptions, 'log' | 'onDatagram'>;
 
-export type PacedSenderCommand = { kind: 'join' } | { kind: 'send'; shape: StreamShape } | { kind: 'close' };
+/** What the main thread asks of the sender's thread (paced-sender-worker.ts), one at a time. */
+export type PacedSenderCommand =
+  | { kind: 'open'; member: PacedMemberOptions }
+  | { kind: 'join' }
+  | { kind: 'send'; shape: StreamShape }
+  | { kind: 'close' };
+
+/** What it answers, one reply to each command. */
 export type PacedSenderReply =
   | { kind: 'opened'; sender: number; localPort: number }
   | { kind: 'joined'; payload: JoinedPayload }
@@ -19,26 +23,29 @@ export type PacedSenderReply =
   | { kind: 'failed'; code: ErrorCode | null; message: string };
 
 /**
- * A room member that sends a paced stream from a thread of its own (paced-sender-worker.ts), so that its
- * timing and the receivers' are each other's no longer: the receivers in this process's event loop stamp
- * each arrival when it comes, not after the sender's wait, and the sender wakes when its next datagram
- * is due, not after the receivers' work. On one CPU (the user-mode Linux lab) the two had shaped each
- * other's figures: bursts of sends that netem's jitter then reordered, and arrival times with the
- * sender's waits in them. The same verbs as UdpMember's: open, join, send a stream, close.
+ * A thread that sends paced streams (paced-sender-worker.ts), so that its timing and the receivers' are
+ * each other's no longer: the receivers in this process's event loop stamp each arrival when it comes,
+ * not after the sender's wait, and the sender wakes when its next datagram is due, not after the
+ * receivers' work. On one CPU (the user-mode Linux lab) the two had shaped each other's figures: bursts of
+ * sends that netem's jitter then reordered, and arrival times with the sender's waits in them. One thread
+ * serves a whole experiment, one member at a time (open, join, send, close; then the next mode's): a
+ * thread's start costs the user-mode kernel a second or more.
  */
-export class PacedSender {
-  readonly sender: number;
-  readonly localPort: number;
+export class SenderThread {
   readonly #worker: Worker;
   readonly #replies: PacedSenderReply[] = [];
   #waiting: ((reply: PacedSenderReply) => void) | null = null;
-  #closed = false;
+  #gone: string | null = null;
 
-  private constructor(worker: Worker, opened: Extract<PacedSenderReply, { kind: 'opened' }>) {
+  private constructor(worker: Worker) {
     this.#worker = worker;
-    this.sender = opened.sender;
-    this.localPort = opened.localPort;
     worker.on('message', (reply: PacedSenderReply) => this.#deliver(reply));
+    worker.on('error', (error) => this.#end(error.message));
+    worker.on('exit', (code) => this.#end(`the sender's thread ended (${code})`));
+  }
+
+  static start(logLevel: LogLevel): SenderThread {
+    return new SenderThread(new Worker(new URL('./paced-sender-worker.ts', import.meta.url), { workerData: { logLevel } }));
   }
 
   #deliver(reply: PacedSenderReply): void {
@@ -48,24 +55,14 @@ export class PacedSender {
     else this.#replies.push(reply);
   }
 
-  static async open(setup: PacedSenderSetup): Promise<PacedSender> {
-    const worker = new Worker(new URL('./paced-sender-worker.ts', import.meta.url), { workerData: setup });
-    const first = await new Promise<PacedSenderReply>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    }).catch((error: unknown) => ({ kind: 'failed' as const, code: null, message: error instanceof Error ? error.message : String(error) }));
-    if (first.kind !== 'opened') {
-      await worker.terminate();
-      throw failure(first, 'open the sender');
-    }
-    const sender = new PacedSender(worker, first);
-    worker.on('error', (error) => sender.#deliver({ kind: 'failed', code: null, message: error.message }));
-    worker.on('exit', (code) => sender.#deliver({ kind: 'failed', code: null, message: `the sender's thread ended (${code})` }));
-    return sender;
+  #end(why: string): void {
+    this.#gone ??= why;
+    this.#deliver({ kind: 'failed', code: null, message: why });
   }
 
   /** One command, and its reply (the thread answers each in turn). */
-  async #ask(command: PacedSenderCommand): Promise<PacedSenderReply> {
+  ask(command: PacedSenderCommand): Promise<PacedSenderReply> {
+    if (this.#gone) return Promise.resolve({ kind: 'failed', code: null, message: this.#gone });
     const reply = new Promise<PacedSenderReply>((resolve) => {
       const queued = this.#replies.shift();
       if (queued) resolve(queued);
@@ -75,29 +72,55 @@ export class PacedSender {
     return reply;
   }
 
+  /** Opens a member of a room on the thread: the sender of one stream. */
+  async open(member: PacedMemberOptions): Promise<PacedSender> {
+    const reply = await this.ask({ kind: 'open', member });
+    if (reply.kind !== 'opened') throw failure(reply, 'open');
+    return new PacedSender(this, reply);
+  }
+
+  /** Ends the thread (its member, if any, is closed first by its owner). */
+  async stop(): Promise<void> {
+    this.#gone ??= 'stopped';
+    await this.#worker.terminate();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** A room member on a SenderThread: the same verbs as UdpMember's (join, close) and the stream's send. */
+export class PacedSender {
+  readonly sender: number;
+  readonly localPort: number;
+  readonly #thread: SenderThread;
+  #closed = false;
+
+  constructor(thread: SenderThread, opened: Extract<PacedSenderReply, { kind: 'opened' }>) {
+    this.#thread = thread;
+    this.sender = opened.sender;
+    this.localPort = opened.localPort;
+  }
+
   async join(): Promise<JoinedPayload> {
-    const reply = await this.#ask({ kind: 'join' });
+    const reply = await this.#thread.ask({ kind: 'join' });
     if (reply.kind !== 'joined') throw failure(reply, 'join');
     return reply.payload;
   }
 
   /** Sends the stream (udp-stream.ts, sendStream) and resolves with what the thread sent. */
   async sendStream(shape: StreamShape): Promise<SentStream> {
-    const reply = await this.#ask({ kind: 'send', shape });
+    const reply = await this.#thread.ask({ kind: 'send', shape });
     if (reply.kind !== 'sent') throw failure(reply, 'send the stream');
     return reply.result;
   }
 
-  /** Leaves the room and ends the thread. Idempotent. */
+  /** Leaves the room (the thread stays, for the next member). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#ask({ kind: 'close' }).catch(() => {});
-    await this.#worker.terminate();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+    await this.#thread.ask({ kind: 'close' });
   }
 }
 

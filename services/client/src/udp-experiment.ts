@@ -3,7 +3,7 @@ import type { DeliveryMode, UdpAddress } from '@lab/protocol';
 import { logLevels, type Logger } from '@lab/runtime';
 import { counterDelta, interfaceTowards, readInterfaceCounters, readUdpHostCounters, wireOverhead, type UdpHostCounters, type WireOverhead } from '@lab/host-counters';
 import type { LiveReporter } from './live-reporter.ts';
-import { PacedSender } from './paced-sender.ts';
+import { SenderThread, type PacedSender } from './paced-sender.ts';
 import { UdpMember } from './udp-member.ts';
 import type { UdpExperimentResult, UdpModeResult } from '@lab/results';
 import { StreamReceiver, type StreamShape } from './udp-stream.ts';
@@ -33,16 +33,21 @@ export interface UdpExperimentOptions extends StreamShape {
 export async function runUdpExperiment(options: UdpExperimentOptions): Promise<UdpExperimentResult> {
   const { address } = await lookup(options.relayHost, { family: 4 });
   const modes: UdpModeResult[] = [];
-  for (const [index, mode] of options.modes.entries()) modes.push(await runMode(options, { address, port: options.relayPort }, mode, options.room + index));
+  const thread = SenderThread.start(logLevels.find((level) => options.log.enabled(level)) ?? 'error');
+  try {
+    for (const [index, mode] of options.modes.entries()) modes.push(await runMode(options, thread, { address, port: options.relayPort }, mode, options.room + index));
+  } finally {
+    await thread.stop();
+  }
   return { relay: `${address}:${options.relayPort}`, datagramBytes: options.datagramBytes, rate: options.rate, modes };
 }
 
-async function runMode(options: UdpExperimentOptions, relay: UdpAddress, mode: DeliveryMode, room: number): Promise<UdpModeResult> {
+async function runMode(options: UdpExperimentOptions, thread: SenderThread, relay: UdpAddress, mode: DeliveryMode, room: number): Promise<UdpModeResult> {
   const { log } = options;
   const common = { relay, room, mode, joinTimeoutMs: options.joinTimeoutMs, ...(options.receiveBufferBytes ? { receiveBufferBytes: options.receiveBufferBytes } : {}) };
   const members: (UdpMember | PacedSender)[] = [];
   try {
-    const sender = await PacedSender.open({ member: common, logLevel: logLevels.find((level) => log.enabled(level)) ?? 'error' });
+    const sender = await thread.open(common);
     members.push(sender);
     const { live } = options;
     const receivers = Array.from(
